@@ -1,0 +1,461 @@
+import * as Y from 'yjs'
+import { CollectionIndex, type Transition } from './collection-index.ts'
+import { DuplicateIdError, MalformedUpdateError, NotFoundError, RecordDeletedError, RecordTooLargeError } from './errors.ts'
+import { CollectionKeys, type SequenceKeys } from './keys.ts'
+import { loadDoc } from './load-doc.ts'
+import { KeyedLock } from './lock.ts'
+import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
+import type { CompiledQuery, Row } from './query.ts'
+import { decodeFields, encodeFields, makeRow } from './row.ts'
+import { RowView } from './row-view.ts'
+import type { BatchOperation, StorageAdapter } from './storage.ts'
+import { clone, type StoredObject } from './values.ts'
+import type { WriteQueue } from './write-queue.ts'
+import { applyFields, readFields } from './yjs-mapping.ts'
+
+/** Who made a change: this replica, or a peer. */
+export type Origin = 'local' | 'remote'
+
+/** A record was inserted, updated or deleted. */
+export interface ChangeEvent {
+  readonly collection: string
+  readonly id: string
+  readonly type: 'insert' | 'update' | 'delete'
+  readonly origin: Origin
+}
+
+/** A Yjs update that was committed to storage: what a network layer sends to peers. */
+export interface UpdateEvent {
+  readonly collection: string
+  /** `record`: an update of record `id`'s document; `index`: of the collection index. */
+  readonly target: 'record' | 'index'
+  readonly id?: string
+  readonly update: Uint8Array
+  readonly origin: Origin
+}
+
+/** What a collection store needs from its database. */
+export interface StoreContext {
+  readonly storage: StorageAdapter
+  readonly queue: WriteQueue
+  readonly seq: SequenceKeys
+  /** Records' `Y.Doc`s kept in memory at most (pinned ones aside). */
+  readonly cacheSize: number
+  /** Compact a log once it holds this many updates. */
+  readonly compactEvery: number
+  readonly maxRecordBytes: number
+  readonly onChange: (event: ChangeEvent) => void
+  readonly onUpdate: (event: UpdateEvent) => void
+  readonly onError: (error: Error) => void
+}
+
+/** How a write treats an existing record. */
+export type WriteMode = 'insert' | 'update' | 'upsert'
+
+interface Entry {
+  readonly id: string
+  readonly doc: Y.Doc
+  fields: StoredObject
+  row: Row
+  updateKeys: string[]
+  pending: Uint8Array[]
+  pinned: boolean
+}
+
+const INDEX_LOCK = '/index'
+const NO_TEXT: ReadonlySet<string> = new Set()
+
+/**
+ * One collection's records, schema-free: their documents (loaded lazily,
+ * a bounded number cached), the collection index, the row view that serves
+ * queries, and the paths by which local and remote changes arrive.
+ */
+export class CollectionStore {
+  readonly name: string
+  readonly keys: CollectionKeys
+  readonly #ctx: StoreContext
+  readonly #ready: Promise<CollectionIndex>
+  #index: CollectionIndex | undefined
+  /** Cached documents, least recently used first. */
+  readonly #docs = new Map<string, Entry>()
+  readonly #lock = new KeyedLock()
+  #view: RowView | undefined
+  #viewReady: Promise<RowView> | undefined
+  #touched: Set<string> | undefined
+  readonly #watchers = new Map<string, Set<(row: Row | undefined) => void>>()
+  readonly #background = new Set<Promise<unknown>>()
+
+  constructor (name: string, ctx: StoreContext) {
+    this.name = name
+    this.keys = new CollectionKeys(name)
+    this.#ctx = ctx
+    this.#ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
+      this.#index = index
+      if (index.updateKeys.length >= ctx.compactEvery) this.#schedule(this.#compactIndex())
+      return index
+    })
+    this.#ready.catch(() => {}) // reported by every call that awaits it
+  }
+
+  /** Resolves once the collection index is loaded. */
+  async ready (): Promise<void> {
+    await this.#ready
+  }
+
+  /** Number of live records. */
+  async size (): Promise<number> {
+    return (await this.#ready).size
+  }
+
+  /** The row of a live record, or `undefined`. */
+  async get (id: string): Promise<Row | undefined> {
+    const index = await this.#ready
+    if (!index.isLive(id)) return undefined
+    const viewed = this.#view?.rows.get(id)
+    if (viewed !== undefined && this.#touched === undefined) return viewed
+    const entry = this.#docs.get(id)
+    if (entry !== undefined) return entry.row
+    const bytes = await this.#ctx.storage.get(this.keys.row(id))
+    return bytes === undefined ? undefined : makeRow(id, decodeFields(bytes))
+  }
+
+  /** Rows matching a query. */
+  async find (query: CompiledQuery): Promise<Row[]> {
+    return (await this.#loadView()).find(query)
+  }
+
+  /** Number of rows matching a query. */
+  async count (query: CompiledQuery): Promise<number> {
+    if (query.conditions.length === 0) return this.size()
+    return (await this.#loadView()).count(query)
+  }
+
+  /** Starts a live query. */
+  async watch (query: CompiledQuery, callback: (rows: readonly Row[]) => void): Promise<() => void> {
+    return (await this.#loadView()).watch(query, callback)
+  }
+
+  /** Calls `callback` with the row of `id` whenever it changes (`undefined` once deleted). */
+  watchRecord (id: string, callback: (row: Row | undefined) => void): () => void {
+    let set = this.#watchers.get(id)
+    if (set === undefined) this.#watchers.set(id, set = new Set())
+    set.add(callback)
+    return () => {
+      set.delete(callback)
+      if (set.size === 0 && this.#watchers.get(id) === set) this.#watchers.delete(id)
+    }
+  }
+
+  /**
+   * Writes a record. `produce` gets a mutable copy of the current fields
+   * (`undefined` if there is no live record) and returns the new fields,
+   * already validated. Only the fields that differ are written, as one Yjs
+   * transaction; resolves once durable.
+   */
+  async write (id: string, mode: WriteMode, produce: (current: StoredObject | undefined) => Promise<StoredObject>, textPaths: ReadonlySet<string> = NO_TEXT): Promise<void> {
+    const index = await this.#ready
+    await this.#lock.run(id, async () => {
+      if (index.isDeleted(id)) throw new RecordDeletedError(this.name, id)
+      const live = index.isLive(id)
+      if (mode === 'insert' && live) throw new DuplicateIdError(this.name, id)
+      if (mode === 'update' && !live) throw new NotFoundError(this.name, id)
+      const entry = await this.#entry(id)
+      const next = await produce(live ? clone(entry.fields) : undefined)
+      const rowBytes = encodeFields(next)
+      if (rowBytes.length > this.#ctx.maxRecordBytes) throw new RecordTooLargeError(rowBytes.length, this.#ctx.maxRecordBytes)
+      entry.doc.transact(() => { applyFields(entry.doc, entry.fields, next, textPaths) }, LOCAL_WRITE)
+      if (!live) index.markLive(id)
+      await this.#commit(entry, 'local', live ? 'update' : 'insert', rowBytes)
+    })
+  }
+
+  /** Deletes a live record for good: a tombstone in the index, its data removed from storage. */
+  async delete (id: string): Promise<void> {
+    const index = await this.#ready
+    await this.#lock.run(id, async () => {
+      if (!index.isLive(id)) {
+        throw index.isDeleted(id) ? new RecordDeletedError(this.name, id) : new NotFoundError(this.name, id)
+      }
+      const ops = await this.#dataDeletion(id)
+      index.markDeleted(id)
+      const indexKeys = this.#indexOps(index, ops)
+      await this.#persist(ops, id)
+      index.updateKeys.push(...indexKeys.keys)
+      this.#evict(id, true)
+      this.#announce(id, undefined, 'delete', 'local')
+      for (const update of indexKeys.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin: 'local' })
+    })
+  }
+
+  /** The `Y.Doc` of a live record, kept in memory while the database is open. */
+  async doc (id: string): Promise<Y.Doc> {
+    const index = await this.#ready
+    return this.#lock.run(id, async () => {
+      if (!index.isLive(id)) throw new NotFoundError(this.name, id)
+      const entry = await this.#entry(id)
+      entry.pinned = true
+      return entry.doc
+    })
+  }
+
+  /** Applies a Yjs update of record `id` from a peer. Resolves `true` if it changed anything. */
+  async applyRemoteRecord (id: string, update: Uint8Array): Promise<boolean> {
+    const index = await this.#ready
+    return this.#lock.run(id, async () => {
+      if (index.isDeleted(id)) return false
+      const entry = await this.#entry(id)
+      try {
+        Y.applyUpdate(entry.doc, update, REMOTE_WRITE)
+      } catch (cause) {
+        this.#evict(id, true)
+        throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
+      }
+      if (entry.pending.length === 0) return false
+      await this.#commit(entry, 'remote', 'update')
+      return true
+    })
+  }
+
+  /** Applies a Yjs update of the collection index from a peer. Resolves `true` if it changed anything. */
+  async applyRemoteIndex (update: Uint8Array): Promise<boolean> {
+    const index = await this.#ready
+    const transitions = await this.#lock.run(INDEX_LOCK, async (): Promise<Transition[] | undefined> => {
+      let transitions: Transition[]
+      try {
+        transitions = index.applyRemote(update)
+      } catch (cause) {
+        throw new MalformedUpdateError(`index update for "${this.name}" does not decode: ${String(cause)}`, { cause })
+      }
+      const ops: BatchOperation[] = []
+      const written = this.#indexOps(index, ops)
+      if (written.keys.length === 0) return undefined
+      await this.#persist(ops)
+      index.updateKeys.push(...written.keys)
+      return transitions
+    })
+    if (transitions === undefined) return false
+    await Promise.all(transitions.map(async ({ id, live }) => this.#lock.run(id, async () => {
+      if (live) {
+        const row = await this.#storedRow(id)
+        if (row !== undefined) this.#announce(id, row, 'insert', 'remote')
+      } else {
+        const ops = await this.#dataDeletion(id)
+        await this.#persist(ops)
+        this.#evict(id, true)
+        this.#announce(id, undefined, 'delete', 'remote')
+      }
+    })))
+    return true
+  }
+
+  /** Every live id, with the collection index's full state (for catch-up). */
+  async indexSnapshot (): Promise<Uint8Array> {
+    return (await this.#ready).snapshot()
+  }
+
+  /** The full state of a record's document as one update (for catch-up). */
+  async recordSnapshot (id: string): Promise<Uint8Array | undefined> {
+    const index = await this.#ready
+    return this.#lock.run(id, async () => {
+      if (!index.isLive(id)) return undefined
+      return Y.encodeStateAsUpdate((await this.#entry(id)).doc)
+    })
+  }
+
+  /** Ids of every live record. */
+  async liveIds (): Promise<string[]> {
+    return [...(await this.#ready).liveIds()]
+  }
+
+  /** Waits for running writes and background work, then drops every cached document. */
+  async close (): Promise<void> {
+    await this.#ready.catch(() => {})
+    await this.#lock.idle()
+    await Promise.allSettled([...this.#background])
+    await this.#lock.idle()
+    for (const entry of this.#docs.values()) entry.doc.destroy()
+    this.#docs.clear()
+    this.#index?.doc.destroy()
+  }
+
+  /** Writes the pending updates of a record and its new row; then tells everyone. */
+  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', rowBytes?: Uint8Array): Promise<void> {
+    const index = this.#index as CollectionIndex
+    const updates = entry.pending
+    entry.pending = []
+    const fields = readFields(entry.doc)
+    const ops: BatchOperation[] = []
+    const keys = updates.map((value) => {
+      const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
+      ops.push({ type: 'put', key, value })
+      return key
+    })
+    ops.push({ type: 'put', key: this.keys.row(entry.id), value: rowBytes ?? encodeFields(fields) })
+    const indexWrites = this.#indexOps(index, ops)
+    await this.#persist(ops, entry.id)
+    entry.updateKeys.push(...keys)
+    index.updateKeys.push(...indexWrites.keys)
+    entry.fields = fields
+    entry.row = makeRow(entry.id, fields)
+    if (index.isLive(entry.id)) this.#announce(entry.id, entry.row, type, origin)
+    for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
+    for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
+    if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
+    if (index.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#compactIndex())
+  }
+
+  /** Adds the index's pending updates to `ops`. */
+  #indexOps (index: CollectionIndex, ops: BatchOperation[]): { keys: string[], updates: Uint8Array[] } {
+    const updates = index.takePending()
+    const keys = updates.map((value) => {
+      const key = this.keys.indexUpdates + this.#ctx.seq.next()
+      ops.push({ type: 'put', key, value })
+      return key
+    })
+    return { keys, updates }
+  }
+
+  /** Writes `ops`; if that fails, forgets in-memory state that storage now lacks. */
+  async #persist (ops: BatchOperation[], id?: string): Promise<void> {
+    try {
+      await this.#ctx.queue.write(ops)
+    } catch (error) {
+      if (id !== undefined) this.#evict(id, true)
+      throw error
+    }
+  }
+
+  /** Storage operations that remove every trace of a record but its tombstone. */
+  async #dataDeletion (id: string): Promise<BatchOperation[]> {
+    const ops: BatchOperation[] = [
+      { type: 'del', key: this.keys.snapshot(id) },
+      { type: 'del', key: this.keys.row(id) }
+    ]
+    for await (const [key] of this.#ctx.storage.scan(this.keys.updates(id), { keysOnly: true })) ops.push({ type: 'del', key })
+    return ops
+  }
+
+  /** Updates the view, record watchers and change listeners. */
+  #announce (id: string, row: Row | undefined, type: ChangeEvent['type'], origin: Origin): void {
+    if (this.#view !== undefined) {
+      this.#view.set(id, row)
+      this.#touched?.add(id)
+    }
+    const watchers = this.#watchers.get(id)
+    if (watchers !== undefined) for (const watcher of [...watchers]) watcher(row)
+    this.#ctx.onChange({ collection: this.name, id, type, origin })
+  }
+
+  async #storedRow (id: string): Promise<Row | undefined> {
+    const entry = this.#docs.get(id)
+    if (entry !== undefined) return entry.row
+    const bytes = await this.#ctx.storage.get(this.keys.row(id))
+    return bytes === undefined ? undefined : makeRow(id, decodeFields(bytes))
+  }
+
+  /** The cached entry of a record, loaded from storage (or new) if needed. Call under the record's lock. */
+  async #entry (id: string): Promise<Entry> {
+    const cached = this.#docs.get(id)
+    if (cached !== undefined) {
+      this.#docs.delete(id)
+      this.#docs.set(id, cached)
+      return cached
+    }
+    const loaded = await loadDoc(this.#ctx.storage, this.keys.snapshot(id), this.keys.updates(id))
+    const fields = readFields(loaded.doc)
+    const entry: Entry = { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false }
+    loaded.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      entry.pending.push(update)
+      // An edit made by user code through `doc(id)`: commit it as a local write.
+      if (!isOwnOrigin(origin)) this.#schedule(this.#lock.run(id, () => this.#commitExternal(entry)))
+    })
+    this.#docs.set(id, entry)
+    this.#trimCache()
+    if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(id, () => this.#compactRecord(id)))
+    return entry
+  }
+
+  async #commitExternal (entry: Entry): Promise<void> {
+    if (entry.pending.length === 0 || this.#docs.get(entry.id) !== entry) return
+    const index = this.#index as CollectionIndex
+    if (!index.isLive(entry.id)) {
+      entry.pending = []
+      return
+    }
+    await this.#commit(entry, 'local', 'update')
+  }
+
+  #trimCache (): void {
+    if (this.#docs.size <= this.#ctx.cacheSize) return
+    for (const [id, entry] of this.#docs) {
+      if (this.#docs.size <= this.#ctx.cacheSize) break
+      if (entry.pinned || this.#lock.isHeld(id) || entry.pending.length > 0) continue
+      this.#evict(id)
+    }
+  }
+
+  #evict (id: string, force = false): void {
+    const entry = this.#docs.get(id)
+    if (entry === undefined || (entry.pinned && !force)) return
+    this.#docs.delete(id)
+    entry.doc.destroy()
+  }
+
+  async #compactRecord (id: string): Promise<void> {
+    const index = this.#index as CollectionIndex
+    if (!index.isLive(id)) return
+    const entry = await this.#entry(id)
+    if (entry.updateKeys.length < this.#ctx.compactEvery) return
+    const keys = entry.updateKeys.slice()
+    const ops: BatchOperation[] = [{ type: 'put', key: this.keys.snapshot(id), value: Y.encodeStateAsUpdate(entry.doc) }]
+    for (const key of keys) ops.push({ type: 'del', key })
+    await this.#ctx.queue.write(ops)
+    entry.updateKeys = entry.updateKeys.slice(keys.length)
+  }
+
+  #compactIndex (): Promise<void> {
+    return this.#lock.run(INDEX_LOCK, async () => {
+      const index = this.#index as CollectionIndex
+      if (index.updateKeys.length < this.#ctx.compactEvery) return
+      const keys = index.updateKeys.slice()
+      const ops: BatchOperation[] = [{ type: 'put', key: this.keys.indexSnapshot, value: index.snapshot() }]
+      for (const key of keys) ops.push({ type: 'del', key })
+      await this.#ctx.queue.write(ops)
+      index.updateKeys = index.updateKeys.slice(keys.length)
+    })
+  }
+
+  /** Runs background work, reporting its failure as an `error` event. */
+  #schedule (work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => { this.#ctx.onError(error instanceof Error ? error : new Error(String(error))) })
+    this.#background.add(tracked)
+    void tracked.finally(() => this.#background.delete(tracked))
+  }
+
+  /** Loads every live row into the view, once; writes made meanwhile win over what the scan read. */
+  #loadView (): Promise<RowView> {
+    this.#viewReady ??= (async () => {
+      const index = await this.#ready
+      const view = new RowView()
+      this.#touched = new Set()
+      this.#view = view
+      try {
+        const prefix = this.keys.rows
+        for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
+          const id = key.slice(prefix.length)
+          if (this.#touched.has(id) || !index.isLive(id)) continue
+          const cached = this.#docs.get(id)
+          view.set(id, cached !== undefined ? cached.row : makeRow(id, decodeFields(bytes)))
+        }
+      } catch (error) {
+        this.#view = undefined
+        this.#viewReady = undefined
+        throw error
+      } finally {
+        this.#touched = undefined
+      }
+      return view
+    })()
+    return this.#viewReady
+  }
+}

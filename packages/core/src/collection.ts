@@ -1,0 +1,241 @@
+import type * as Y from 'yjs'
+import type { ChangeEvent, CollectionStore } from './collection-store.ts'
+import { InvalidArgumentError, ValidationError } from './errors.ts'
+import type { Unsubscribe } from './events.ts'
+import { checkId, newId } from './ids.ts'
+import { compileQuery, type Query, type Row as AnyRow } from './query.ts'
+import { validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './schema.ts'
+import { toStoredObject, type StoredObject } from './values.ts'
+
+/** A record as reads return it: its fields and its `id`, frozen. */
+export type Row<T> = Readonly<T> & { readonly id: string }
+
+/** The names of the string fields of `T`: the fields that can be collaborative text. */
+export type StringField<T> = { [K in keyof T & string]-?: NonNullable<T[K]> extends string ? K : never }[keyof T & string]
+
+/** Options of {@link Database.collection}. */
+export interface CollectionOptions<S extends StandardSchemaV1> {
+  /**
+   * The schema every write is checked against: any Standard Schema
+   * (zod, valibot, arktype, ...). Its output type is the record type.
+   * The field name `id` is reserved for the record id.
+   */
+  readonly schema: S
+  /**
+   * String fields stored as collaborative text (`Y.Text`): concurrent edits
+   * to one such field merge character by character instead of one value
+   * winning. Reads still return plain strings; `doc(id)` gives the `Y.Text`
+   * for editor bindings. @default []
+   */
+  readonly text?: ReadonlyArray<StringField<InferOutput<S>>>
+}
+
+/** Options of {@link Collection.insert}. */
+export interface InsertOptions {
+  /** The record id. @default a new time-sortable id (ULID) */
+  readonly id?: string
+}
+
+/** What the internals hand a collection. */
+export interface CollectionContext {
+  readonly store: CollectionStore
+  readonly assertOpen: () => void
+  readonly onChange: (listener: (event: ChangeEvent) => void) => Unsubscribe
+  readonly onError: (error: Error) => void
+}
+
+/**
+ * A typed collection of records. Every write is validated against the
+ * schema first and is durable on the device when its promise resolves;
+ * reads and queries are served locally.
+ *
+ * @example
+ * ```ts
+ * const todos = db.collection('todos', { schema: z.object({ title: z.string(), done: z.boolean() }) })
+ * const id = await todos.insert({ title: 'milk', done: false })
+ * await todos.update(id, (t) => { t.done = true })
+ * const open = await todos.find({ where: { done: false }, orderBy: 'title' })
+ * ```
+ */
+export class Collection<T extends object, I = T> {
+  /** The collection's name. */
+  readonly name: string
+  readonly #schema: StandardSchemaV1
+  readonly #text: ReadonlySet<string>
+  readonly #ctx: CollectionContext
+
+  /** @internal Made by {@link Database.collection}. */
+  constructor (name: string, options: CollectionOptions<StandardSchemaV1>, ctx: CollectionContext) {
+    this.name = name
+    this.#schema = options.schema
+    this.#text = new Set(options.text as readonly string[] | undefined ?? [])
+    this.#ctx = ctx
+  }
+
+  /** The schema this collection checks writes against. */
+  get schema (): StandardSchemaV1 {
+    return this.#schema
+  }
+
+  /** The fields stored as collaborative text. */
+  get textFields (): ReadonlySet<string> {
+    return this.#text
+  }
+
+  /**
+   * Inserts a record and resolves its id once durable.
+   * @throws {ValidationError} the value fails the schema
+   * @throws {DuplicateIdError} a live record has the given id
+   * @throws {RecordDeletedError} the given id belonged to a deleted record
+   */
+  async insert (value: I, options: InsertOptions = {}): Promise<string> {
+    this.#ctx.assertOpen()
+    const id = options.id === undefined ? newId() : checkId(options.id)
+    const fields = await this.#check(value)
+    await this.#ctx.store.write(id, 'insert', async () => fields, this.#text)
+    return id
+  }
+
+  /**
+   * Changes a record: `mutator` edits a draft (a mutable copy of the
+   * record's fields) or returns a new value. Only the fields that differ
+   * are written, in one Yjs transaction, so concurrent edits of other
+   * fields on other replicas survive.
+   * @throws {NotFoundError} no live record has this id
+   * @throws {ValidationError} the result fails the schema
+   */
+  async update (id: string, mutator: (draft: T) => void | T | Promise<void | T>): Promise<void> {
+    this.#ctx.assertOpen()
+    checkId(id)
+    if (typeof mutator !== 'function') throw new InvalidArgumentError('update takes a function that edits the draft')
+    await this.#ctx.store.write(id, 'update', async (current) => {
+      const draft = current as unknown as T
+      const result = await mutator(draft)
+      return this.#check(result === undefined ? draft : result)
+    }, this.#text)
+  }
+
+  /**
+   * Makes record `id` equal `value`: inserts it, or replaces its fields
+   * (writing only those that differ).
+   */
+  async upsert (id: string, value: I): Promise<void> {
+    this.#ctx.assertOpen()
+    checkId(id)
+    const fields = await this.#check(value)
+    await this.#ctx.store.write(id, 'upsert', async () => fields, this.#text)
+  }
+
+  /**
+   * Deletes a record for good: a tombstone in the collection index that
+   * wins over concurrent edits on every replica.
+   * @throws {NotFoundError} no live record has this id
+   */
+  async delete (id: string): Promise<void> {
+    this.#ctx.assertOpen()
+    checkId(id)
+    await this.#ctx.store.delete(id)
+  }
+
+  /** The record, or `undefined` if there is no live record with this id. */
+  async get (id: string): Promise<Row<T> | undefined> {
+    this.#ctx.assertOpen()
+    checkId(id)
+    return await this.#ctx.store.get(id) as Row<T> | undefined
+  }
+
+  /** The records a query selects, in its order. */
+  async find (query: Query<T> = {}): Promise<Array<Row<T>>> {
+    this.#ctx.assertOpen()
+    return await this.#ctx.store.find(compileQuery(query as Query<unknown>)) as Array<Row<T>>
+  }
+
+  /** How many records match a query (offset and limit aside). */
+  async count (query: Query<T> = {}): Promise<number> {
+    this.#ctx.assertOpen()
+    return this.#ctx.store.count(compileQuery(query as Query<unknown>))
+  }
+
+  /**
+   * Watches one record: `callback` gets its current value soon, then every
+   * new value, local or remote (`undefined` when there is none).
+   */
+  subscribe (id: string, callback: (row: Row<T> | undefined) => void): Unsubscribe
+  /**
+   * A live query: `callback` gets the current result soon, then every
+   * changed result. Each change is folded into the result incrementally.
+   */
+  subscribe (query: Query<T>, callback: (rows: ReadonlyArray<Row<T>>) => void): Unsubscribe
+  subscribe (target: string | Query<T>, callback: ((row: Row<T> | undefined) => void) | ((rows: ReadonlyArray<Row<T>>) => void)): Unsubscribe {
+    this.#ctx.assertOpen()
+    if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe takes a callback')
+    if (typeof target === 'string') return this.#subscribeRecord(checkId(target), callback as (row: Row<T> | undefined) => void)
+    const compiled = compileQuery(target as Query<unknown>)
+    let stopped = false
+    let stop: (() => void) | undefined
+    this.#ctx.store.watch(compiled, callback as (rows: readonly AnyRow[]) => void).then((unwatch) => {
+      if (stopped) unwatch()
+      else stop = unwatch
+    }, this.#ctx.onError)
+    return () => {
+      stopped = true
+      stop?.()
+    }
+  }
+
+  /**
+   * The record's `Y.Doc`, for rich-text and editor bindings. Edits made
+   * to it are stored and shared like any write (but are not checked
+   * against the schema). It stays in memory while the database is open.
+   * @throws {NotFoundError} no live record has this id
+   */
+  async doc (id: string): Promise<Y.Doc> {
+    this.#ctx.assertOpen()
+    checkId(id)
+    return this.#ctx.store.doc(id)
+  }
+
+  /** Listens to changes of this collection's records, local and remote. */
+  on (type: 'change', listener: (event: ChangeEvent) => void): Unsubscribe {
+    if (type !== 'change') throw new InvalidArgumentError(`collections have no "${String(type)}" event`)
+    return this.#ctx.onChange((event) => {
+      if (event.collection === this.name) listener(event)
+    })
+  }
+
+  #subscribeRecord (id: string, callback: (row: Row<T> | undefined) => void): Unsubscribe {
+    let changed = false
+    let stopped = false
+    const unwatch = this.#ctx.store.watchRecord(id, (row) => {
+      changed = true
+      if (!stopped) callback(row as Row<T> | undefined)
+    })
+    this.#ctx.store.get(id).then((row) => {
+      if (!changed && !stopped) callback(row as Row<T> | undefined)
+    }, this.#ctx.onError)
+    return () => {
+      stopped = true
+      unwatch()
+    }
+  }
+
+  async #check (value: unknown): Promise<StoredObject> {
+    const output = await validate(this.name, this.#schema, value)
+    const fields = toStoredObject(output)
+    if (Object.hasOwn(fields, 'id')) {
+      throw new ValidationError(this.name, [{ path: 'id', message: '"id" is reserved for the record id' }])
+    }
+    for (const field of this.#text) {
+      const v = fields[field]
+      if (v !== undefined && typeof v !== 'string') {
+        throw new ValidationError(this.name, [{ path: field, message: 'a text field must hold a string' }])
+      }
+    }
+    return fields
+  }
+}
+
+/** A collection's record type. */
+export type CollectionType<S extends StandardSchemaV1> = InferOutput<S> extends object ? InferOutput<S> : never
+/** What a collection's `insert` takes. */
+export type CollectionInput<S extends StandardSchemaV1> = InferInput<S>

@@ -1,0 +1,124 @@
+/**
+ * Named error classes of `@kadmium/core`. Tell them apart by `name` (or
+ * `instanceof`), never by message text: messages are for people.
+ * @module
+ */
+
+/** Base class of every error Kadmium throws on purpose. */
+export class KadmiumError extends Error {
+  override name = 'KadmiumError'
+}
+
+/** One failing field of a value checked against a collection's schema. */
+export interface ValidationIssue {
+  /** Dotted path of the failing field (`''` for the value as a whole). */
+  readonly path: string
+  /** What the schema library said about it. */
+  readonly message: string
+}
+
+/** A value did not pass the collection's schema; nothing was written. */
+export class ValidationError extends KadmiumError {
+  override name = 'ValidationError'
+  /** Every failing field, as the schema library reported it. */
+  readonly issues: readonly ValidationIssue[]
+  constructor (collection: string, issues: readonly ValidationIssue[]) {
+    const fields = issues.map((i) => `${i.path === '' ? '(value)' : i.path}: ${i.message}`).join('; ')
+    super(`invalid value for collection "${collection}": ${fields}`)
+    this.issues = issues
+  }
+}
+
+/** No live record has this id in the collection. */
+export class NotFoundError extends KadmiumError {
+  override name = 'NotFoundError'
+  /** The id that was looked for. */
+  readonly id: string
+  constructor (collection: string, id: string) {
+    super(`no record "${id}" in collection "${collection}"`)
+    this.id = id
+  }
+}
+
+/** `insert` with an id that a live record already has. */
+export class DuplicateIdError extends KadmiumError {
+  override name = 'DuplicateIdError'
+  /** The id that is taken. */
+  readonly id: string
+  constructor (collection: string, id: string) {
+    super(`record "${id}" already exists in collection "${collection}"`)
+    this.id = id
+  }
+}
+
+/**
+ * The id belonged to a record that was deleted. Deletes are tombstones that
+ * win over concurrent edits on every replica, so a deleted id is never reused.
+ */
+export class RecordDeletedError extends KadmiumError {
+  override name = 'RecordDeletedError'
+  /** The deleted id. */
+  readonly id: string
+  constructor (collection: string, id: string) {
+    super(`record "${id}" of collection "${collection}" was deleted; deleted ids are not reused`)
+    this.id = id
+  }
+}
+
+/** An argument is malformed: a bad id, collection name, query or option. */
+export class InvalidArgumentError extends KadmiumError {
+  override name = 'InvalidArgumentError'
+}
+
+/** A value cannot be stored in a record (a function, a cycle, a class instance, ...). */
+export class UnsupportedValueError extends KadmiumError {
+  override name = 'UnsupportedValueError'
+  /** Dotted path of the offending field. */
+  readonly path: string
+  constructor (path: string, what: string) {
+    super(`field "${path === '' ? '(value)' : path}" holds ${what}, which a record cannot store`)
+    this.path = path
+  }
+}
+
+/** A write would make a record larger than the database's `maxRecordBytes`; nothing was written. */
+export class RecordTooLargeError extends KadmiumError {
+  override name = 'RecordTooLargeError'
+  /** Size of the record, in bytes. */
+  readonly bytes: number
+  /** The limit in force. */
+  readonly limit: number
+  constructor (bytes: number, limit: number) {
+    super(`a record of ${bytes} bytes exceeds the limit of ${limit} bytes`)
+    this.bytes = bytes
+    this.limit = limit
+  }
+}
+
+/** The database was closed; open it again to use it. */
+export class DatabaseClosedError extends KadmiumError {
+  override name = 'DatabaseClosedError'
+  constructor () {
+    super('the database is closed')
+  }
+}
+
+/** The storage holds another database than the one asked for. */
+export class DatabaseMismatchError extends KadmiumError {
+  override name = 'DatabaseMismatchError'
+}
+
+/** A collection was opened twice with different options. */
+export class CollectionConflictError extends KadmiumError {
+  override name = 'CollectionConflictError'
+}
+
+/** Bytes from outside (a remote peer, storage) could not be decoded; nothing was applied. */
+export class MalformedUpdateError extends KadmiumError {
+  override name = 'MalformedUpdateError'
+}
+
+/** The storage adapter failed; the write did not happen. */
+export class StorageError extends KadmiumError {
+  override name = 'StorageError'
+}

@@ -1,0 +1,79 @@
+import { InvalidArgumentError } from './errors.ts'
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ' // Crockford base32, as ULID uses
+
+let lastTime = -1
+let lastRandom = new Uint8Array(10)
+
+/**
+ * A new record id: 26 characters, a ULID. Ids made later sort after ids
+ * made earlier (within one process, strictly: the random part counts up
+ * inside one millisecond), so ordering by id is ordering by creation time.
+ */
+export function newId (now: number = Date.now()): string {
+  if (now <= lastTime) {
+    increment(lastRandom)
+    now = lastTime
+  } else {
+    lastRandom = crypto.getRandomValues(new Uint8Array(10))
+    lastTime = now
+  }
+  let out = ''
+  let t = now
+  const time: string[] = []
+  for (let i = 0; i < 10; i++) {
+    time.push(ALPHABET[t % 32] as string)
+    t = Math.floor(t / 32)
+  }
+  out = time.reverse().join('')
+  // 80 random bits as 16 base32 characters, 5 bits at a time.
+  let acc = 0
+  let bits = 0
+  for (const byte of lastRandom) {
+    acc = (acc << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      bits -= 5
+      out += ALPHABET[(acc >> bits) & 31]
+    }
+    acc &= (1 << bits) - 1
+  }
+  return out
+}
+
+function increment (bytes: Uint8Array): void {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i] === 255) {
+      bytes[i] = 0
+    } else {
+      bytes[i] = (bytes[i] as number) + 1
+      return
+    }
+  }
+}
+
+/** Longest record id accepted. */
+export const MAX_ID_LENGTH = 256
+
+/**
+ * Checks an id given by the user or a peer: 1 to 256 characters, no
+ * control characters, no `/` (ids are parts of storage keys).
+ */
+export function checkId (id: unknown, what = 'record id'): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new InvalidArgumentError(`${what} must be a string of 1 to ${MAX_ID_LENGTH} characters`)
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f/]|\u{10FFFF}/u.test(id) || !id.isWellFormed()) {
+    throw new InvalidArgumentError(`${what} "${id.slice(0, 40)}" holds a control character, "/" or a lone surrogate`)
+  }
+  return id
+}
+
+/** Checks a collection name: letters, digits, `_`, `-` and `.`, 1 to 64 characters. */
+export function checkCollectionName (name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+    throw new InvalidArgumentError('a collection name is 1 to 64 letters, digits, "_", "-" or "."')
+  }
+  return name
+}

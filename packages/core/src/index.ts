@@ -1,0 +1,22 @@
+/**
+ * `@kadmium/core`: typed collections of Yjs records, local-first, with
+ * queries and live subscriptions. Platform-neutral: storage (and, later,
+ * the network) come from an adapter such as `@kadmium/node`.
+ * @module
+ */
+export { createDatabase, Database } from './database.ts'
+export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, RemoteUpdate } from './database.ts'
+export { Collection } from './collection.ts'
+export type { CollectionOptions, CollectionType, CollectionInput, InsertOptions, Row, StringField } from './collection.ts'
+export type { ChangeEvent, UpdateEvent, Origin, WriteMode } from './collection-store.ts'
+export type { Query, Where, OrderBy, FieldOperators } from './query.ts'
+export type { StorageAdapter, BatchOperation, ScanOptions } from './storage.ts'
+export { PREFIX_END } from './storage.ts'
+export { memoryStorage } from './memory-storage.ts'
+export { newId, MAX_ID_LENGTH } from './ids.ts'
+export { TypedEmitter, KadmiumEvent } from './events.ts'
+export type { Unsubscribe } from './events.ts'
+export type { StandardSchemaV1, InferInput, InferOutput } from './schema.ts'
+export type { StoredValue, StoredObject } from './values.ts'
+export { ROOT as RECORD_ROOT } from './yjs-mapping.ts'
+export * from './errors.ts'

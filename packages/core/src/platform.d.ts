@@ -1,0 +1,33 @@
+/**
+ * The web-platform globals core uses, which Node.js and browsers both
+ * have. Core's own build has neither DOM nor Node types, so that using
+ * anything else fails to compile; applications get these from their own
+ * environment's types.
+ */
+declare global {
+  interface Event {
+    readonly type: string
+  }
+  // eslint-disable-next-line no-var
+  var Event: {
+    prototype: Event
+    new (type: string): Event
+  }
+  interface EventTarget {
+    addEventListener (type: string, listener: (event: Event) => void): void
+    removeEventListener (type: string, listener: (event: Event) => void): void
+    dispatchEvent (event: Event): boolean
+  }
+  // eslint-disable-next-line no-var
+  var EventTarget: {
+    prototype: EventTarget
+    new (): EventTarget
+  }
+  // eslint-disable-next-line no-var
+  var crypto: {
+    getRandomValues<T extends Uint8Array> (array: T): T
+  }
+  function queueMicrotask (callback: () => void): void
+}
+
+export {}

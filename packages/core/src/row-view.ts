@@ -1,0 +1,107 @@
+import { LiveQuery } from './live-query.ts'
+import { fieldOf, indexKey, type CompiledQuery, type Condition, type Row } from './query.ts'
+
+/**
+ * The rows of a collection's live records in memory, with equality indexes
+ * built on first use and kept up to date, and the live queries that watch
+ * them. Rows are frozen: they are handed to user code as they are.
+ */
+export class RowView {
+  readonly rows = new Map<string, Row>()
+  /** field → value key → ids, for the fields equality queries have used. */
+  readonly #indexes = new Map<string, Map<string, Set<string>>>()
+  readonly #live = new Set<LiveQuery>()
+
+  /** Sets (or, with `undefined`, removes) the row of `id`. */
+  set (id: string, row: Row | undefined): void {
+    const old = this.rows.get(id)
+    if (old === row) return
+    if (row === undefined) this.rows.delete(id)
+    else this.rows.set(id, row)
+    for (const [field, index] of this.#indexes) {
+      if (old !== undefined) removeFrom(index, indexKey(fieldOf(old, field)), id)
+      if (row !== undefined) addTo(index, indexKey(fieldOf(row, field)), id)
+    }
+    for (const query of this.#live) query.change(id, row)
+  }
+
+  /** The rows a query asks for, in order. */
+  find (query: CompiledQuery): Row[] {
+    const out: Row[] = []
+    for (const row of this.#candidates(query)) if (query.matches(row)) out.push(row)
+    if (query.order.length > 0 || out.length > 1) out.sort(query.compare)
+    return query.offset === 0 && query.limit >= out.length ? out : out.slice(query.offset, query.offset + query.limit)
+  }
+
+  /** How many rows match a query (ignoring offset and limit). */
+  count (query: CompiledQuery): number {
+    if (query.conditions.length === 0) return this.rows.size
+    let n = 0
+    for (const row of this.#candidates(query)) if (query.matches(row)) n++
+    return n
+  }
+
+  /** Starts a live query; `callback` gets the current result soon, then every changed result. */
+  watch (query: CompiledQuery, callback: (rows: readonly Row[]) => void): () => void {
+    const live = new LiveQuery(query, this.#candidates(query), callback)
+    this.#live.add(live)
+    return () => {
+      live.stop()
+      this.#live.delete(live)
+    }
+  }
+
+  /** Rows that may match: those of the most selective equality index, or all. */
+  #candidates (query: CompiledQuery): Iterable<Row> {
+    let best: Set<string> | undefined
+    for (const condition of query.conditions) {
+      const ids = this.#lookup(condition)
+      if (ids !== undefined && (best === undefined || ids.size < best.size)) best = ids
+    }
+    if (best === undefined) return this.rows.values()
+    const rows = this.rows
+    return (function * () {
+      for (const id of best) {
+        const row = rows.get(id)
+        if (row !== undefined) yield row
+      }
+    })()
+  }
+
+  #lookup (condition: Condition): Set<string> | undefined {
+    if (condition.op !== 'eq' && condition.op !== 'in') return undefined
+    const values = condition.op === 'eq' ? [condition.value] : condition.value as unknown[]
+    const keys = values.map(indexKey)
+    if (keys.some((k) => k === undefined || k === 'u')) return undefined
+    const index = this.#index(condition.field)
+    if (keys.length === 1) return index.get(keys[0] as string) ?? new Set()
+    const out = new Set<string>()
+    for (const key of keys) for (const id of index.get(key as string) ?? []) out.add(id)
+    return out
+  }
+
+  #index (field: string): Map<string, Set<string>> {
+    let index = this.#indexes.get(field)
+    if (index === undefined) {
+      index = new Map()
+      for (const [id, row] of this.rows) addTo(index, indexKey(fieldOf(row, field)), id)
+      this.#indexes.set(field, index)
+    }
+    return index
+  }
+}
+
+function addTo (index: Map<string, Set<string>>, key: string | undefined, id: string): void {
+  if (key === undefined) return
+  let ids = index.get(key)
+  if (ids === undefined) index.set(key, ids = new Set())
+  ids.add(id)
+}
+
+function removeFrom (index: Map<string, Set<string>>, key: string | undefined, id: string): void {
+  if (key === undefined) return
+  const ids = index.get(key)
+  if (ids === undefined) return
+  ids.delete(id)
+  if (ids.size === 0) index.delete(key)
+}

@@ -1,0 +1,36 @@
+import { decode, encode } from 'cborg'
+import { MalformedUpdateError } from './errors.ts'
+import type { Row } from './query.ts'
+import { isPlainObject, type StoredObject } from './values.ts'
+
+/** A frozen row for user code: the fields, plus `id`. */
+export function makeRow (id: string, fields: StoredObject): Row {
+  return deepFreeze({ ...fields, id })
+}
+
+/** Encodes a record's fields for storage (CBOR). */
+export function encodeFields (fields: StoredObject): Uint8Array {
+  return encode(fields)
+}
+
+/** Decodes a record's fields from storage. */
+export function decodeFields (bytes: Uint8Array): StoredObject {
+  let value: unknown
+  try {
+    value = decode(bytes)
+  } catch (cause) {
+    throw new MalformedUpdateError('a stored row does not decode', { cause })
+  }
+  if (!isPlainObject(value)) throw new MalformedUpdateError('a stored row is not an object')
+  return value as StoredObject
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    // Byte arrays cannot be frozen; they are copies already.
+    if (value instanceof Uint8Array) return value
+    for (const item of Object.values(value)) deepFreeze(item)
+    Object.freeze(value)
+  }
+  return value
+}

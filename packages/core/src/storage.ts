@@ -1,0 +1,42 @@
+/**
+ * The storage interface every adapter implements (LevelDB in Node,
+ * IndexedDB in browsers, memory anywhere). Keys are strings; values are
+ * bytes. Run `@kadmium/core/testing`'s suite against an implementation.
+ * @module
+ */
+
+/** One operation of an atomic batch. */
+export type BatchOperation =
+  | { readonly type: 'put', readonly key: string, readonly value: Uint8Array }
+  | { readonly type: 'del', readonly key: string }
+
+/** Options of {@link StorageAdapter.scan}. */
+export interface ScanOptions {
+  /** Stop after this many entries. @default Infinity */
+  readonly limit?: number
+  /** Return only the keys (values are then empty arrays). @default false */
+  readonly keysOnly?: boolean
+}
+
+/**
+ * A key-value store with ordered prefix scans and atomic batches.
+ *
+ * Contract (checked by the conformance suite):
+ * - `put` then `get` returns equal bytes; the caller may reuse its buffer after `put` resolves.
+ * - `get` of a missing key resolves `undefined`; `delete` of a missing key succeeds.
+ * - `scan(prefix)` yields every entry whose key starts with `prefix`, in
+ *   ascending key order (keys of ASCII characters order as strings do).
+ * - `batch` applies all of its operations or none.
+ * - After `close` resolves, every call rejects.
+ */
+export interface StorageAdapter {
+  get (key: string): Promise<Uint8Array | undefined>
+  put (key: string, value: Uint8Array): Promise<void>
+  delete (key: string): Promise<void>
+  scan (prefix: string, options?: ScanOptions): AsyncIterable<[key: string, value: Uint8Array]>
+  batch (operations: readonly BatchOperation[]): Promise<void>
+  close? (): Promise<void>
+}
+
+/** A character above every other a key may hold: `prefix + PREFIX_END` bounds a prefix scan. */
+export const PREFIX_END = '\u{10FFFF}'
