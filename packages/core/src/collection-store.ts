@@ -11,7 +11,7 @@ import { RowView } from './row-view.ts'
 import type { BatchOperation, StorageAdapter } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import type { WriteQueue } from './write-queue.ts'
-import { applyFields, readFields } from './yjs-mapping.ts'
+import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
 
 /** Who made a change: this replica, or a peer. */
 export type Origin = 'local' | 'remote'
@@ -63,6 +63,11 @@ interface Entry {
 }
 
 const INDEX_LOCK = '/index'
+
+/** Whether a document holds updates that wait for missing dependencies. */
+function hasPending (doc: Y.Doc): boolean {
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+}
 const NO_TEXT: ReadonlySet<string> = new Set()
 
 /**
@@ -160,6 +165,8 @@ export class CollectionStore {
       if (mode === 'insert' && live) throw new DuplicateIdError(this.name, id)
       if (mode === 'update' && !live) throw new NotFoundError(this.name, id)
       const entry = await this.#entry(id)
+      // Live in the index, but its data has not arrived from the peer that made it.
+      if (mode === 'update' && entry.doc.getMap(ROOT).size === 0) throw new NotFoundError(this.name, id)
       const next = await produce(live ? clone(entry.fields) : undefined)
       const rowBytes = encodeFields(next)
       if (rowBytes.length > this.#ctx.maxRecordBytes) throw new RecordTooLargeError(rowBytes.length, this.#ctx.maxRecordBytes)
@@ -210,8 +217,11 @@ export class CollectionStore {
         this.#evict(id, true)
         throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
       }
-      if (entry.pending.length === 0) return false
-      await this.#commit(entry, 'remote', 'update')
+      // An update whose dependencies have not arrived waits inside Yjs; keep
+      // its bytes so that it is not lost if the document leaves memory.
+      const waiting = hasPending(entry.doc) ? [update] : []
+      if (entry.pending.length === 0 && waiting.length === 0) return false
+      await this.#commit(entry, 'remote', 'update', undefined, waiting)
       return true
     })
   }
@@ -227,10 +237,11 @@ export class CollectionStore {
         throw new MalformedUpdateError(`index update for "${this.name}" does not decode: ${String(cause)}`, { cause })
       }
       const ops: BatchOperation[] = []
-      const written = this.#indexOps(index, ops)
+      const written = this.#indexOps(index, ops, hasPending(index.doc) ? [update] : [])
       if (written.keys.length === 0) return undefined
       await this.#persist(ops)
       index.updateKeys.push(...written.keys)
+      for (const u of written.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update: u, origin: 'remote' })
       return transitions
     })
     if (transitions === undefined) return false
@@ -279,13 +290,13 @@ export class CollectionStore {
   }
 
   /** Writes the pending updates of a record and its new row; then tells everyone. */
-  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', rowBytes?: Uint8Array): Promise<void> {
+  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', rowBytes?: Uint8Array, waiting: Uint8Array[] = []): Promise<void> {
     const index = this.#index as CollectionIndex
     const updates = entry.pending
     entry.pending = []
     const fields = readFields(entry.doc)
     const ops: BatchOperation[] = []
-    const keys = updates.map((value) => {
+    const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
       ops.push({ type: 'put', key, value })
       return key
@@ -305,9 +316,9 @@ export class CollectionStore {
   }
 
   /** Adds the index's pending updates to `ops`. */
-  #indexOps (index: CollectionIndex, ops: BatchOperation[]): { keys: string[], updates: Uint8Array[] } {
+  #indexOps (index: CollectionIndex, ops: BatchOperation[], waiting: Uint8Array[] = []): { keys: string[], updates: Uint8Array[] } {
     const updates = index.takePending()
-    const keys = updates.map((value) => {
+    const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.indexUpdates + this.#ctx.seq.next()
       ops.push({ type: 'put', key, value })
       return key

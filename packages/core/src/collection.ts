@@ -40,6 +40,8 @@ export interface InsertOptions {
 export interface CollectionContext {
   readonly store: CollectionStore
   readonly assertOpen: () => void
+  /** Runs an operation that close() must wait for (checks that the database is open first). */
+  readonly track: <R>(operation: () => Promise<R>) => Promise<R>
   readonly onChange: (listener: (event: ChangeEvent) => void) => Unsubscribe
   readonly onError: (error: Error) => void
 }
@@ -89,11 +91,12 @@ export class Collection<T extends object, I = T> {
    * @throws {RecordDeletedError} the given id belonged to a deleted record
    */
   async insert (value: I, options: InsertOptions = {}): Promise<string> {
-    this.#ctx.assertOpen()
-    const id = options.id === undefined ? newId() : checkId(options.id)
-    const fields = await this.#check(value)
-    await this.#ctx.store.write(id, 'insert', async () => fields, this.#text)
-    return id
+    return this.#ctx.track(async () => {
+      const id = options.id === undefined ? newId() : checkId(options.id)
+      const fields = await this.#check(value)
+      await this.#ctx.store.write(id, 'insert', async () => fields, this.#text)
+      return id
+    })
   }
 
   /**
@@ -105,14 +108,15 @@ export class Collection<T extends object, I = T> {
    * @throws {ValidationError} the result fails the schema
    */
   async update (id: string, mutator: (draft: T) => void | T | Promise<void | T>): Promise<void> {
-    this.#ctx.assertOpen()
-    checkId(id)
-    if (typeof mutator !== 'function') throw new InvalidArgumentError('update takes a function that edits the draft')
-    await this.#ctx.store.write(id, 'update', async (current) => {
-      const draft = current as unknown as T
-      const result = await mutator(draft)
-      return this.#check(result === undefined ? draft : result)
-    }, this.#text)
+    return this.#ctx.track(async () => {
+      checkId(id)
+      if (typeof mutator !== 'function') throw new InvalidArgumentError('update takes a function that edits the draft')
+      await this.#ctx.store.write(id, 'update', async (current) => {
+        const draft = current as unknown as T
+        const result = await mutator(draft)
+        return this.#check(result === undefined ? draft : result)
+      }, this.#text)
+    })
   }
 
   /**
@@ -120,10 +124,11 @@ export class Collection<T extends object, I = T> {
    * (writing only those that differ).
    */
   async upsert (id: string, value: I): Promise<void> {
-    this.#ctx.assertOpen()
-    checkId(id)
-    const fields = await this.#check(value)
-    await this.#ctx.store.write(id, 'upsert', async () => fields, this.#text)
+    return this.#ctx.track(async () => {
+      checkId(id)
+      const fields = await this.#check(value)
+      await this.#ctx.store.write(id, 'upsert', async () => fields, this.#text)
+    })
   }
 
   /**
@@ -132,28 +137,28 @@ export class Collection<T extends object, I = T> {
    * @throws {NotFoundError} no live record has this id
    */
   async delete (id: string): Promise<void> {
-    this.#ctx.assertOpen()
-    checkId(id)
-    await this.#ctx.store.delete(id)
+    return this.#ctx.track(async () => {
+      checkId(id)
+      await this.#ctx.store.delete(id)
+    })
   }
 
   /** The record, or `undefined` if there is no live record with this id. */
   async get (id: string): Promise<Row<T> | undefined> {
-    this.#ctx.assertOpen()
-    checkId(id)
-    return await this.#ctx.store.get(id) as Row<T> | undefined
+    return this.#ctx.track(async () => {
+      checkId(id)
+      return await this.#ctx.store.get(id) as Row<T> | undefined
+    })
   }
 
   /** The records a query selects, in its order. */
   async find (query: Query<T> = {}): Promise<Array<Row<T>>> {
-    this.#ctx.assertOpen()
-    return await this.#ctx.store.find(compileQuery(query as Query<unknown>)) as Array<Row<T>>
+    return this.#ctx.track(async () => await this.#ctx.store.find(compileQuery(query as Query<unknown>)) as Array<Row<T>>)
   }
 
   /** How many records match a query (offset and limit aside). */
   async count (query: Query<T> = {}): Promise<number> {
-    this.#ctx.assertOpen()
-    return this.#ctx.store.count(compileQuery(query as Query<unknown>))
+    return this.#ctx.track(async () => this.#ctx.store.count(compileQuery(query as Query<unknown>)))
   }
 
   /**
@@ -173,7 +178,10 @@ export class Collection<T extends object, I = T> {
     const compiled = compileQuery(target as Query<unknown>)
     let stopped = false
     let stop: (() => void) | undefined
-    this.#ctx.store.watch(compiled, callback as (rows: readonly AnyRow[]) => void).then((unwatch) => {
+    const guarded = (rows: readonly AnyRow[]): void => {
+      if (!stopped) (callback as (rows: readonly AnyRow[]) => void)(rows)
+    }
+    this.#ctx.store.watch(compiled, guarded).then((unwatch) => {
       if (stopped) unwatch()
       else stop = unwatch
     }, this.#ctx.onError)
@@ -190,9 +198,10 @@ export class Collection<T extends object, I = T> {
    * @throws {NotFoundError} no live record has this id
    */
   async doc (id: string): Promise<Y.Doc> {
-    this.#ctx.assertOpen()
-    checkId(id)
-    return this.#ctx.store.doc(id)
+    return this.#ctx.track(async () => {
+      checkId(id)
+      return this.#ctx.store.doc(id)
+    })
   }
 
   /** Listens to changes of this collection's records, local and remote. */

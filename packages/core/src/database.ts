@@ -99,6 +99,7 @@ export class Database {
   readonly #collections = new Map<string, Collection<object, unknown>>()
   readonly #options: Required<Pick<DatabaseOptions, 'cacheSize' | 'compactEvery' | 'maxRecordBytes'>>
   #closed: Promise<void> | undefined
+  readonly #inFlight = new Set<Promise<unknown>>()
 
   /** @internal Use {@link createDatabase}. */
   constructor (options: DatabaseOptions) {
@@ -132,6 +133,7 @@ export class Database {
     const collection = new Collection<CollectionType<S>, CollectionInput<S>>(name, options as unknown as CollectionOptions<StandardSchemaV1>, {
       store: this.#store(name),
       assertOpen: () => { this.#assertOpen() },
+      track: async (operation) => this.#track(operation),
       onChange: (listener) => this.#events.on('change', listener),
       onError: (error) => { this.#events.emit('error', error) }
     })
@@ -150,12 +152,13 @@ export class Database {
    * @throws {MalformedUpdateError} the bytes are not a valid update; nothing changed
    */
   async applyRemoteUpdate (remote: RemoteUpdate): Promise<boolean> {
-    this.#assertOpen()
-    if (!(remote.update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
-    const store = this.#store(checkCollectionName(remote.collection))
-    if (remote.target === 'index') return store.applyRemoteIndex(remote.update)
-    if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update)
-    throw new InvalidArgumentError('"target" is "record" or "index"')
+    return this.#track(async () => {
+      if (!(remote.update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
+      const store = this.#store(checkCollectionName(remote.collection))
+      if (remote.target === 'index') return store.applyRemoteIndex(remote.update)
+      if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update)
+      throw new InvalidArgumentError('"target" is "record" or "index"')
+    })
   }
 
   /** Whether the database is open, and how many writes are not yet durable. */
@@ -169,6 +172,7 @@ export class Database {
    */
   close (): Promise<void> {
     this.#closed ??= (async () => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
       await Promise.all([...this.#stores.values()].map(async (store) => store.close()))
       await this.#queue.drain()
       await this.#storage.close?.()
@@ -191,6 +195,18 @@ export class Database {
       this.#stores.set(name, store)
     }
     return store
+  }
+
+  /** Runs an operation that close() waits for. */
+  async #track<R> (operation: () => Promise<R>): Promise<R> {
+    this.#assertOpen()
+    const running = operation()
+    this.#inFlight.add(running)
+    try {
+      return await running
+    } finally {
+      this.#inFlight.delete(running)
+    }
   }
 
   #assertOpen (): void {
