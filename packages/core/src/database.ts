@@ -137,12 +137,12 @@ export class Database {
       onChange: (listener) => this.#events.on('change', listener),
       onError: (error) => { this.#events.emit('error', error) }
     })
-    this.#collections.set(name, collection as unknown as Collection<object, unknown>)
+    this.#collections.set(name, collection)
     return collection
   }
 
   /** Listens to the database's events. */
-  on<K extends keyof DatabaseEvents & string> (type: K, listener: (detail: DatabaseEvents[K]) => void): Unsubscribe {
+  on<K extends keyof DatabaseEvents> (type: K, listener: (detail: DatabaseEvents[K]) => void): Unsubscribe {
     return this.#events.on(type, listener)
   }
 

@@ -63,7 +63,6 @@ export function checkId (id: unknown, what = 'record id'): string {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw new InvalidArgumentError(`${what} must be a string of 1 to ${MAX_ID_LENGTH} characters`)
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f/]|\u{10FFFF}/u.test(id) || !id.isWellFormed()) {
     throw new InvalidArgumentError(`${what} "${id.slice(0, 40)}" holds a control character, "/" or a lone surrogate`)
   }

@@ -28,6 +28,7 @@ class MemoryStorage implements StorageAdapter {
 
   async put (key: string, value: Uint8Array): Promise<void> {
     this.#check()
+    if (typeof key !== 'string' || !(value instanceof Uint8Array)) throw new StorageError('put takes a string key and a Uint8Array value')
     this.#put(key, value)
   }
 
@@ -38,6 +39,12 @@ class MemoryStorage implements StorageAdapter {
 
   async batch (operations: readonly BatchOperation[]): Promise<void> {
     this.#check()
+    // Check every operation first: a batch applies all of them or none.
+    for (const op of operations) {
+      if (typeof op.key !== 'string' || (op.type === 'put' ? !(op.value instanceof Uint8Array) : op.type !== 'del')) {
+        throw new StorageError('a batch operation is malformed (a put needs a string key and a Uint8Array value)')
+      }
+    }
     for (const op of operations) {
       if (op.type === 'put') this.#put(op.key, op.value)
       else this.#delete(op.key)

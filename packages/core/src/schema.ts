@@ -19,7 +19,7 @@ export async function validate<S extends StandardSchemaV1> (collection: string, 
   if (result.issues !== undefined) {
     throw new ValidationError(collection, result.issues.map(toIssue))
   }
-  return result.value as InferOutput<S>
+  return result.value
 }
 
 function toIssue (issue: StandardSchemaV1.Issue): ValidationIssue {

@@ -13,7 +13,8 @@ export const ROOT = 'fields'
 
 /** The record's fields as a plain value. */
 export function readFields (doc: Y.Doc): StoredObject {
-  return doc.getMap(ROOT).toJSON() as StoredObject
+  const fields: StoredObject = doc.getMap(ROOT).toJSON()
+  return fields
 }
 
 /**
@@ -35,7 +36,7 @@ function applyMap (map: Y.Map<unknown>, prev: StoredObject, next: StoredObject, 
     const childPath = path === '' ? key : `${path}.${key}`
     const current = map.get(key)
     if (current instanceof Y.Map && isPlainObject(value) && isPlainObject(old)) {
-      applyMap(current, old as StoredObject, value as StoredObject, textPaths, childPath)
+      applyMap(current, old, value, textPaths, childPath)
     } else if (current instanceof Y.Array && Array.isArray(value) && Array.isArray(old)) {
       applyArray(current, old as readonly StoredValue[], value as readonly StoredValue[], textPaths, childPath)
     } else if (current instanceof Y.Text && typeof value === 'string' && typeof old === 'string') {
