@@ -1,0 +1,57 @@
+/**
+ * `@kadmium/core/testing`: the conformance suite every
+ * `StorageAdapter` runs. It returns plain `{ name, fn }` cases, so it
+ * works with any test runner, in Node.js and in browsers.
+ *
+ * @example
+ * ```ts
+ * import { test } from 'node:test'
+ * import { memoryStorage } from '@kadmium/core'
+ * import { storageAdapterTests } from '@kadmium/core/testing'
+ *
+ * const cases = storageAdapterTests({ open: async () => memoryStorage(), persistent: false })
+ * for (const c of cases) test(c.name, c.fn)
+ * ```
+ * @module
+ */
+import { basicCases } from './basic-cases.ts'
+import { batchCases } from './batch-cases.ts'
+import { databaseCases } from './database-cases.ts'
+import { makeCases, type StorageHarness, type StorageTestCase } from './harness.ts'
+import { lifecycleCases } from './lifecycle-cases.ts'
+import { scanCases } from './scan-cases.ts'
+
+export type { StorageHarness, StorageTestCase }
+export { AssertionError, assert, assertBytes, assertDeepEqual, assertEqual, assertRejects } from './assert.ts'
+
+/**
+ * The cases that check a `StorageAdapter` against its contract
+ * (see `storage.ts`): round trips, missing keys, deletes, prefix scans
+ * (order, exact matching, `limit`, `keysOnly`, writes meanwhile), atomic
+ * batches, empty, large and many values, close and, for persistent
+ * adapters, reopening; then a database on the adapter, through the public
+ * API, including compaction of a record's update log.
+ *
+ * Every case opens fresh locations of its own, closes what it opened, and
+ * then calls `harness.cleanup`. Cases that need persistence are left out
+ * when `harness.persistent` is `false`.
+ *
+ * @example
+ * ```ts
+ * const harness = {
+ *   persistent: true,
+ *   open: async (location: string) => levelStorage(join(root, location)),
+ *   cleanup: async () => { await rm(root, { recursive: true, force: true }) }
+ * }
+ * for (const c of storageAdapterTests(harness)) test(c.name, c.fn)
+ * ```
+ */
+export function storageAdapterTests (harness: StorageHarness): StorageTestCase[] {
+  return makeCases(harness, [
+    ...basicCases,
+    ...scanCases,
+    ...batchCases,
+    ...lifecycleCases,
+    ...databaseCases
+  ])
+}
