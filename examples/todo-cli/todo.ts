@@ -15,7 +15,7 @@ import { z } from 'zod'
 const Todo = z.object({ title: z.string().min(1), done: z.boolean() })
 
 const [command = 'list', ...args] = process.argv.slice(2)
-const db = await createDatabase({ name: 'todo-cli', storage: await levelStorage(process.env.TODO_DIR ?? './todo-data') })
+const db = await createDatabase({ name: 'todo-cli', storage: levelStorage(process.env.TODO_DIR ?? './todo-data') })
 const todos = db.collection('todos', { schema: Todo })
 
 try {
