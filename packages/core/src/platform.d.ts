@@ -28,6 +28,22 @@ declare global {
     getRandomValues<T extends Uint8Array> (array: T): T
   }
   function queueMicrotask (callback: () => void): void
+  interface TextEncoder {
+    encode (input?: string): Uint8Array
+  }
+  // eslint-disable-next-line no-var
+  var TextEncoder: {
+    prototype: TextEncoder
+    new (): TextEncoder
+  }
+  interface TextDecoder {
+    decode (input?: Uint8Array): string
+  }
+  // eslint-disable-next-line no-var
+  var TextDecoder: {
+    prototype: TextDecoder
+    new (label?: string, options?: { fatal?: boolean }): TextDecoder
+  }
 }
 
 export {}

@@ -1,0 +1,55 @@
+import { MalformedUpdateError } from '../errors.ts'
+import { sha256, toHex } from '../hash.ts'
+import { decodeHead, MAX_BLOCK_BYTES } from './head.ts'
+import { BLOCK_NS, HEAD_NS, parseKey } from './keys.ts'
+
+type ValidateFn = (key: Uint8Array, value: Uint8Array) => void | Promise<void>
+type SelectFn = (key: Uint8Array, records: Uint8Array[]) => number | Promise<number>
+
+/** Rejects a block whose bytes do not hash to its key, or that is too large. */
+function validateBlock (key: Uint8Array, value: Uint8Array): void {
+  const parsed = parseKey(key)
+  if (parsed?.ns !== BLOCK_NS) throw new MalformedUpdateError('not a block key')
+  if (value.length > MAX_BLOCK_BYTES) throw new MalformedUpdateError(`a block holds at most ${MAX_BLOCK_BYTES} bytes`)
+  if (toHex(sha256(value)) !== parsed.hex) throw new MalformedUpdateError('block bytes do not match their hash')
+}
+
+/** Rejects a head that does not decode. */
+function validateHead (key: Uint8Array, value: Uint8Array): void {
+  if (parseKey(key)?.ns !== HEAD_NS) throw new MalformedUpdateError('not a head key')
+  decodeHead(value)
+}
+
+/**
+ * kad-dht validators for Kadmium's namespaces: pass as `validators` to
+ * `kadDHT()` (the node adapter does).
+ */
+export const dhtValidators: Record<string, ValidateFn> = {
+  [BLOCK_NS]: validateBlock,
+  [HEAD_NS]: validateHead
+}
+
+/**
+ * kad-dht selectors for Kadmium's namespaces. Blocks under one key are
+ * identical. For heads Kadmium merges every replica itself (see the DHT
+ * store); kad-dht's own pick prefers the head naming the most parts, then
+ * the first.
+ */
+export const dhtSelectors: Record<string, SelectFn> = {
+  [BLOCK_NS]: () => 0,
+  [HEAD_NS]: (_key, records) => {
+    let best = 0
+    let bestParts = -1
+    records.forEach((record, i) => {
+      try {
+        const parts = decodeHead(record).parts.length
+        if (parts > bestParts) {
+          best = i
+          bestParts = parts
+        }
+      } catch {}
+    })
+    return best
+  }
+}
+

@@ -1,0 +1,31 @@
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Libp2p } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { StorageAdapter } from '../storage.ts'
+
+/** The libp2p services Kadmium uses. An adapter's node must have them under these names. */
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+export type KadmiumServices = {
+  /** gossipsub, configured for Kadmium (see `@kadmium/node`). */
+  pubsub: GossipSub
+  /** kad-dht with Kadmium's protocol, validators and selectors. */
+  dht: KadDHT
+}
+
+/** A libp2p node with the services Kadmium needs. */
+export type KadmiumLibp2p = Libp2p<KadmiumServices>
+
+/**
+ * What an adapter gives a database: a started libp2p node, and storage on
+ * this device for each database. `nodePeer()` (Node) and `browserPeer()`
+ * (browsers) make one.
+ */
+export interface Peer {
+  /** The libp2p node: its key is the user's identity. */
+  readonly libp2p: KadmiumLibp2p
+  /** Storage for the database of this name on this device. */
+  storage (database: string): StorageAdapter | Promise<StorageAdapter>
+  /** Stops the node and releases what it holds. */
+  close (): Promise<void>
+}
