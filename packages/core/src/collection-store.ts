@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import { CollectionIndex, type Transition } from './collection-index.ts'
 import { DuplicateIdError, MalformedUpdateError, NotFoundError, RecordDeletedError, RecordTooLargeError } from './errors.ts'
 import { CollectionKeys, type SequenceKeys } from './keys.ts'
+import { decodeDigest, docDigest, encodeDigest, type Digest } from './digest.ts'
 import { loadDoc } from './load-doc.ts'
 import { KeyedLock } from './lock.ts'
 import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
@@ -89,6 +90,9 @@ export class CollectionStore {
   #touched: Set<string> | undefined
   readonly #watchers = new Map<string, Set<(row: Row | undefined) => void>>()
   readonly #background = new Set<Promise<unknown>>()
+  /** Digests of every record with data here, loaded on the first catch-up. */
+  #digests: Map<string, Digest> | undefined
+  #digestsReady: Promise<Map<string, Digest>> | undefined
 
   constructor (name: string, ctx: StoreContext) {
     this.name = name
@@ -211,6 +215,7 @@ export class CollectionStore {
     return this.#lock.run(id, async () => {
       if (index.isDeleted(id)) return false
       const entry = await this.#entry(id)
+      const hadData = entry.doc.getMap(ROOT).size > 0
       try {
         Y.applyUpdate(entry.doc, update, REMOTE_WRITE)
       } catch (cause) {
@@ -221,7 +226,7 @@ export class CollectionStore {
       // its bytes so that it is not lost if the document leaves memory.
       const waiting = hasPending(entry.doc) ? [update] : []
       if (entry.pending.length === 0 && waiting.length === 0) return false
-      await this.#commit(entry, 'remote', 'update', undefined, waiting)
+      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, waiting)
       return true
     })
   }
@@ -278,6 +283,75 @@ export class CollectionStore {
     return [...(await this.#ready).liveIds()]
   }
 
+  /**
+   * The digest of every live record with data here (for catch-up). Loaded
+   * from storage once, then kept up to date by every commit.
+   */
+  async digests (): Promise<ReadonlyMap<string, Digest>> {
+    const index = await this.#ready
+    this.#digestsReady ??= (async () => {
+      const map = new Map<string, Digest>()
+      this.#digests = map
+      const prefix = this.keys.digests
+      for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
+        const id = key.slice(prefix.length)
+        if (map.has(id)) continue // a commit during the scan set a newer one
+        const digest = decodeDigest(bytes)
+        if (digest !== undefined) map.set(id, digest)
+      }
+      return map
+    })()
+    const all = await this.#digestsReady
+    const live = new Map<string, Digest>()
+    for (const [id, digest] of all) if (index.isLive(id)) live.set(id, digest)
+    return live
+  }
+
+  /** The digest of the collection index. */
+  async indexDigest (): Promise<Digest> {
+    return docDigest((await this.#ready).doc)
+  }
+
+  /** What this replica has of the collection index beyond the state vector `sv`. */
+  async indexDiff (sv: Uint8Array): Promise<Uint8Array> {
+    return Y.encodeStateAsUpdate((await this.#ready).doc, sv)
+  }
+
+  /**
+   * What this replica has of record `id` beyond the state vector `sv` (the
+   * whole record when `sv` is undefined); `undefined` if it has no live record.
+   */
+  async recordDiff (id: string, sv?: Uint8Array): Promise<Uint8Array | undefined> {
+    const index = await this.#ready
+    return this.#lock.run(id, async () => {
+      if (!index.isLive(id)) return undefined
+      return Y.encodeStateAsUpdate((await this.#entry(id)).doc, sv)
+    })
+  }
+
+  /**
+   * The stored updates (snapshot and log) of records, read straight from
+   * storage without building documents: two scans for any number of ids.
+   */
+  async storedUpdates (ids: ReadonlySet<string>): Promise<Map<string, Uint8Array[]>> {
+    const index = await this.#ready
+    const out = new Map<string, Uint8Array[]>()
+    const add = (id: string, update: Uint8Array): void => {
+      if (!ids.has(id) || !index.isLive(id)) return
+      let list = out.get(id)
+      if (list === undefined) out.set(id, list = [])
+      list.push(update)
+    }
+    const snapshots = this.keys.base + 's/'
+    for await (const [key, value] of this.#ctx.storage.scan(snapshots)) add(key.slice(snapshots.length), value)
+    const logs = this.keys.base + 'u/'
+    for await (const [key, value] of this.#ctx.storage.scan(logs)) {
+      const rest = key.slice(logs.length)
+      add(rest.slice(0, rest.indexOf('/')), value)
+    }
+    return out
+  }
+
   /** Waits for running writes and background work, then drops every cached document. */
   async close (): Promise<void> {
     await this.#ready.catch(() => {})
@@ -302,12 +376,15 @@ export class CollectionStore {
       return key
     })
     ops.push({ type: 'put', key: this.keys.row(entry.id), value: rowBytes ?? encodeFields(fields) })
+    const digest = docDigest(entry.doc)
+    ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest) })
     const indexWrites = this.#indexOps(index, ops)
     await this.#persist(ops, entry.id)
     entry.updateKeys.push(...keys)
     index.updateKeys.push(...indexWrites.keys)
     entry.fields = fields
     entry.row = makeRow(entry.id, fields)
+    this.#digests?.set(entry.id, digest)
     if (index.isLive(entry.id)) this.#announce(entry.id, entry.row, type, origin)
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
@@ -338,9 +415,11 @@ export class CollectionStore {
 
   /** Storage operations that remove every trace of a record but its tombstone. */
   async #dataDeletion (id: string): Promise<BatchOperation[]> {
+    this.#digests?.delete(id)
     const ops: BatchOperation[] = [
       { type: 'del', key: this.keys.snapshot(id) },
-      { type: 'del', key: this.keys.row(id) }
+      { type: 'del', key: this.keys.row(id) },
+      { type: 'del', key: this.keys.digest(id) }
     ]
     for await (const [key] of this.#ctx.storage.scan(this.keys.updates(id), { keysOnly: true })) ops.push({ type: 'del', key })
     return ops

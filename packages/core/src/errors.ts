@@ -122,3 +122,13 @@ export class MalformedUpdateError extends KadmiumError {
 export class StorageError extends KadmiumError {
   override name = 'StorageError'
 }
+
+/** A message from a peer (gossip envelope or sync message) is malformed or too large; it was dropped. */
+export class MalformedMessageError extends KadmiumError {
+  override name = 'MalformedMessageError'
+}
+
+/** The catch-up protocol with a peer failed (refused, timed out, or broke off). */
+export class SyncError extends KadmiumError {
+  override name = 'SyncError'
+}

@@ -9,6 +9,7 @@
  * | `c/<collection>/s/<id>` | a record: Yjs snapshot |
  * | `c/<collection>/u/<id>/<seq>` | a record: Yjs updates since the snapshot |
  * | `c/<collection>/r/<id>` | a record's fields as CBOR (the materialized row, for queries) |
+ * | `c/<collection>/v/<id>` | a record's digest (state vector and hash), for catch-up |
  * @module
  */
 
@@ -28,6 +29,8 @@ export class CollectionKeys {
   snapshot (id: string): string { return `${this.base}s/${id}` }
   updates (id: string): string { return `${this.base}u/${id}/` }
   row (id: string): string { return `${this.base}r/${id}` }
+  get digests (): string { return `${this.base}v/` }
+  digest (id: string): string { return `${this.base}v/${id}` }
 }
 
 /**

@@ -28,6 +28,35 @@ declare global {
     getRandomValues<T extends Uint8Array> (array: T): T
   }
   function queueMicrotask (callback: () => void): void
+  interface CustomEvent<T = unknown> extends Event {
+    readonly detail: T
+  }
+  interface AbortSignal {
+    readonly aborted: boolean
+    readonly reason: unknown
+    addEventListener (type: 'abort', listener: () => void, options?: { once?: boolean }): void
+    removeEventListener (type: 'abort', listener: () => void): void
+    throwIfAborted (): void
+  }
+  // eslint-disable-next-line no-var
+  var AbortSignal: {
+    prototype: AbortSignal
+    timeout (ms: number): AbortSignal
+    any (signals: AbortSignal[]): AbortSignal
+  }
+  interface AbortController {
+    readonly signal: AbortSignal
+    abort (reason?: unknown): void
+  }
+  // eslint-disable-next-line no-var
+  var AbortController: {
+    prototype: AbortController
+    new (): AbortController
+  }
+  function setTimeout (callback: () => void, ms?: number): unknown
+  function clearTimeout (handle: unknown): void
+  function setInterval (callback: () => void, ms?: number): unknown
+  function clearInterval (handle: unknown): void
   interface TextEncoder {
     encode (input?: string): Uint8Array
   }

@@ -1,0 +1,131 @@
+import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import { MalformedMessageError } from '../errors.ts'
+import { decodeEnvelope, encodeEnvelope, entrySize, MAX_ENVELOPE_BYTES, TARGET_ENVELOPE_BYTES, type Envelope, type EnvelopeEntry } from './envelope.ts'
+
+/** The gossipsub topic of a database. */
+export function topicOf (address: string): string {
+  return `/kadmium/db/${address}`
+}
+
+/** What a {@link GossipChannel} reports. */
+export interface GossipHandlers {
+  /** A valid envelope of this database arrived (never one of our own). */
+  readonly onEnvelope: (envelope: Envelope) => void
+  /** A message on the topic was rejected: the sender's score drops. */
+  readonly onRejected: (reason: string, from: PeerId) => void
+}
+
+/**
+ * A database's live channel: one gossipsub topic. Local updates go out in
+ * batches (everything written in one tick shares envelopes); incoming
+ * messages are checked by a topic validator before anything touches a
+ * document, so gossipsub drops and scores down senders of bad ones.
+ */
+export class GossipChannel {
+  readonly topic: string
+  readonly #pubsub: GossipSub
+  readonly #address: string
+  readonly #self: string
+  readonly #handlers: GossipHandlers
+  /** Envelopes decoded by the validator, handed to the message listener. */
+  readonly #decoded = new WeakMap<Uint8Array, Envelope>()
+  #outbox: EnvelopeEntry[] = []
+  #flushing: Promise<void> | undefined
+  readonly #listener = (event: CustomEvent<Message>): void => { this.#receive(event.detail) }
+
+  constructor (pubsub: GossipSub, address: string, self: PeerId, handlers: GossipHandlers) {
+    this.#pubsub = pubsub
+    this.#address = address
+    this.#self = self.toString()
+    this.#handlers = handlers
+    this.topic = topicOf(address)
+  }
+
+  /** Joins the topic. */
+  start (): void {
+    this.#pubsub.topicValidators.set(this.topic, (from, message) => this.#validate(from, message))
+    this.#pubsub.addEventListener('message', this.#listener)
+    this.#pubsub.subscribe(this.topic)
+  }
+
+  /** Leaves the topic, after sending what is queued. */
+  async stop (): Promise<void> {
+    await this.flush()
+    this.#pubsub.unsubscribe(this.topic)
+    this.#pubsub.removeEventListener('message', this.#listener)
+    this.#pubsub.topicValidators.delete(this.topic)
+  }
+
+  /** Peers subscribed to the topic. */
+  peers (): PeerId[] {
+    return this.#pubsub.getSubscribers(this.topic)
+  }
+
+  /** Queues an update to send; everything queued in one tick leaves together. */
+  send (entry: EnvelopeEntry): void {
+    this.#outbox.push(entry)
+    this.#flushing ??= Promise.resolve().then(async () => this.#flush())
+  }
+
+  /** Resolves once everything queued is published. */
+  async flush (): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing
+  }
+
+  async #flush (): Promise<void> {
+    try {
+      while (this.#outbox.length > 0) {
+        const entries = this.#outbox
+        this.#outbox = []
+        for (const batch of batches(entries)) {
+          try {
+            await this.#pubsub.publish(this.topic, encodeEnvelope({ db: this.#address, from: this.#self, entries: batch }))
+          } catch {
+            // No subscribers, or a duplicate: gossip is best effort; catch-up repairs.
+          }
+        }
+      }
+    } finally {
+      this.#flushing = undefined
+    }
+  }
+
+  #validate (from: PeerId, message: Message): TopicValidatorResult {
+    try {
+      const envelope = decodeEnvelope(message.data)
+      if (envelope.db !== this.#address) throw new MalformedMessageError('an envelope of another database')
+      this.#decoded.set(message.data, envelope)
+      return TopicValidatorResult.Accept
+    } catch (error) {
+      this.#handlers.onRejected((error as Error).message, from)
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  #receive (message: Message): void {
+    if (message.topic !== this.topic) return
+    const envelope = this.#decoded.get(message.data)
+    if (envelope === undefined || envelope.from === this.#self) return
+    this.#handlers.onEnvelope(envelope)
+  }
+}
+
+/** Splits entries into envelopes: large updates alone, oversized ones as hints. */
+function * batches (entries: readonly EnvelopeEntry[]): Generator<EnvelopeEntry[]> {
+  let batch: EnvelopeEntry[] = []
+  let size = 0
+  for (const entry of entries) {
+    let e = entry
+    const s = entrySize(e)
+    if (s > MAX_ENVELOPE_BYTES - 1024) e = { collection: e.collection, target: e.target, ...(e.id !== undefined ? { id: e.id } : {}) }
+    if (batch.length > 0 && size + entrySize(e) > TARGET_ENVELOPE_BYTES) {
+      yield batch
+      batch = []
+      size = 0
+    }
+    batch.push(e)
+    size += entrySize(e)
+  }
+  if (batch.length > 0) yield batch
+}

@@ -1,0 +1,119 @@
+/**
+ * Messages of the catch-up protocol `/kadmium/sync/1.0.0`, each one
+ * length-prefixed CBOR:
+ *
+ * | message | form | sent |
+ * | --- | --- | --- |
+ * | hello | `{ t: 'h', v: 1, db }` | by the dialer, first |
+ * | ok / error | `{ t: 'o' }` / `{ t: 'e', reason }` | by the listener, in answer |
+ * | digest | `{ t: 'd', c, i?: [sv, hash], r: [[id, sv, hash], ...] }` | both, per collection, in chunks; `i` (the index) in the first chunk |
+ * | digest end | `{ t: 'D' }` | both |
+ * | plan | `{ t: 'p', n }` | both: how many updates follow |
+ * | updates | `{ t: 'u', x: [[c, id or null, [update, ...]], ...] }` | both; `null` id: the collection index |
+ * | big update | `{ t: 'b', c, id, k, n, part }` | both: part `k` of `n` of one update too large for a message |
+ * | done | `{ t: 'x' }` | both, last |
+ * @module
+ */
+import { decode, encode } from 'cborg'
+import { MalformedMessageError } from '../errors.ts'
+import type { Digest } from '../digest.ts'
+
+/** The protocol id. */
+export const SYNC_PROTOCOL = '/kadmium/sync/1.0.0'
+/** Largest message accepted (the muxer's practical cap is 4 MiB). */
+export const MAX_SYNC_MESSAGE_BYTES = 4 * 1024 * 1024
+/** Messages are filled up to about this size. */
+export const TARGET_SYNC_MESSAGE_BYTES = 1024 * 1024
+/** Digest entries per digest message. */
+export const DIGEST_CHUNK = 4096
+/** Largest single update reassembled from big-update parts. */
+export const MAX_BIG_UPDATE_BYTES = 64 * 1024 * 1024
+
+/** One update set in an updates message: `id` null for the collection index. */
+export type SyncItem = readonly [collection: string, id: string | null, updates: readonly Uint8Array[]]
+
+/** A protocol message. */
+export type SyncMessage =
+  | { readonly t: 'h', readonly v: 1, readonly db: string }
+  | { readonly t: 'o' }
+  | { readonly t: 'e', readonly reason: string }
+  | { readonly t: 'd', readonly c: string, readonly i?: Digest, readonly r: ReadonlyArray<readonly [string, Digest]> }
+  | { readonly t: 'D' }
+  | { readonly t: 'p', readonly n: number }
+  | { readonly t: 'u', readonly x: readonly SyncItem[] }
+  | { readonly t: 'b', readonly c: string, readonly id: string | null, readonly k: number, readonly n: number, readonly part: Uint8Array }
+  | { readonly t: 'x' }
+
+/** Encodes a message. */
+export function encodeSyncMessage (message: SyncMessage): Uint8Array {
+  switch (message.t) {
+    case 'd':
+      return encode({ t: 'd', c: message.c, ...(message.i !== undefined ? { i: [message.i.sv, message.i.hash] } : {}), r: message.r.map(([id, d]) => [id, d.sv, d.hash]) })
+    default:
+      return encode(message)
+  }
+}
+
+/**
+ * Decodes and checks a message from a peer.
+ * @throws {MalformedMessageError} anything off
+ */
+export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
+  let m: Record<string, unknown>
+  try {
+    m = decode(bytes) as Record<string, unknown>
+  } catch (cause) {
+    throw new MalformedMessageError('a sync message is not CBOR', { cause })
+  }
+  if (typeof m !== 'object' || m === null) throw new MalformedMessageError('a sync message is an object')
+  switch (m.t) {
+    case 'h':
+      if (m.v !== 1 || typeof m.db !== 'string') throw new MalformedMessageError('hello needs v: 1 and db')
+      return { t: 'h', v: 1, db: m.db }
+    case 'o': case 'D': case 'x':
+      return { t: m.t }
+    case 'e':
+      return { t: 'e', reason: typeof m.reason === 'string' ? m.reason.slice(0, 200) : 'unknown' }
+    case 'p':
+      if (!Number.isSafeInteger(m.n) || (m.n as number) < 0) throw new MalformedMessageError('plan needs a count')
+      return { t: 'p', n: m.n as number }
+    case 'd': {
+      if (typeof m.c !== 'string' || !Array.isArray(m.r) || m.r.length > DIGEST_CHUNK) throw new MalformedMessageError('digest needs c and r')
+      const i = m.i === undefined ? undefined : digestOf(m.i)
+      const r = (m.r as unknown[]).map((entry) => {
+        if (!Array.isArray(entry) || entry.length !== 3 || typeof entry[0] !== 'string') throw new MalformedMessageError('a digest entry is [id, sv, hash]')
+        return [entry[0], digestOf(entry.slice(1))] as const
+      })
+      return { t: 'd', c: m.c, ...(i !== undefined ? { i } : {}), r }
+    }
+    case 'u': {
+      if (!Array.isArray(m.x)) throw new MalformedMessageError('updates need x')
+      const x = (m.x as unknown[]).map((item): SyncItem => {
+        if (!Array.isArray(item) || item.length !== 3) throw new MalformedMessageError('an item is [c, id, updates]')
+        const [c, id, updates] = item as unknown[]
+        if (typeof c !== 'string' || (id !== null && typeof id !== 'string') || !Array.isArray(updates) || updates.length > 10_000) {
+          throw new MalformedMessageError('an item is [c, id, updates]')
+        }
+        if (!updates.every((u) => u instanceof Uint8Array)) throw new MalformedMessageError('updates are bytes')
+        return [c, id, updates as Uint8Array[]]
+      })
+      return { t: 'u', x }
+    }
+    case 'b':
+      if (typeof m.c !== 'string' || (m.id !== null && typeof m.id !== 'string') || !Number.isSafeInteger(m.k) || !Number.isSafeInteger(m.n) ||
+        !(m.part instanceof Uint8Array) || (m.n as number) < 1 || (m.k as number) < 0 || (m.k as number) >= (m.n as number) ||
+        (m.n as number) * MAX_SYNC_MESSAGE_BYTES > MAX_BIG_UPDATE_BYTES * 2) {
+        throw new MalformedMessageError('a big-update part is malformed')
+      }
+      return { t: 'b', c: m.c, id: m.id as string | null, k: m.k as number, n: m.n as number, part: m.part }
+    default:
+      throw new MalformedMessageError(`unknown sync message "${String(m.t)}"`)
+  }
+}
+
+function digestOf (value: unknown): Digest {
+  if (!Array.isArray(value) || !(value[0] instanceof Uint8Array) || !(value[1] instanceof Uint8Array) || value[1].length > 32 || value[0].length > 64 * 1024) {
+    throw new MalformedMessageError('a digest is [sv, hash]')
+  }
+  return { sv: value[0], hash: value[1] }
+}
