@@ -8,13 +8,28 @@ import { META_KEY, SequenceKeys } from './keys.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
 import type { StorageAdapter } from './storage.ts'
 import { WriteQueue } from './write-queue.ts'
+import { databaseAddress } from './address.ts'
+import type { Peer } from './network/peer.ts'
+import { Replicator, type RejectedEvent, type ReplicationOptions, type SyncEvent } from './network/replicator.ts'
+import type { SyncSource } from './network/sync-session.ts'
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
   /** The database's name; storage that holds another database is refused. */
   readonly name: string
-  /** Where the database lives on this device (`memoryStorage()`, or an adapter's: LevelDB, IndexedDB). */
-  readonly storage: StorageAdapter
+  /**
+   * Where the database lives on this device (`memoryStorage()`, or an
+   * adapter's: LevelDB, IndexedDB). @default the peer's storage for this database
+   */
+  readonly storage?: StorageAdapter
+  /**
+   * The libp2p peer to replicate through (`nodePeer()` from `@kadmium/node`,
+   * `browserPeer()` from `@kadmium/browser`). Without one the database is
+   * local only.
+   */
+  readonly peer?: Peer
+  /** Timing of replication, when there is a peer. */
+  readonly replication?: ReplicationOptions
   /** Records' `Y.Doc`s kept in memory at most per collection (more are loaded on demand). @default 1000 */
   readonly cacheSize?: number
   /** Compact a record's update log into one snapshot once it holds this many updates. @default 64 */
@@ -31,6 +46,10 @@ export interface DatabaseEvents {
   update: UpdateEvent
   /** Background work (compaction, a live query's load) failed. */
   error: Error
+  /** A catch-up session with a peer started, progressed, ended or failed. */
+  sync: SyncEvent
+  /** Input from the network was refused; nothing changed. */
+  rejected: RejectedEvent
 }
 
 /** A Yjs update from a peer, as {@link Database.applyRemoteUpdate} takes it. */
@@ -46,8 +65,14 @@ export interface RemoteUpdate {
 export interface DatabaseStatus {
   /** Whether the database is open. */
   readonly open: boolean
-  /** Writes handed to storage and not yet durable. */
+  /** Whether the peer has a connection to any other peer (always false without a peer). */
+  readonly online: boolean
+  /** Connected peers that replicate this database. */
+  readonly peers: number
+  /** Writes not yet durable on the device. */
   readonly pendingWrites: number
+  /** When the last catch-up session with a peer ended well. */
+  readonly lastSync: Date | undefined
 }
 
 const FORMAT = 1
@@ -63,11 +88,16 @@ const FORMAT = 1
  * @throws {DatabaseMismatchError} the storage holds a database of another name
  */
 export async function createDatabase (options: DatabaseOptions): Promise<Database> {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage }')
-  const { name, storage } = options
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage } or { name, peer }')
+  const { name, peer } = options
   if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
     throw new InvalidArgumentError('a database name is a string of 1 to 256 characters')
   }
+  if (peer !== undefined && (typeof peer.storage !== 'function' || typeof peer.libp2p !== 'object')) {
+    throw new InvalidArgumentError('"peer" must be a Peer (nodePeer(), browserPeer())')
+  }
+  const storage = options.storage ?? await peer?.storage(name)
+  if (storage === undefined) throw new InvalidArgumentError('createDatabase needs "storage" or "peer"')
   if (typeof storage?.get !== 'function' || typeof storage.batch !== 'function' || typeof storage.scan !== 'function') {
     throw new InvalidArgumentError('"storage" must be a StorageAdapter')
   }
@@ -81,8 +111,15 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
     }
     if (meta.format !== FORMAT) throw new DatabaseMismatchError(`the storage is in format ${String(meta.format)}; this version reads ${FORMAT}`)
   }
-  return new Database(options)
+  const known = new Set<string>()
+  for await (const [key] of storage.scan(COLLECTIONS_PREFIX, { keysOnly: true })) known.add(key.slice(COLLECTIONS_PREFIX.length))
+  const db = new Database({ ...options, storage }, known)
+  await db.startReplication()
+  return db
 }
+
+/** Keys `n/<collection>` list the collections a database holds. */
+const COLLECTIONS_PREFIX = 'n/'
 
 /**
  * A database: named collections of records on this device. Make one with
@@ -91,7 +128,18 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
 export class Database {
   /** The database's name. */
   readonly name: string
+  /**
+   * The database's address: the content hash (a CID) of its manifest.
+   * Peers that open the same database share it; it names the database's
+   * gossip topic and DHT records.
+   */
+  readonly address: string
   readonly #storage: StorageAdapter
+  readonly #peer: Peer | undefined
+  readonly #replication: ReplicationOptions | undefined
+  #replicator: Replicator | undefined
+  /** Collections this database holds, here or as known from peers. */
+  readonly #known: Set<string>
   readonly #queue: WriteQueue
   readonly #seq = new SequenceKeys()
   readonly #events = new TypedEmitter<DatabaseEvents>()
@@ -102,9 +150,13 @@ export class Database {
   readonly #inFlight = new Set<Promise<unknown>>()
 
   /** @internal Use {@link createDatabase}. */
-  constructor (options: DatabaseOptions) {
+  constructor (options: DatabaseOptions & { storage: StorageAdapter }, known: Set<string> = new Set()) {
     this.name = options.name
+    this.address = databaseAddress(options.name)
     this.#storage = options.storage
+    this.#peer = options.peer
+    this.#replication = options.replication
+    this.#known = known
     this.#queue = new WriteQueue(options.storage)
     this.#options = {
       cacheSize: positive(options.cacheSize, 'cacheSize') ?? 1000,
@@ -161,9 +213,42 @@ export class Database {
     })
   }
 
-  /** Whether the database is open, and how many writes are not yet durable. */
+  /** Whether the database is open and online, its peers, pending writes and last sync. */
   get status (): DatabaseStatus {
-    return { open: this.#closed === undefined, pendingWrites: this.#queue.pending }
+    return {
+      open: this.#closed === undefined,
+      online: this.#peer !== undefined && this.#closed === undefined && this.#peer.libp2p.getConnections().length > 0,
+      peers: this.#replicator?.peers ?? 0,
+      pendingWrites: this.#queue.pending,
+      lastSync: this.#replicator?.lastSync
+    }
+  }
+
+  /** The peer this database replicates through, if any. */
+  get peer (): Peer | undefined {
+    return this.#peer
+  }
+
+  /**
+   * Catches up with every connected peer of the database now (it also
+   * happens on connect and periodically); resolves when all sessions end.
+   */
+  async sync (): Promise<void> {
+    this.#assertOpen()
+    const replicator = this.#replicator
+    if (replicator === undefined || this.#peer === undefined) return
+    const peers = new Map(this.#peer.libp2p.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]))
+    await Promise.allSettled([...peers.values()].map(async (p) => replicator.sync(p)))
+  }
+
+  /** @internal Starts replication when the database has a peer; called by {@link createDatabase}. */
+  async startReplication (): Promise<void> {
+    if (this.#peer === undefined || this.#replicator !== undefined) return
+    this.#replicator = new Replicator(this.#peer.libp2p, this.#syncSource(), {
+      onSync: (event) => { this.#events.emit('sync', event) },
+      onRejected: (event) => { this.#events.emit('rejected', event) }
+    }, this.#replication)
+    await this.#replicator.start()
   }
 
   /**
@@ -173,6 +258,7 @@ export class Database {
   close (): Promise<void> {
     this.#closed ??= (async () => {
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+      await this.#replicator?.stop()
       await Promise.all([...this.#stores.values()].map(async (store) => store.close()))
       await this.#queue.drain()
       await this.#storage.close?.()
@@ -189,12 +275,33 @@ export class Database {
         seq: this.#seq,
         ...this.#options,
         onChange: (event) => { this.#events.emit('change', event) },
-        onUpdate: (event) => { this.#events.emit('update', event) },
+        onUpdate: (event) => {
+          if (event.origin === 'local') this.#replicator?.publish(event)
+          this.#events.emit('update', event)
+        },
         onError: (error) => { this.#events.emit('error', error) }
       })
       this.#stores.set(name, store)
+      if (!this.#known.has(name)) {
+        this.#known.add(name)
+        this.#queue.write([{ type: 'put', key: COLLECTIONS_PREFIX + name, value: new Uint8Array(0) }]).catch((error: Error) => { this.#events.emit('error', error) })
+      }
     }
     return store
+  }
+
+  /** What catch-up sessions read from and write to. */
+  #syncSource (): SyncSource {
+    return {
+      address: this.address,
+      collections: async () => [...this.#known],
+      digests: async (c) => this.#store(c).digests(),
+      indexDigest: async (c) => this.#store(c).indexDigest(),
+      indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
+      recordDiff: async (c, id, sv) => this.#store(c).recordDiff(id, sv),
+      storedUpdates: async (c, ids) => this.#store(c).storedUpdates(ids),
+      apply: async (update) => this.applyRemoteUpdate(update)
+    }
   }
 
   /** Runs an operation that close() waits for. */

@@ -1,0 +1,76 @@
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { messages, readMessage, writeMessage } from './sync-session.ts'
+import { SYNC_PROTOCOL } from './sync-messages.ts'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+
+/** Serves catch-up sessions for one database. */
+export interface SyncServer {
+  serve (lp: LengthPrefixedStream<Stream>, peer: PeerId): Promise<void>
+}
+
+const registries = new WeakMap<Libp2p, SyncRegistry>()
+const HELLO_TIMEOUT = 10_000
+
+/**
+ * The catch-up protocol handler of one libp2p node, shared by every
+ * database open on it: the dialer's hello names the database.
+ */
+export class SyncRegistry {
+  readonly #libp2p: Libp2p
+  readonly #servers = new Map<string, SyncServer>()
+  #handling: Promise<void> | undefined
+
+  private constructor (libp2p: Libp2p) {
+    this.#libp2p = libp2p
+  }
+
+  /** The registry of a node. */
+  static of (libp2p: Libp2p): SyncRegistry {
+    let registry = registries.get(libp2p)
+    if (registry === undefined) registries.set(libp2p, registry = new SyncRegistry(libp2p))
+    return registry
+  }
+
+  /** Serves a database's sessions; the protocol is handled while any database is registered. */
+  async register (address: string, server: SyncServer): Promise<void> {
+    this.#servers.set(address, server)
+    this.#handling ??= this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.#onStream(stream, connection), {
+      maxInboundStreams: 64,
+      maxOutboundStreams: 64
+    })
+    await this.#handling
+  }
+
+  /** Stops serving a database. */
+  async unregister (address: string): Promise<void> {
+    this.#servers.delete(address)
+    if (this.#servers.size === 0 && this.#handling !== undefined) {
+      this.#handling = undefined
+      await this.#libp2p.unhandle(SYNC_PROTOCOL).catch(() => {})
+    }
+  }
+
+  /** Whether a database is served here. */
+  serves (address: string): boolean {
+    return this.#servers.has(address)
+  }
+
+  async #onStream (stream: Stream, connection: Connection): Promise<void> {
+    const lp = messages(stream)
+    try {
+      const hello = await readMessage(lp, HELLO_TIMEOUT)
+      if (hello.t !== 'h') throw new Error('expected hello')
+      const server = this.#servers.get(hello.db)
+      if (server === undefined) {
+        await writeMessage(lp, { t: 'e', reason: 'unknown database' })
+        await stream.close()
+        return
+      }
+      await writeMessage(lp, { t: 'o' })
+      await server.serve(lp, connection.remotePeer)
+      await stream.close()
+    } catch (error) {
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+}

@@ -1,0 +1,265 @@
+import type { Stream } from '@libp2p/interface'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import type { RemoteUpdate } from '../database.ts'
+import type { Digest } from '../digest.ts'
+import { MalformedMessageError, SyncError } from '../errors.ts'
+import { bytesEqual } from '../hash.ts'
+import {
+  decodeSyncMessage, DIGEST_CHUNK, encodeSyncMessage, MAX_BIG_UPDATE_BYTES, MAX_SYNC_MESSAGE_BYTES, TARGET_SYNC_MESSAGE_BYTES,
+  type SyncItem, type SyncMessage
+} from './sync-messages.ts'
+
+/** What a catch-up session reads from and writes to: one database. */
+export interface SyncSource {
+  readonly address: string
+  collections (): Promise<string[]>
+  digests (collection: string): Promise<ReadonlyMap<string, Digest>>
+  indexDigest (collection: string): Promise<Digest>
+  indexDiff (collection: string, sv: Uint8Array): Promise<Uint8Array>
+  recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
+  storedUpdates (collection: string, ids: ReadonlySet<string>): Promise<Map<string, Uint8Array[]>>
+  apply (update: RemoteUpdate): Promise<boolean>
+}
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Longest wait for the peer's next message. @default 30000 */
+  readonly idleTimeout?: number
+  /** Called as updates arrive: how many of the peer's announced total were applied. */
+  readonly onProgress?: (done: number, total: number) => void
+  /** Called for each update of the peer that could not be applied (it is skipped). */
+  readonly onRejected?: (reason: string) => void
+}
+
+/** What a session did. */
+export interface SessionResult {
+  /** Update sets sent to the peer. */
+  readonly sent: number
+  /** Update sets received from the peer. */
+  readonly received: number
+}
+
+interface TheirState {
+  readonly index?: Digest
+  readonly records: Map<string, Digest>
+}
+
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
+/** Digest entries one peer may announce at most. */
+const MAX_DIGEST_ENTRIES = 2_000_000
+/** Updates applied at once while receiving. */
+const APPLY_CONCURRENCY = 64
+
+/** Opens a length-prefixed message stream with Kadmium's limits. */
+export function messages (stream: Stream): LengthPrefixedStream<Stream> {
+  return lpStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_BYTES, maxBufferSize: 4 * MAX_SYNC_MESSAGE_BYTES })
+}
+
+/** Reads one message, waiting at most `idleTimeout`. */
+export async function readMessage (lp: LengthPrefixedStream<Stream>, idleTimeout: number): Promise<SyncMessage> {
+  let bytes
+  try {
+    bytes = await lp.read({ signal: AbortSignal.timeout(idleTimeout) })
+  } catch (cause) {
+    throw new SyncError(`reading from the peer failed: ${(cause as Error).message}`, { cause })
+  }
+  return decodeSyncMessage(bytes.subarray())
+}
+
+/** Writes one message. */
+export async function writeMessage (lp: LengthPrefixedStream<Stream>, message: SyncMessage): Promise<void> {
+  await lp.write(encodeSyncMessage(message))
+}
+
+/**
+ * Runs the symmetric part of a catch-up session, after the hello: both
+ * sides send digests of everything they hold, then each sends the other
+ * only what it lacks — whole records it does not have (read from storage
+ * without building documents), diffs against its state vector for records
+ * that differ, and the collection index last. Three message rounds
+ * whatever the number of records.
+ */
+export async function runSession (lp: LengthPrefixedStream<Stream>, source: SyncSource, options: SessionOptions = {}): Promise<SessionResult> {
+  const idle = options.idleTimeout ?? 30_000
+  let resolveTheirs!: (state: Map<string, TheirState>) => void
+  let rejectTheirs!: (error: Error) => void
+  const theirs = new Promise<Map<string, TheirState>>((resolve, reject) => {
+    resolveTheirs = resolve
+    rejectTheirs = reject
+  })
+  theirs.catch(() => {})
+  const send = async (): Promise<number> => {
+    await sendDigests(lp, source)
+    return sendUpdates(lp, source, await theirs)
+  }
+  const receive = async (): Promise<number> => {
+    try {
+      resolveTheirs(await receiveDigests(lp, idle))
+    } catch (error) {
+      rejectTheirs(error as Error)
+      throw error
+    }
+    return receiveUpdates(lp, source, idle, options)
+  }
+  const [sent, received] = await Promise.all([send(), receive()])
+  return { sent, received }
+}
+
+async function sendDigests (lp: LengthPrefixedStream<Stream>, source: SyncSource): Promise<void> {
+  for (const c of await source.collections()) {
+    const index = await source.indexDigest(c)
+    const records = [...(await source.digests(c))]
+    for (let i = 0; i === 0 || i < records.length; i += DIGEST_CHUNK) {
+      await writeMessage(lp, { t: 'd', c, ...(i === 0 ? { i: index } : {}), r: records.slice(i, i + DIGEST_CHUNK) })
+    }
+  }
+  await writeMessage(lp, { t: 'D' })
+}
+
+async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number): Promise<Map<string, TheirState>> {
+  const state = new Map<string, TheirState>()
+  let entries = 0
+  for (;;) {
+    const m = await readMessage(lp, idle)
+    if (m.t === 'D') return state
+    if (m.t === 'e') throw new SyncError(`the peer refused: ${m.reason}`)
+    if (m.t !== 'd') throw new MalformedMessageError(`expected a digest, got "${m.t}"`)
+    let col = state.get(m.c)
+    if (col === undefined) state.set(m.c, col = { ...(m.i !== undefined ? { index: m.i } : {}), records: new Map() })
+    entries += m.r.length
+    if (entries > MAX_DIGEST_ENTRIES) throw new MalformedMessageError('the peer announced too many records')
+    for (const [id, digest] of m.r) col.records.set(id, digest)
+  }
+}
+
+async function sendUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSource, theirs: Map<string, TheirState>): Promise<number> {
+  // First decide what to send, so that the peer can show progress.
+  const plans: Array<{ c: string, missing: string[], differing: Array<[string, Uint8Array]>, index: Uint8Array | undefined }> = []
+  let total = 0
+  for (const c of await source.collections()) {
+    const their = theirs.get(c)
+    const missing: string[] = []
+    const differing: Array<[string, Uint8Array]> = []
+    for (const [id, mine] of await source.digests(c)) {
+      const other = their?.records.get(id)
+      if (other === undefined) missing.push(id)
+      else if (!bytesEqual(other.hash, mine.hash)) differing.push([id, other.sv])
+    }
+    const myIndex = await source.indexDigest(c)
+    const index = their?.index !== undefined && bytesEqual(their.index.hash, myIndex.hash) ? undefined : their?.index?.sv ?? EMPTY_STATE_VECTOR
+    plans.push({ c, missing, differing, index })
+    total += missing.length + differing.length + (index === undefined ? 0 : 1)
+  }
+  await writeMessage(lp, { t: 'p', n: total })
+  const out = new Batcher(lp)
+  for (const { c, missing, differing } of plans) {
+    for (let i = 0; i < missing.length; i += 1000) {
+      const ids = new Set(missing.slice(i, i + 1000))
+      const stored = await source.storedUpdates(c, ids)
+      for (const id of ids) await out.add([c, id, stored.get(id) ?? []])
+    }
+    for (const [id, sv] of differing) {
+      const diff = await source.recordDiff(c, id, sv)
+      await out.add([c, id, diff === undefined ? [] : [diff]])
+    }
+  }
+  // Indexes last: records arrive before the index entries that make them live.
+  for (const { c, index } of plans) {
+    if (index !== undefined) await out.add([c, null, [await source.indexDiff(c, index)]])
+  }
+  await out.flush()
+  await writeMessage(lp, { t: 'x' })
+  return total
+}
+
+/** Packs items into messages of about TARGET_SYNC_MESSAGE_BYTES; splits updates too large for one. */
+class Batcher {
+  readonly #lp: LengthPrefixedStream<Stream>
+  #items: SyncItem[] = []
+  #size = 0
+  constructor (lp: LengthPrefixedStream<Stream>) {
+    this.#lp = lp
+  }
+
+  async add (item: SyncItem): Promise<void> {
+    const [c, id, updates] = item
+    const size = updates.reduce((n, u) => n + u.length + 8, 64)
+    if (size > TARGET_SYNC_MESSAGE_BYTES) {
+      await this.flush()
+      for (const update of updates) {
+        const n = Math.max(1, Math.ceil(update.length / TARGET_SYNC_MESSAGE_BYTES))
+        for (let k = 0; k < n; k++) {
+          await writeMessage(this.#lp, { t: 'b', c, id, k, n, part: update.subarray(k * TARGET_SYNC_MESSAGE_BYTES, (k + 1) * TARGET_SYNC_MESSAGE_BYTES) })
+        }
+      }
+      return
+    }
+    if (this.#size + size > TARGET_SYNC_MESSAGE_BYTES) await this.flush()
+    this.#items.push(item)
+    this.#size += size
+  }
+
+  async flush (): Promise<void> {
+    if (this.#items.length === 0) return
+    const x = this.#items
+    this.#items = []
+    this.#size = 0
+    await writeMessage(this.#lp, { t: 'u', x })
+  }
+}
+
+async function receiveUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSource, idle: number, options: SessionOptions): Promise<number> {
+  const first = await readMessage(lp, idle)
+  if (first.t !== 'p') throw new MalformedMessageError(`expected a plan, got "${first.t}"`)
+  const total = first.n
+  let done = 0
+  let big: { c: string, id: string | null, n: number, parts: Uint8Array[], size: number } | undefined
+  const apply = async (items: readonly SyncItem[]): Promise<void> => {
+    const one = async ([c, id, updates]: SyncItem): Promise<void> => {
+      for (const update of updates) {
+        try {
+          await source.apply(id === null ? { collection: c, target: 'index', update } : { collection: c, target: 'record', id, update })
+        } catch (error) {
+          options.onRejected?.(`${(error as Error).name}: ${(error as Error).message}`)
+        }
+      }
+    }
+    const records = items.filter((item) => item[1] !== null)
+    for (let i = 0; i < records.length; i += APPLY_CONCURRENCY) await Promise.all(records.slice(i, i + APPLY_CONCURRENCY).map(one))
+    for (const item of items) if (item[1] === null) await one(item)
+    done += items.length
+    options.onProgress?.(Math.min(done, total), total)
+  }
+  options.onProgress?.(0, total)
+  for (;;) {
+    const m = await readMessage(lp, idle)
+    if (m.t === 'x') break
+    if (m.t === 'u') {
+      // A record whose stored updates are large arrives as several items, so allow some slack.
+      if (done + m.x.length > total * 4 + 1000) throw new MalformedMessageError('the peer sent far more than it announced')
+      await apply(m.x)
+    } else if (m.t === 'b') {
+      if (m.k === 0) big = { c: m.c, id: m.id, n: m.n, parts: [], size: 0 }
+      if (big === undefined || big.c !== m.c || big.id !== m.id || big.n !== m.n || big.parts.length !== m.k) {
+        throw new MalformedMessageError('big-update parts out of order')
+      }
+      big.parts.push(m.part)
+      big.size += m.part.length
+      if (big.size > MAX_BIG_UPDATE_BYTES) throw new MalformedMessageError('a big update exceeds the limit')
+      if (big.parts.length === big.n) {
+        const whole = new Uint8Array(big.size)
+        let at = 0
+        for (const part of big.parts) {
+          whole.set(part, at)
+          at += part.length
+        }
+        const finished = big
+        big = undefined
+        await apply([[finished.c, finished.id, [whole]]])
+      }
+    } else {
+      throw new MalformedMessageError(`unexpected "${m.t}" while receiving updates`)
+    }
+  }
+  return done
+}

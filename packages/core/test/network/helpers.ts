@@ -1,0 +1,79 @@
+/**
+ * Real Kadmium peers in one process for core's replication tests: libp2p
+ * over the memory transport with gossipsub and kad-dht, and in-memory
+ * storage. (`@kadmium/node`'s tests run the same over TCP and LevelDB.)
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { memory } from '@libp2p/memory'
+import { ping } from '@libp2p/ping'
+import { createLibp2p } from 'libp2p'
+import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+
+let counter = 0
+
+/** A peer whose storage survives `close()`, so that it can be reopened as the "same device". */
+export interface TestPeer extends Peer {
+  /** The storages handed out, by database name. */
+  readonly storages: Map<string, StorageAdapter>
+}
+
+/** Starts a Kadmium peer on a fresh memory address. */
+export async function createTestPeer (storages = new Map<string, StorageAdapter>()): Promise<TestPeer> {
+  const libp2p = await createLibp2p({
+    addresses: { listen: [`/memory/kadmium-net-${process.pid}-${counter++}`] },
+    transports: [memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      dht: kadDHT({ protocol: DHT_PROTOCOL, validators: dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
+    }
+  }) as unknown as KadmiumLibp2p
+  return {
+    libp2p,
+    storages,
+    storage (name) {
+      let storage = storages.get(name)
+      if (storage === undefined) storages.set(name, storage = memoryStorage())
+      // The database closes what it is given: hand it a view whose close keeps the data.
+      return { ...bind(storage), close: async () => {} }
+    },
+    async close () {
+      await libp2p.stop()
+    }
+  }
+}
+
+function bind (s: StorageAdapter): StorageAdapter {
+  return {
+    get: async (k) => s.get(k),
+    put: async (k, v) => s.put(k, v),
+    delete: async (k) => s.delete(k),
+    scan: (p, o) => s.scan(p, o),
+    batch: async (ops) => s.batch(ops)
+  }
+}
+
+/** Dials `b` from `a`, retrying the occasional failed simultaneous dial. */
+export async function connect (a: Peer, b: Peer): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await a.libp2p.dial(b.libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(5000) })
+      return
+    } catch (error) {
+      if (attempt >= 4) throw error
+    }
+  }
+}
+
+/** Closes every connection between two peers. */
+export async function disconnect (a: Peer, b: Peer): Promise<void> {
+  await a.libp2p.hangUp(b.libp2p.peerId)
+}

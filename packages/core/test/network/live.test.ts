@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { createDatabase, type Database } from '@kadmium/core'
+import { Todo } from '../helpers/schemas.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connect, createTestPeer, disconnect, type TestPeer } from './helpers.ts'
+
+const peers: TestPeer[] = []
+const dbs: Database[] = []
+after(async () => {
+  for (const db of dbs) await db.close().catch(() => {})
+  for (const p of peers) await p.close().catch(() => {})
+})
+
+async function peerWithDb (): Promise<{ peer: TestPeer, db: Database }> {
+  const peer = await createTestPeer()
+  peers.push(peer)
+  const db = await createDatabase({ name: 'live-test', peer, replication: { discoveryInterval: 3_600_000 } })
+  dbs.push(db)
+  return { peer, db }
+}
+
+describe('two peers', { timeout: 60_000 }, () => {
+  test('inserts, updates and deletes travel live; remote subscriptions fire', async () => {
+    const a = await peerWithDb()
+    const b = await peerWithDb()
+    assert.equal(a.db.address, b.db.address)
+    await connect(a.peer, b.peer)
+    await waitFor(() => a.db.status.peers === 1 && b.db.status.peers === 1, 'both peers on the topic', 10_000)
+    const ta = a.db.collection('todos', { schema: Todo })
+    const tb = b.db.collection('todos', { schema: Todo })
+    const seen: string[][] = []
+    tb.subscribe({ where: { done: false }, orderBy: 'title' }, (rows) => seen.push(rows.map((r) => r.title)))
+    const origins: string[] = []
+    tb.on('change', (e) => origins.push(`${e.type}:${e.origin}`))
+
+    const id = await ta.insert({ title: 'milk', done: false })
+    await waitFor(async () => (await tb.get(id))?.title === 'milk', 'the insert to arrive')
+    await ta.update(id, (t) => { t.title = 'oat milk' })
+    await waitFor(async () => (await tb.get(id))?.title === 'oat milk', 'the update to arrive')
+    await tb.update(id, (t) => { t.done = true })
+    await waitFor(async () => (await ta.get(id))?.done === true, 'the update from b to arrive at a')
+    await ta.delete(id)
+    await waitFor(async () => (await tb.get(id)) === undefined, 'the delete to arrive')
+    assert.deepEqual(seen.at(-1), [])
+    assert.ok(seen.some((titles) => titles.includes('oat milk')))
+    assert.deepEqual(origins.filter((o) => o.endsWith(':remote')).slice(0, 2), ['insert:remote', 'update:remote'])
+    assert.ok(origins.includes('delete:remote'))
+  })
+
+  test('offline writes on both sides sync after reconnecting; concurrent field edits both survive', async () => {
+    const a = await peerWithDb()
+    const b = await peerWithDb()
+    const ta = a.db.collection('todos', { schema: Todo })
+    const tb = b.db.collection('todos', { schema: Todo })
+    await connect(a.peer, b.peer)
+    const shared = await ta.insert({ title: 'shared', done: false, priority: 1 })
+    await waitFor(async () => (await tb.get(shared)) !== undefined, 'the shared record to arrive')
+    await disconnect(a.peer, b.peer)
+    await waitFor(() => !a.db.status.online && !b.db.status.online, 'both offline')
+    const onlyA = await ta.insert({ title: 'written on a', done: false })
+    const onlyB = await tb.insert({ title: 'written on b', done: true })
+    await ta.update(shared, (t) => { t.done = true })
+    await tb.update(shared, (t) => { t.title = 'shared, renamed' })
+    await connect(b.peer, a.peer)
+    await waitFor(async () => await ta.count() === 3 && await tb.count() === 3, 'catch-up on both sides', 15_000)
+    await waitFor(async () => {
+      const [ra, rb] = [await ta.get(shared), await tb.get(shared)]
+      return ra?.done === true && ra.title === 'shared, renamed' && rb?.done === true && rb.title === 'shared, renamed'
+    }, 'both field edits on both sides')
+    assert.equal((await tb.get(onlyA))?.title, 'written on a')
+    assert.equal((await ta.get(onlyB))?.title, 'written on b')
+    assert.ok(a.db.status.lastSync instanceof Date || b.db.status.lastSync instanceof Date)
+  })
+})
