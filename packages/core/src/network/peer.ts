@@ -5,7 +5,7 @@ import type { StorageAdapter } from '../storage.ts'
 
 /** The libp2p services Kadmium uses. An adapter's node must have them under these names. */
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
-// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+ 
 export type KadmiumServices = {
   /** gossipsub, configured for Kadmium (see `@kadmium/node`). */
   pubsub: GossipSub

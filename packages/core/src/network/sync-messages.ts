@@ -95,7 +95,7 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
           throw new MalformedMessageError('an item is [c, id, updates]')
         }
         if (!updates.every((u) => u instanceof Uint8Array)) throw new MalformedMessageError('updates are bytes')
-        return [c, id, updates as Uint8Array[]]
+        return [c, id, updates]
       })
       return { t: 'u', x }
     }
@@ -105,7 +105,7 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
         (m.n as number) * MAX_SYNC_MESSAGE_BYTES > MAX_BIG_UPDATE_BYTES * 2) {
         throw new MalformedMessageError('a big-update part is malformed')
       }
-      return { t: 'b', c: m.c, id: m.id as string | null, k: m.k as number, n: m.n as number, part: m.part }
+      return { t: 'b', c: m.c, id: m.id, k: m.k as number, n: m.n as number, part: m.part }
     default:
       throw new MalformedMessageError(`unknown sync message "${String(m.t)}"`)
   }
