@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { createDatabase, type Database, type StorageAdapter } from '@kadmium/core'
+import { Note, Todo } from '../helpers/schemas.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+
+const peers: TestPeer[] = []
+const dbs: Database[] = []
+after(async () => {
+  for (const db of dbs) await db.close().catch(() => {})
+  for (const p of peers) await p.close().catch(() => {})
+})
+
+async function open (storages?: Map<string, StorageAdapter>): Promise<{ peer: TestPeer, db: Database }> {
+  const peer = await createTestPeer(storages)
+  peers.push(peer)
+  const db = await createDatabase({ name: 'catch-up', peer, replication: { discoveryInterval: 3_600_000 } })
+  dbs.push(db)
+  return { peer, db }
+}
+
+test('a peer that was offline catches up on 1,000 records, with progress events', { timeout: 60_000 }, async () => {
+  const a = await open()
+  const ta = a.db.collection('todos', { schema: Todo })
+  const ids: string[] = []
+  for (let i = 0; i < 1000; i += 100) {
+    ids.push(...await Promise.all(Array.from({ length: 100 }, async (_, k) => ta.insert({ title: `t${i + k}`, done: (i + k) % 2 === 0, priority: i + k }))))
+  }
+  await ta.update(ids[0] as string, (t) => { t.title = 'edited' })
+  await ta.delete(ids[1] as string)
+  const notes = a.db.collection('notes', { schema: Note, text: ['body'] })
+  const noteId = await notes.insert({ title: 'n', body: 'collaborative' })
+
+  const b = await open()
+  const progress: Array<[number, number]> = []
+  let done = false
+  b.db.on('sync', (e) => {
+    if (e.phase === 'progress') progress.push([e.done, e.total])
+    if (e.phase === 'done' && e.total > 0) done = true
+  })
+  const tb = b.db.collection('todos', { schema: Todo })
+  const started = performance.now()
+  await connect(b.peer, a.peer)
+  await waitFor(() => done, 'the catch-up session to finish', 30_000)
+  const ms = performance.now() - started
+  assert.equal(await tb.count(), 999)
+  assert.equal((await tb.get(ids[0] as string))?.title, 'edited')
+  assert.equal(await tb.get(ids[1] as string), undefined)
+  assert.equal(await tb.count({ where: { done: true } }), 500)
+  // A collection b never opened came along too.
+  const nb = b.db.collection('notes', { schema: Note, text: ['body'] })
+  assert.equal((await nb.get(noteId))?.body, 'collaborative')
+  assert.ok(progress.length >= 2, `progress was reported (${progress.length} events)`)
+  const last = progress.at(-1) as [number, number]
+  assert.equal(last[0], last[1])
+  assert.ok(last[1] >= 1000, `the plan announced every record (${last[1]})`)
+  assert.ok(progress.every(([d, t], i) => d <= t && (i === 0 || d >= (progress[i - 1] as [number, number])[0])), 'progress only grows')
+  console.log(`caught up on 1,000 records in ${ms.toFixed(0)} ms`)
+
+  // A second session finds nothing to send.
+  let again = -1
+  b.db.on('sync', (e) => { if (e.phase === 'done') again = e.total })
+  await b.db.sync()
+  await a.db.sync()
+  await waitFor(() => again === 0, 'an empty second session')
+})
+
+test('a restarted peer keeps its data and catches up with what it missed', { timeout: 60_000 }, async () => {
+  const a = await open()
+  const ta = a.db.collection('todos', { schema: Todo })
+  const storages = new Map<string, StorageAdapter>()
+  const b1 = await open(storages)
+  await connect(b1.peer, a.peer)
+  const first = await ta.insert({ title: 'before', done: false })
+  const tb1 = b1.db.collection('todos', { schema: Todo })
+  await waitFor(async () => (await tb1.get(first)) !== undefined, 'the first record at b')
+  await b1.db.close()
+  await b1.peer.close()
+  const second = await ta.insert({ title: 'while b was away', done: false })
+  const b2 = await open(storages)
+  const tb2 = b2.db.collection('todos', { schema: Todo })
+  assert.equal((await tb2.get(first))?.title, 'before', 'kept across the restart')
+  await connect(b2.peer, a.peer)
+  await waitFor(async () => (await tb2.get(second)) !== undefined, 'the missed record at b', 15_000)
+})
