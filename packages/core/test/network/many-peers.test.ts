@@ -56,7 +56,7 @@ test('partition and heal: both sides edit the same records, then every replica i
   const right = group.slice(3)
   for (const l of left) for (const r of right) await disconnect(l.peer, r.peer).catch(() => {})
   await waitFor(() => left.every((l) => right.every((r) => l.peer.libp2p.getConnections(r.peer.libp2p.peerId).length === 0)), 'the partition')
-  const [l0, , , r0] = all as Array<(typeof all)[number]>
+  const [l0, , , r0] = all
   for (const [i, id] of ids.entries()) {
     await l0!.update(id, (t) => { t.title = `left ${t.title}`; t.priority = i })
     await r0!.update(id, (t) => { t.title = `${t.title} right`; t.done = true })
