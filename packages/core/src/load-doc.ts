@@ -14,7 +14,8 @@ export interface LoadedDoc {
 
 /** Rebuilds a `Y.Doc` from a snapshot key and an update-log prefix. */
 export async function loadDoc (storage: StorageAdapter, snapshotKey: string, updatesPrefix: string): Promise<LoadedDoc> {
-  const doc = new Y.Doc({ gc: true })
+  // A guid given: Yjs would otherwise draw ~30 random numbers for one, a large cost per document.
+  const doc = new Y.Doc({ gc: true, guid: snapshotKey })
   const updateKeys: string[] = []
   const [snapshot, updates] = await Promise.all([
     storage.get(snapshotKey),

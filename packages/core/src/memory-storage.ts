@@ -45,10 +45,34 @@ class MemoryStorage implements StorageAdapter {
         throw new StorageError('a batch operation is malformed (a put needs a string key and a Uint8Array value)')
       }
     }
+    // New keys of a large batch are merged into the sorted list in one pass.
+    const fresh: string[] = []
     for (const op of operations) {
-      if (op.type === 'put') this.#put(op.key, op.value)
-      else this.#delete(op.key)
+      if (op.type === 'put') {
+        if (operations.length > 8 && !this.#entries.has(op.key)) fresh.push(op.key)
+        else if (fresh.length === 0 || !fresh.includes(op.key)) this.#put(op.key, op.value)
+        this.#entries.set(op.key, op.value.slice())
+      } else {
+        if (fresh.length > 0) this.#mergeKeys(fresh.splice(0))
+        this.#delete(op.key)
+      }
     }
+    if (fresh.length > 0) this.#mergeKeys(fresh)
+  }
+
+  /** Adds keys not yet in the sorted list, in one pass. */
+  #mergeKeys (keys: string[]): void {
+    const add = [...new Set(keys)].sort()
+    const old = this.#sorted
+    const merged: string[] = new Array<string>(old.length + add.length)
+    let i = 0
+    let j = 0
+    let k = 0
+    while (i < old.length || j < add.length) {
+      if (j >= add.length || (i < old.length && (old[i] as string) < (add[j] as string))) merged[k++] = old[i++] as string
+      else merged[k++] = add[j++] as string
+    }
+    this.#sorted = merged
   }
 
   async * scan (prefix: string, options: ScanOptions = {}): AsyncIterable<[string, Uint8Array]> {
