@@ -1,0 +1,54 @@
+/**
+ * Dialing with retries: on loopback and LANs, immediate redials and two
+ * peers dialing each other at once sometimes fail
+ * (`EncryptionFailedError`), and succeed a moment later.
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+
+/** Options of `NodePeer.dial`. */
+export interface DialRetryOptions {
+  /** How many times to try in all. @default 4 */
+  readonly attempts?: number
+  /**
+   * Wait before the first retry, in ms; each later wait doubles, and every
+   * wait is shortened by a random part of up to a half so that two peers
+   * dialing each other fall out of step.
+   * @default 100
+   */
+  readonly backoff?: number
+  /** Stops retrying, and the dial under way. */
+  readonly signal?: AbortSignal
+}
+
+/** Default number of dial attempts. */
+export const DIAL_ATTEMPTS = 4
+/** Default first wait between attempts, in ms. */
+export const DIAL_BACKOFF_MS = 100
+
+/** What to dial: a multiaddr (as text or parsed) or a known peer. */
+export type DialTarget = string | Multiaddr | PeerId
+
+/**
+ * Opens a connection to `target`, trying up to `attempts` times. Rejects
+ * with the last attempt's error (libp2p's), or the signal's reason once
+ * it aborts.
+ */
+export async function dialWithRetries (libp2p: Libp2p, target: DialTarget, options: DialRetryOptions = {}): Promise<Connection> {
+  const address = typeof target === 'string' ? multiaddr(target) : target
+  const attempts = Math.max(1, options.attempts ?? DIAL_ATTEMPTS)
+  const backoff = options.backoff ?? DIAL_BACKOFF_MS
+  const signal = options.signal
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted()
+    try {
+      return await libp2p.dial(address, signal === undefined ? {} : { signal })
+    } catch (error) {
+      if (attempt >= attempts || signal?.aborted === true) throw error
+    }
+    const wait = backoff * 2 ** (attempt - 1)
+    await sleep(wait * (0.5 + Math.random() / 2), undefined, signal === undefined ? {} : { signal })
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `nodePeer()`: a Kadmium peer for Node.js — a libp2p node (TCP,
+ * WebSockets, noise, yamux, kad-dht, gossipsub, mDNS) whose key, DHT
+ * records and peer store live in a data directory, and LevelDB storage for
+ * each database.
+ * @module
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InvalidArgumentError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import type { Connection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { LevelDatastore } from 'datastore-level'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { databaseDirectoryName } from './database-directory.ts'
+import { dialWithRetries, type DialRetryOptions, type DialTarget } from './dial.ts'
+import { PeerClosedError } from './errors.ts'
+import { libp2pOptions, type NodePeerServices } from './libp2p-options.ts'
+import { resolveOptions, type NodePeerOptions, type ResolvedNodePeerOptions } from './node-peer-options.ts'
+import { levelStorage } from './level-storage.ts'
+import { loadPeerKey } from './peer-key.ts'
+import { TrackedStorage } from './tracked-storage.ts'
+
+/** Subdirectory of the data directory that holds libp2p's datastore. */
+const LIBP2P_DIR = 'libp2p'
+/** Subdirectory of the data directory that holds one LevelDB directory per database. */
+const DATABASES_DIR = 'databases'
+
+/**
+ * Starts a Kadmium peer for Node.js. Resolves once libp2p listens on every
+ * address; the bootstrap peers are dialed in the background.
+ *
+ * Rejects with `PeerKeyError` if the data directory's key cannot be read or
+ * is another identity than `options.privateKey`, with `StorageError` if the
+ * data directory is used by another peer, with `InvalidArgumentError` for
+ * bad options, and with libp2p's error if it cannot start (an address is
+ * taken, ...). Nothing stays open then.
+ *
+ * @example
+ * ```ts
+ * import { nodePeer } from '@kadmium/node'
+ *
+ * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/boot.example.com/tcp/4001/p2p/12D3Koo...'] })
+ * console.log(peer.peerId.toString(), peer.multiaddrs.map(String))
+ * // ... open databases with peer.storage(name)
+ * await peer.close()
+ * ```
+ */
+export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
+  const resolved = resolveOptions(options)
+  await mkdir(resolved.dataDir, { recursive: true, mode: 0o700 })
+  // LevelDB locks its directory: opening the datastore first keeps a second peer off this data directory
+  // before it can touch the key file.
+  const datastore = await openDatastore(join(resolved.dataDir, LIBP2P_DIR))
+  try {
+    const privateKey = await loadPeerKey(resolved.dataDir, options.privateKey)
+    const libp2p = await createLibp2p(libp2pOptions(resolved, privateKey, datastore))
+    return new NodePeer(libp2p, datastore, resolved)
+  } catch (error) {
+    await datastore.close()
+    throw error
+  }
+}
+
+/** A running Kadmium peer on Node.js: see {@link nodePeer}. */
+export class NodePeer implements Peer {
+  /** The libp2p node, started: its key is the user's identity. */
+  readonly libp2p: KadmiumLibp2p
+  readonly #datastore: LevelDatastore
+  readonly #databasesDir: string
+  readonly #storages = new Set<StorageAdapter>()
+  /** Aborts background work (bootstrap dials) at close. */
+  readonly #stopping = new AbortController()
+  #closed: Promise<void> | undefined
+
+  /** Use {@link nodePeer}: it loads the key and opens the datastore this takes. */
+  constructor (libp2p: Libp2p<NodePeerServices>, datastore: LevelDatastore, options: ResolvedNodePeerOptions) {
+    this.libp2p = libp2p
+    this.#datastore = datastore
+    this.#databasesDir = join(options.dataDir, DATABASES_DIR)
+    for (const address of options.bootstrap) {
+      // libp2p's bootstrap discovery dials too, but only after a delay and once: dial now, with retries.
+      this.dial(address, { signal: this.#stopping.signal }).catch(() => {})
+    }
+  }
+
+  /** The peer's id, derived from its key. */
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  /** The addresses other peers can dial this one on (with `/p2p/<peer id>`). */
+  get multiaddrs (): Multiaddr[] {
+    return this.libp2p.getMultiaddrs()
+  }
+
+  /**
+   * Connects to a peer by multiaddr (text or parsed) or peer id, retrying
+   * a few times with a short backoff: simultaneous dials between two
+   * peers sometimes fail once. Rejects with the last attempt's error.
+   */
+  async dial (target: DialTarget, options?: DialRetryOptions): Promise<Connection> {
+    this.#throwIfClosed()
+    return dialWithRetries(this.libp2p, target, options)
+  }
+
+  /**
+   * LevelDB storage for the database `name`, in
+   * `<dataDir>/databases/<slug>-<hash>` (see `databaseDirectoryName`).
+   * A database closes its storage when it closes; {@link close} closes any
+   * left open. One database directory can be open once at a time.
+   */
+  async storage (name: string): Promise<StorageAdapter> {
+    if (typeof name !== 'string' || !name.isWellFormed()) throw new InvalidArgumentError('a database name must be a well-formed string')
+    this.#throwIfClosed()
+    await mkdir(this.#databasesDir, { recursive: true })
+    this.#throwIfClosed() // close() may have begun while the directory was made
+    const storage: StorageAdapter = new TrackedStorage(
+      levelStorage(join(this.#databasesDir, databaseDirectoryName(name))),
+      () => this.#storages.delete(storage)
+    )
+    this.#storages.add(storage)
+    return storage
+  }
+
+  /**
+   * Stops libp2p, then closes every storage this peer opened that is still
+   * open and the datastore. Calling it again returns the same promise.
+   */
+  close (): Promise<void> {
+    this.#closed ??= this.#close()
+    return this.#closed
+  }
+
+  #throwIfClosed (): void {
+    if (this.#closed !== undefined) throw new PeerClosedError('the peer is closed')
+  }
+
+  async #close (): Promise<void> {
+    this.#stopping.abort(new PeerClosedError('the peer is closed'))
+    const errors: unknown[] = []
+    const attempt = async (step: () => void | Promise<void>): Promise<void> => {
+      try {
+        await step()
+      } catch (error) {
+        errors.push(error)
+      }
+    }
+    await attempt(() => this.libp2p.stop())
+    await Promise.all([...this.#storages].map((storage) => attempt(() => storage.close?.())))
+    await attempt(() => this.#datastore.close())
+    if (errors.length === 1) throw errors[0]
+    if (errors.length > 1) throw new AggregateError(errors, 'closing the peer failed')
+  }
+}
+
+/** Opens libp2p's LevelDB datastore; a directory held by another peer rejects with {@link StorageError}. */
+async function openDatastore (path: string): Promise<LevelDatastore> {
+  const datastore = new LevelDatastore(path)
+  try {
+    await datastore.open()
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause)
+    throw new StorageError(`cannot open the libp2p datastore at "${path}" (is another peer using this data directory?): ${detail}`, { cause })
+  }
+  return datastore
+}
