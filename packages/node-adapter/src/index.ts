@@ -1,13 +1,15 @@
 /**
- * `@kadmium/node`: Kadmium for Node.js. Storage on LevelDB today; the
- * libp2p peer later.
+ * `@kadmium/node`: Kadmium for Node.js — the libp2p peer (TCP, WebSockets,
+ * kad-dht, gossipsub, mDNS) with its key and datastore in a data directory,
+ * and LevelDB storage.
  *
  * @example
  * ```ts
  * import { createDatabase } from '@kadmium/core'
- * import { levelStorage } from '@kadmium/node'
+ * import { nodePeer } from '@kadmium/node'
  *
- * const db = await createDatabase({ name: 'acme-todos', storage: levelStorage('./data/todos') })
+ * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/example.org/tcp/4001/p2p/12D3Koo...'] })
+ * const db = await createDatabase({ name: 'acme-todos', peer })
  * ```
  * @module
  */
