@@ -64,7 +64,7 @@ export class Replicator {
   readonly #sessions = new Map<string, Promise<void>>()
   /** Peers that answered that they do not hold this database (until they reconnect). */
   readonly #strangers = new Set<string>()
-  readonly #timers: unknown[] = []
+  readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #abort = new AbortController()
   #discovering: Promise<void> | undefined
   #lastSync: Date | undefined
