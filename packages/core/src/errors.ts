@@ -132,3 +132,21 @@ export class MalformedMessageError extends KadmiumError {
 export class SyncError extends KadmiumError {
   override name = 'SyncError'
 }
+
+/**
+ * Fewer DHT peers than wanted acknowledged a write in time
+ * (`durability: { replicas }`). The write is still stored on this device and
+ * may still reach more peers later.
+ */
+export class DurabilityError extends KadmiumError {
+  override name = 'DurabilityError'
+  /** Peers that acknowledged the write (for a record: the fewest of its head and of each of its blocks). */
+  readonly acknowledged: number
+  /** Peers that were wanted. */
+  readonly wanted: number
+  constructor (acknowledged: number, wanted: number) {
+    super(`${acknowledged} DHT peer(s) acknowledged the write, ${wanted} wanted`)
+    this.acknowledged = acknowledged
+    this.wanted = wanted
+  }
+}

@@ -32,24 +32,13 @@ export const dhtValidators: Record<string, ValidateFn> = {
 /**
  * kad-dht selectors for Kadmium's namespaces. Blocks under one key are
  * identical. For heads Kadmium merges every replica itself (see the DHT
- * store); kad-dht's own pick prefers the head naming the most parts, then
- * the first.
+ * store), so kad-dht's pick only decides what its `get` writes over the
+ * copies that differ: it always picks the first value, which is this
+ * peer's own copy when it has one (kad-dht lists the local value first). So
+ * a `get` never overwrites the local head with a remote one, and the local
+ * head comes back to the caller as the pick (the DHT store merges it in).
  */
 export const dhtSelectors: Record<string, SelectFn> = {
   [BLOCK_NS]: () => 0,
-  [HEAD_NS]: (_key, records) => {
-    let best = 0
-    let bestParts = -1
-    records.forEach((record, i) => {
-      try {
-        const parts = decodeHead(record).parts.length
-        if (parts > bestParts) {
-          best = i
-          bestParts = parts
-        }
-      } catch {}
-    })
-    return best
-  }
+  [HEAD_NS]: () => 0
 }
-

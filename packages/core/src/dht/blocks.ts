@@ -1,0 +1,120 @@
+/**
+ * Immutable blocks: a Yjs update is cut into blocks of at most
+ * `MAX_BLOCK_BYTES`, each stored under the SHA-256 of its bytes. The list of
+ * a part's block hashes is what a head names.
+ * @module
+ */
+import type { KadDHT } from '@libp2p/kad-dht'
+import { RecordTooLargeError } from '../errors.ts'
+import { bytesEqual, sha256, toHex } from '../hash.ts'
+import { MAX_BLOCK_BYTES, MAX_PART_BLOCKS } from './head.ts'
+import { blockKey } from './keys.ts'
+import { mapLimit } from './map-limit.ts'
+import { getFirstValue, putValue } from './query.ts'
+
+/** A part: the hashes of the blocks whose concatenation is one Yjs update. */
+export type Part = readonly Uint8Array[]
+
+/** Largest update one part can hold. */
+export const MAX_PART_BYTES = MAX_BLOCK_BYTES * MAX_PART_BLOCKS
+
+/** A stable string naming a part (the hex of its block hashes), to compare and deduplicate parts. */
+export function partId (part: Part): string {
+  return part.map(toHex).join('.')
+}
+
+/**
+ * Cuts bytes into blocks of at most `MAX_BLOCK_BYTES` (views, not copies).
+ * Empty bytes make one empty block, so that every part names a block.
+ * @throws {RecordTooLargeError} more than `MAX_PART_BYTES`
+ */
+export function splitBlocks (bytes: Uint8Array): Uint8Array[] {
+  if (bytes.length > MAX_PART_BYTES) throw new RecordTooLargeError(bytes.length, MAX_PART_BYTES)
+  if (bytes.length === 0) return [bytes]
+  const blocks: Uint8Array[] = []
+  for (let at = 0; at < bytes.length; at += MAX_BLOCK_BYTES) blocks.push(bytes.subarray(at, at + MAX_BLOCK_BYTES))
+  return blocks
+}
+
+/** How a block or part operation runs its DHT queries. */
+export interface BlockQueryOptions {
+  /** A fresh signal for each DHT query (its own timeout, and the caller's abort). */
+  readonly signal: () => AbortSignal
+  /** Block queries in flight at once. */
+  readonly concurrency: number
+}
+
+/** What {@link putPart} did. */
+export interface PutPartResult {
+  /** The part: hashes of the blocks, in order. */
+  readonly part: Uint8Array[]
+  /** Peers that acknowledged every block, at least: the fewest acknowledgements of any block. */
+  readonly acknowledged: number
+}
+
+/**
+ * Stores an update as blocks (each one a DHT put) and returns its part.
+ * @throws {RecordTooLargeError} more than `MAX_PART_BYTES`
+ */
+export async function putPart (dht: KadDHT, bytes: Uint8Array, options: BlockQueryOptions): Promise<PutPartResult> {
+  const blocks = splitBlocks(bytes)
+  const part = blocks.map((block) => sha256(block))
+  const acks = await mapLimit(blocks, options.concurrency, async (block, i) =>
+    await putValue(dht, blockKey(part[i] as Uint8Array), block, options.signal()))
+  return { part, acknowledged: Math.min(...acks) }
+}
+
+/** A cap on the bytes fetched for one record. */
+export interface ByteBudget {
+  /** Bytes fetched so far; increased as blocks arrive. */
+  used: number
+  /** The most that may be fetched. */
+  readonly limit: number
+}
+
+/** Options of {@link getPart}. */
+export interface GetPartOptions extends BlockQueryOptions {
+  /** Bytes fetched so far and the most that may be (share one budget across a record's parts). */
+  readonly budget: ByteBudget
+  /** Told about every value a peer served that is not the block asked for. */
+  readonly onReject?: (reason: string) => void
+}
+
+/**
+ * Fetches a part's blocks (the local copy or the first peer that has each),
+ * checks every block against its hash, and concatenates them. A value whose
+ * hash does not match is refused (reported through `onReject`) and the
+ * lookup goes on for a good one.
+ * @returns the update, or `undefined` if a block could not be found in time
+ * @throws {RecordTooLargeError} the budget ran out
+ */
+export async function getPart (dht: KadDHT, part: Part, options: GetPartOptions): Promise<Uint8Array | undefined> {
+  if (part.length === 0 || part.length > MAX_PART_BLOCKS) return undefined
+  const blocks = await mapLimit(part, options.concurrency, async (hash) => {
+    const accept = (value: Uint8Array): boolean => {
+      if (value.length <= MAX_BLOCK_BYTES && bytesEqual(sha256(value), hash)) return true
+      options.onReject?.(`a peer served bytes that do not match block ${toHex(hash)}`)
+      return false
+    }
+    const block = await getFirstValue(dht, blockKey(hash), accept, options.signal())
+    if (block !== undefined) {
+      const { budget } = options
+      if (budget.used + block.length > budget.limit) throw new RecordTooLargeError(budget.used + block.length, budget.limit)
+      budget.used += block.length
+    }
+    return block
+  })
+  if (blocks.some((block) => block === undefined)) return undefined
+  return concat(blocks as Uint8Array[])
+}
+
+function concat (chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}

@@ -1,0 +1,123 @@
+/**
+ * The three kad-dht calls the DHT store makes, with kad-dht 16's events
+ * turned into plain results: a put's acknowledgements, every replica's value
+ * of a get, and the first acceptable value of a get.
+ *
+ * kad-dht's `put` never throws when replication fails, and its `get` hands
+ * only the selector's pick to the caller (after overwriting the replicas
+ * that differ with it): these facts are dealt with here.
+ * @module
+ */
+import type { KadDHT, QueryEvent } from '@libp2p/kad-dht'
+import { bytesEqual, sha256, toHex } from '../hash.ts'
+
+/**
+ * Puts `value` under `key` (stored locally, then sent to the closest peers
+ * the lookup finds) and resolves with the number of distinct peers that
+ * acknowledged it: a `PUT_VALUE` response echoing the same value. A
+ * timeout or abort ends the put early; the acknowledgements so far count.
+ */
+export async function putValue (dht: KadDHT, key: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<number> {
+  const acknowledged = new Set<string>()
+  try {
+    for await (const event of dht.put(key, value, { signal })) {
+      if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' &&
+        event.record !== undefined && bytesEqual(event.record.value, value)) {
+        acknowledged.add(event.from.toString())
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error
+  }
+  return acknowledged.size
+}
+
+/**
+ * kad-dht 16's `get` ends with "correction" puts of its selector's pick to
+ * every replica whose value differs: events on this path index. For CRDT
+ * heads that would overwrite replicas with one of them, so the DHT store
+ * stops the get there (see {@link getValues}).
+ */
+const CORRECTION_PATH = -1
+
+/** Options of {@link getValues}. */
+export interface GetValuesOptions {
+  /**
+   * Let kad-dht send its first correction, to learn its pick from the
+   * echo: that is this peer's own copy when it has one (Kadmium's head
+   * selector picks the first value, and kad-dht lists the local one first),
+   * which no other event carries. The corrected replica's old value has
+   * been seen by then. Only when the caller writes the merge of every value
+   * back (as the DHT store's puts and read repair do). @default false
+   */
+  readonly learnPick?: boolean
+}
+
+/**
+ * Every distinct value the network holds under `key`, as far as one lookup
+ * sees: each replica's value from the `GET_VALUE` responses, and, when the
+ * replicas all agree (or with `learnPick`), the value kad-dht picked, which
+ * includes the local copy. kad-dht has already run the namespace's
+ * validator on each remote value.
+ *
+ * The lookup is stopped before kad-dht's correction puts overwrite the
+ * replicas that differ (after the first one, with `learnPick`). A timeout
+ * or an abort ends it too: the values seen so far are returned.
+ */
+export async function getValues (dht: KadDHT, key: Uint8Array, signal: AbortSignal, options: GetValuesOptions = {}): Promise<Uint8Array[]> {
+  const values = new Map<string, Uint8Array>()
+  const add = (value: Uint8Array): void => {
+    const id = toHex(sha256(value))
+    if (!values.has(id)) values.set(id, value)
+  }
+  try {
+    for await (const event of dht.get(key, { signal })) {
+      if (event.name === 'VALUE') {
+        add(event.value)
+      } else if (event.path.index === CORRECTION_PATH) {
+        if (options.learnPick !== true) break
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' && event.record !== undefined) {
+          add(event.record.value)
+          break
+        }
+      } else {
+        const value = valueOf(event)
+        if (value !== undefined) add(value)
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted && !isCorrectionFailure(error)) throw error
+  }
+  return [...values.values()]
+}
+
+/**
+ * The first value found under `key` that `accept` takes (it is called on
+ * each value found, remote or the selector's pick); the lookup is cancelled
+ * as soon as one is accepted, and before any correction put. `undefined` if
+ * none was found in time.
+ */
+export async function getFirstValue (dht: KadDHT, key: Uint8Array, accept: (value: Uint8Array) => boolean, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  try {
+    for await (const event of dht.get(key, { signal })) {
+      if (event.name !== 'VALUE' && event.path.index === CORRECTION_PATH) break
+      const value = valueOf(event)
+      if (value !== undefined && accept(value)) return value
+    }
+  } catch (error) {
+    if (!signal.aborted && !isCorrectionFailure(error)) throw error
+  }
+  return undefined
+}
+
+/** The record value an event of a get carries, if any. */
+function valueOf (event: QueryEvent): Uint8Array | undefined {
+  if (event.name === 'VALUE') return event.value
+  if (event.name === 'PEER_RESPONSE' && event.messageName === 'GET_VALUE') return event.record?.value
+  return undefined
+}
+
+/** kad-dht's get throws a `QueryError` when a replica refuses its correction put: that ends the lookup, not the read. */
+function isCorrectionFailure (error: unknown): boolean {
+  return error instanceof Error && error.name === 'QueryError'
+}

@@ -1,0 +1,250 @@
+/**
+ * A background queue of keyed jobs (the DHT store's record puts): repeated
+ * schedules of one key coalesce, a few jobs run at once, failures are
+ * retried with exponential backoff, and every key that succeeded runs again
+ * after a republish interval.
+ * @module
+ */
+
+/** Options of a {@link RepublishQueue}; every field is required here (the DHT store fills in defaults). */
+export interface RepublishQueueOptions {
+  /** Jobs running at once. */
+  readonly concurrency: number
+  /** Delay before the first retry of a failed job, in ms; doubled for each further attempt. */
+  readonly retryDelay: number
+  /** Longest delay between retries, in ms. */
+  readonly maxRetryDelay: number
+  /** Attempts of one job before it is given up (until its next schedule or republish). */
+  readonly maxAttempts: number
+  /** A key whose job succeeded (or was given up) runs again this long after, in ms. */
+  readonly republishInterval: number
+}
+
+/** What the queue does with jobs. */
+export interface RepublishQueueHooks<J> {
+  /** Runs a job; a rejection counts as a failure. */
+  run (key: string, job: J): Promise<void>
+  /** A job failed: it runs again in `retryIn` ms, or, with `retryIn` undefined, it was given up. */
+  failed (key: string, job: J, error: unknown, attempt: number, retryIn: number | undefined): void
+}
+
+interface Running<J> {
+  /** The job scheduled for the key while it ran: it runs next. */
+  next: J | undefined
+  /** `forget` was called while it ran: it is not republished. */
+  forgotten: boolean
+}
+
+type Timer = ReturnType<typeof setTimeout>
+
+interface Retrying<J> {
+  job: J
+  readonly timer: Timer
+}
+
+// setTimeout's delay is a signed 32-bit number of ms.
+const MAX_TIMER = 2 ** 31 - 1
+
+/**
+ * Keyed jobs, coalesced, bounded, retried and republished.
+ *
+ * A key is in one state at a time: ready (waiting for a free slot), running,
+ * or waiting to be retried. Scheduling a key that is ready or waiting
+ * replaces its job (only the latest job runs); scheduling a running key
+ * makes its latest job run once more after the current run. Jobs scheduled
+ * in one tick are picked up on the next microtask, so a burst of schedules
+ * of one key runs it once.
+ */
+export class RepublishQueue<J> {
+  readonly #options: RepublishQueueOptions
+  readonly #hooks: RepublishQueueHooks<J>
+  readonly #ready = new Map<string, J>()
+  readonly #running = new Map<string, Running<J>>()
+  readonly #retrying = new Map<string, Retrying<J>>()
+  readonly #attempts = new Map<string, number>()
+  /** Keys to run again, with their latest job and due time; in order of due time (each entry is re-inserted when it is renewed). */
+  readonly #republish = new Map<string, { job: J, due: number }>()
+  #republishTimer: Timer | undefined = undefined
+  #pumpQueued = false
+  #stopped = false
+  #idle: Array<() => void> = []
+
+  constructor (options: RepublishQueueOptions, hooks: RepublishQueueHooks<J>) {
+    this.#options = options
+    this.#hooks = hooks
+  }
+
+  /** Jobs ready, running or waiting for a retry. */
+  get pending (): number {
+    return this.#ready.size + this.#running.size + this.#retrying.size
+  }
+
+  /** Keys that will be republished. */
+  get tracked (): number {
+    return this.#republish.size
+  }
+
+  /** Schedules `job` for `key`, replacing any job of the key not yet started. Ignored once stopped. */
+  schedule (key: string, job: J): void {
+    if (this.#stopped) return
+    const running = this.#running.get(key)
+    if (running !== undefined) {
+      running.next = job
+      running.forgotten = false
+      return
+    }
+    const retrying = this.#retrying.get(key)
+    if (retrying !== undefined) {
+      retrying.job = job
+      return
+    }
+    this.#ready.set(key, job)
+    this.#queuePump()
+  }
+
+  /** Drops `key`: its waiting job, its retries and its republishing (a run in progress ends normally). */
+  forget (key: string): void {
+    this.#ready.delete(key)
+    this.#attempts.delete(key)
+    this.#republish.delete(key)
+    const retrying = this.#retrying.get(key)
+    if (retrying !== undefined) {
+      clearTimeout(retrying.timer)
+      this.#retrying.delete(key)
+    }
+    const running = this.#running.get(key)
+    if (running !== undefined) {
+      running.next = undefined
+      running.forgotten = true
+    }
+    this.#checkIdle()
+  }
+
+  /** Resolves once no job is ready, running or waiting for a retry (republishing later does not count). */
+  async flush (): Promise<void> {
+    if (this.pending === 0) return
+    await new Promise<void>((resolve) => { this.#idle.push(resolve) })
+  }
+
+  /**
+   * Stops: drops waiting jobs, retries and republishing, and clears every
+   * timer. Jobs already running are not interrupted here (the DHT store
+   * aborts their queries); the promise resolves once they have ended.
+   */
+  async stop (): Promise<void> {
+    this.#stopped = true
+    this.#ready.clear()
+    for (const { timer } of this.#retrying.values()) clearTimeout(timer)
+    this.#retrying.clear()
+    this.#republish.clear()
+    this.#attempts.clear()
+    if (this.#republishTimer !== undefined) clearTimeout(this.#republishTimer)
+    this.#republishTimer = undefined
+    for (const running of this.#running.values()) running.next = undefined
+    await this.flush()
+  }
+
+  #queuePump (): void {
+    if (this.#pumpQueued) return
+    this.#pumpQueued = true
+    queueMicrotask(() => {
+      this.#pumpQueued = false
+      this.#pump()
+    })
+  }
+
+  #pump (): void {
+    while (!this.#stopped && this.#running.size < this.#options.concurrency && this.#ready.size > 0) {
+      const [key, job] = this.#ready.entries().next().value as [string, J]
+      this.#ready.delete(key)
+      const running: Running<J> = { next: undefined, forgotten: false }
+      this.#running.set(key, running)
+      void this.#execute(key, job, running)
+    }
+    this.#checkIdle()
+  }
+
+  async #execute (key: string, job: J, running: Running<J>): Promise<void> {
+    let error: unknown
+    let failed = false
+    try {
+      await this.#hooks.run(key, job)
+    } catch (e) {
+      failed = true
+      error = e
+    }
+    this.#running.delete(key)
+    if (!this.#stopped) {
+      const latest = running.next ?? job
+      if (!failed) {
+        this.#attempts.delete(key)
+        if (!running.forgotten) this.#renew(key, latest)
+        if (running.next !== undefined) this.#ready.set(key, running.next)
+      } else if (!running.forgotten) {
+        this.#retry(key, latest, error)
+      }
+    }
+    this.#pump()
+  }
+
+  #retry (key: string, job: J, error: unknown): void {
+    const attempt = (this.#attempts.get(key) ?? 0) + 1
+    if (attempt >= this.#options.maxAttempts) {
+      this.#attempts.delete(key)
+      this.#renew(key, job)
+      this.#report(key, job, error, attempt, undefined)
+      return
+    }
+    this.#attempts.set(key, attempt)
+    const delay = Math.min(this.#options.retryDelay * 2 ** (attempt - 1), this.#options.maxRetryDelay)
+    const timer = setTimeout(() => {
+      const retrying = this.#retrying.get(key)
+      if (retrying === undefined || retrying.timer !== timer) return
+      this.#retrying.delete(key)
+      this.#ready.set(key, retrying.job)
+      this.#pump()
+    }, Math.min(delay, MAX_TIMER))
+    this.#retrying.set(key, { job, timer })
+    this.#report(key, job, error, attempt, delay)
+  }
+
+  #report (key: string, job: J, error: unknown, attempt: number, retryIn: number | undefined): void {
+    try {
+      this.#hooks.failed(key, job, error, attempt, retryIn)
+    } catch {
+      // A failing listener must not stop the queue.
+    }
+  }
+
+  /** Keeps `key` for republishing, due one interval from now. */
+  #renew (key: string, job: J): void {
+    this.#republish.delete(key)
+    this.#republish.set(key, { job, due: Date.now() + this.#options.republishInterval })
+    this.#armRepublish()
+  }
+
+  #armRepublish (): void {
+    if (this.#republishTimer !== undefined) clearTimeout(this.#republishTimer)
+    this.#republishTimer = undefined
+    const first = this.#republish.values().next()
+    if (first.done === true || this.#stopped) return
+    const wait = Math.max(0, Math.min(first.value.due - Date.now(), MAX_TIMER))
+    this.#republishTimer = setTimeout(() => {
+      this.#republishTimer = undefined
+      const now = Date.now()
+      for (const [key, { job, due }] of this.#republish) {
+        if (due > now) break
+        this.#republish.delete(key)
+        this.schedule(key, job)
+      }
+      this.#armRepublish()
+    }, wait)
+  }
+
+  #checkIdle (): void {
+    if (this.pending > 0 || this.#idle.length === 0) return
+    const waiters = this.#idle
+    this.#idle = []
+    for (const resolve of waiters) resolve()
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Real kad-dht nodes in one process, over libp2p's memory transport, for
+ * the DHT store's tests.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, type KadDHT, type Validators } from '@libp2p/kad-dht'
+import { memory } from '@libp2p/memory'
+import { ping } from '@libp2p/ping'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { DHT_PROTOCOL } from '../../src/dht/keys.ts'
+import { dhtSelectors, dhtValidators } from '../../src/dht/validators.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+export type DhtServices = { dht: KadDHT, ping: unknown, identify: unknown }
+export type DhtNode = Libp2p<DhtServices>
+
+let counter = 0
+
+/** Options of {@link createDhtNode}. */
+export interface DhtNodeOptions {
+  /** Validators instead of Kadmium's (a misbehaving peer's). */
+  readonly validators?: Validators
+}
+
+/** One started libp2p node with Kadmium's kad-dht, listening on a fresh memory address. */
+export async function createDhtNode (options: DhtNodeOptions = {}): Promise<DhtNode> {
+  const name = `/memory/kadmium-dht-${process.pid}-${counter++}`
+  return await createLibp2p({
+    addresses: { listen: [name] },
+    transports: [memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        validators: options.validators ?? dhtValidators,
+        selectors: dhtSelectors,
+        clientMode: false,
+        peerInfoMapper: passthroughMapper,
+        allowQueryWithZeroPeers: true
+      })
+    }
+  })
+}
+
+/** The number of peers in a node's kad-dht routing table. */
+export function routingTableSize (node: DhtNode): number {
+  return routingTable(node).size
+}
+
+/** Dials `b` from `a` (retrying the occasional failed simultaneous dial) and waits until each has the other in its routing table. */
+export async function connect (a: DhtNode, b: DhtNode): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await a.dial(b.getMultiaddrs(), { signal: AbortSignal.timeout(5000) })
+      break
+    } catch (error) {
+      if (attempt >= 4) throw error
+    }
+  }
+  await waitFor(async () => await inRoutingTable(a, b) && await inRoutingTable(b, a), 'routing tables to hold each other')
+}
+
+/** Connects every pair of `nodes` (in parallel): every routing table holds every other node. */
+export async function connectAll (nodes: readonly DhtNode[]): Promise<void> {
+  const pairs: Array<Promise<void>> = []
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) pairs.push(connect(nodes[i] as DhtNode, nodes[j] as DhtNode))
+  }
+  await Promise.all(pairs)
+}
+
+/** Starts `n` nodes, each connected to every other. */
+export async function createMesh (n: number): Promise<DhtNode[]> {
+  const nodes = await Promise.all(Array.from({ length: n }, async () => await createDhtNode()))
+  await connectAll(nodes)
+  return nodes
+}
+
+interface RoutingTableView {
+  readonly size: number
+  find (peer: DhtNode['peerId']): Promise<DhtNode['peerId'] | undefined>
+}
+
+function routingTable (node: DhtNode): RoutingTableView {
+  return (node.services.dht as unknown as { routingTable: RoutingTableView }).routingTable
+}
+
+async function inRoutingTable (a: DhtNode, b: DhtNode): Promise<boolean> {
+  return await routingTable(a).find(b.peerId) !== undefined
+}
+
+/** Starts `n` nodes connected in a line (each to the next), routing tables populated. */
+export async function createLine (n: number): Promise<DhtNode[]> {
+  const nodes = await Promise.all(Array.from({ length: n }, async () => await createDhtNode()))
+  for (let i = 0; i + 1 < nodes.length; i++) await connect(nodes[i] as DhtNode, nodes[i + 1] as DhtNode)
+  return nodes
+}
+
+/** Stops every node. */
+export async function stopAll (nodes: readonly DhtNode[]): Promise<void> {
+  await Promise.all(nodes.map(async (node) => { await node.stop() }))
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { RepublishQueue, type RepublishQueueOptions } from '../../src/dht/republish-queue.ts'
+import { waitFor } from '../helpers/wait.ts'
+
+const OPTIONS: RepublishQueueOptions = { concurrency: 4, retryDelay: 10, maxRetryDelay: 1000, maxAttempts: 4, republishInterval: 24 * 60 * 60 * 1000 }
+
+interface Failure { key: string, attempt: number, retryIn: number | undefined }
+
+/** A queue whose jobs are numbers, recording every run and failure. */
+function recordingQueue (options: Partial<RepublishQueueOptions> = {}, run: (key: string, job: number) => Promise<void> = async () => {}) {
+  const runs: Array<[string, number]> = []
+  const failures: Failure[] = []
+  const queue = new RepublishQueue<number>({ ...OPTIONS, ...options }, {
+    run: async (key, job) => {
+      runs.push([key, job])
+      await run(key, job)
+    },
+    failed: (key, _job, _error, attempt, retryIn) => { failures.push({ key, attempt, retryIn }) }
+  })
+  return { queue, runs, failures }
+}
+
+function deferred (): { promise: Promise<void>, resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => { resolve = r })
+  return { promise, resolve }
+}
+
+describe('RepublishQueue', { timeout: 10_000 }, () => {
+  test('ten schedules of one key in a tick run once, with the latest job', async () => {
+    const { queue, runs } = recordingQueue()
+    for (let i = 1; i <= 10; i++) queue.schedule('a', i)
+    assert.equal(queue.pending, 1)
+    await queue.flush()
+    assert.deepEqual(runs, [['a', 10]])
+    await queue.stop()
+  })
+
+  test('a key scheduled while it runs runs once more, with the latest job only', async () => {
+    const gate = deferred()
+    const { queue, runs } = recordingQueue({}, async (_key, job) => { if (job === 1) await gate.promise })
+    queue.schedule('a', 1)
+    await waitFor(() => runs.length === 1, 'the first run')
+    for (let i = 2; i <= 10; i++) queue.schedule('a', i)
+    gate.resolve()
+    await queue.flush()
+    assert.deepEqual(runs, [['a', 1], ['a', 10]])
+    await queue.stop()
+  })
+
+  test('at most `concurrency` jobs run at once', async () => {
+    const gate = deferred()
+    let running = 0
+    let most = 0
+    const { queue, runs } = recordingQueue({ concurrency: 3 }, async () => {
+      running++
+      most = Math.max(most, running)
+      await gate.promise
+      running--
+    })
+    for (let i = 0; i < 10; i++) queue.schedule(`k${i}`, i)
+    await waitFor(() => runs.length === 3, 'three jobs to start')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(runs.length, 3, 'a fourth job started while three ran')
+    gate.resolve()
+    await queue.flush()
+    assert.equal(runs.length, 10)
+    assert.equal(most, 3)
+    await queue.stop()
+  })
+
+  test('a failing job is retried with doubling delays, then succeeds', async () => {
+    let calls = 0
+    const { queue, failures } = recordingQueue({}, async () => {
+      if (++calls <= 2) throw new Error('no peers')
+    })
+    const started = Date.now()
+    queue.schedule('a', 1)
+    await queue.flush()
+    assert.equal(calls, 3)
+    assert.deepEqual(failures, [{ key: 'a', attempt: 1, retryIn: 10 }, { key: 'a', attempt: 2, retryIn: 20 }])
+    assert.ok(Date.now() - started >= 30)
+    await queue.stop()
+  })
+
+  test('a job is given up after maxAttempts; flush does not wait for it forever', async () => {
+    const { queue, failures, runs } = recordingQueue({ maxAttempts: 3, retryDelay: 1 }, async () => { throw new Error('no peers') })
+    queue.schedule('a', 1)
+    await queue.flush()
+    assert.equal(runs.length, 3)
+    assert.deepEqual(failures.map((f) => f.retryIn), [1, 2, undefined])
+    assert.equal(queue.tracked, 1, 'still republished later')
+    await queue.stop()
+  })
+
+  test('a job scheduled during its backoff replaces the one to retry', async () => {
+    let calls = 0
+    const { queue, runs } = recordingQueue({ retryDelay: 20 }, async () => {
+      if (++calls === 1) throw new Error('no peers')
+    })
+    queue.schedule('a', 1)
+    await waitFor(() => runs.length === 1 && queue.pending === 1, 'the first failure')
+    queue.schedule('a', 2)
+    await queue.flush()
+    assert.deepEqual(runs, [['a', 1], ['a', 2]])
+    await queue.stop()
+  })
+
+  test('succeeded keys run again after the republish interval, with their latest job', async () => {
+    const { queue, runs } = recordingQueue({ republishInterval: 20 })
+    queue.schedule('a', 1)
+    queue.schedule('b', 2)
+    await waitFor(() => runs.filter(([k]) => k === 'a').length >= 3 && runs.filter(([k]) => k === 'b').length >= 3, 'two republishes of each key')
+    assert.ok(runs.every(([k, j]) => (k === 'a' && j === 1) || (k === 'b' && j === 2)))
+    queue.forget('a')
+    const seen = runs.length
+    await waitFor(() => runs.length >= seen + 2, 'more republishes of b')
+    assert.ok(runs.slice(seen + 1).every(([k]) => k === 'b'), 'a forgotten key is not republished')
+    await queue.stop()
+    const stoppedAt = runs.length
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    assert.ok(runs.length <= stoppedAt + 1, 'nothing is republished after stop')
+  })
+
+  test('stop drops waiting jobs, ignores later schedules, and waits for running ones', async () => {
+    const gate = deferred()
+    const { queue, runs } = recordingQueue({ concurrency: 1 }, async () => { await gate.promise })
+    queue.schedule('a', 1)
+    queue.schedule('b', 2)
+    await waitFor(() => runs.length === 1, 'the first run')
+    let stopped = false
+    const stopping = queue.stop().then(() => { stopped = true })
+    queue.schedule('c', 3)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(stopped, false, 'stop waits for the running job')
+    gate.resolve()
+    await stopping
+    assert.deepEqual(runs, [['a', 1]])
+    assert.equal(queue.pending, 0)
+    assert.equal(queue.tracked, 0)
+  })
+})
