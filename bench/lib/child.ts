@@ -1,0 +1,16 @@
+/**
+ * The entry point of {@link runIsolated}'s child processes:
+ * `child.ts <module-url> <export> <json-arg>`.
+ * @module
+ */
+import { RESULT_MARK } from './isolate.ts'
+
+const [moduleUrl, exportName, json] = process.argv.slice(2)
+if (moduleUrl === undefined || exportName === undefined || json === undefined) {
+  throw new Error('usage: child.ts <module-url> <export> <json-arg>')
+}
+const mod = await import(moduleUrl) as Record<string, unknown>
+const fn = mod[exportName]
+if (typeof fn !== 'function') throw new Error(`${moduleUrl} has no function export "${exportName}"`)
+const result: unknown = await (fn as (arg: unknown) => unknown)(JSON.parse(json))
+process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n')

@@ -1,0 +1,58 @@
+/**
+ * Runs a function in a fresh Node process (with `--expose-gc`), for
+ * measurements that must not see what ran before: absolute RSS, cold
+ * start. The function is an export of a module; it takes and returns JSON.
+ * @module
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+/** Marks the result line in the child's stdout. */
+export const RESULT_MARK = '@@kadmium-bench-result '
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
+
+/**
+ * Calls `exportName` of module `moduleUrl` with `arg` in a new process and
+ * resolves what it returns. The child's other output goes to stderr.
+ */
+export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=development', '--expose-gc', CHILD, moduleUrl, exportName, JSON.stringify(arg)], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => { out += chunk })
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const lines = out.split('\n')
+      const line = lines.find((l) => l.startsWith(RESULT_MARK))
+      for (const other of lines) if (other !== line && other !== '') process.stderr.write(other + '\n')
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`${exportName} in a child process failed (exit ${String(code ?? signal)})`))
+        return
+      }
+      resolve(JSON.parse(line.slice(RESULT_MARK.length)) as T)
+    })
+  })
+}
+
+/**
+ * Runs an inline ES module (`node --expose-gc --input-type=module -e code`)
+ * in a new process, from `cwd`, and resolves its stdout: for plain-JS
+ * reference measurements that must not load the TypeScript loader.
+ */
+export function runInlineModule (code: string, cwd: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => { out += chunk })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve(out)
+      else reject(new Error(`inline module failed (exit ${String(code)})`))
+    })
+  })
+}

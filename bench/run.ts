@@ -1,0 +1,165 @@
+/**
+ * The benchmark harness.
+ *
+ *     npm run bench                      every scenario
+ *     npm run bench -- insert find       some scenarios
+ *     npm run bench -- --quick           a small version (well under a minute)
+ *     npm run bench -- --reps 9          more measured rounds
+ *     npm run bench -- --list            the scenarios
+ *     npm run bench -- --in-process      all scenarios in this process
+ *
+ * Each scenario runs in a fresh Node process (with `--expose-gc`), so that
+ * one scenario's heap, JIT state and RSS do not leak into the next.
+ * Tables go to stdout, progress to stderr, and machine-readable results to
+ * `bench/results/latest.json`. Targets print PASS or MISS; a miss never
+ * fails the run (errors do).
+ * @module
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { environment } from './lib/env.ts'
+import { canGc } from './lib/memory.ts'
+import { fmt, type ResultRow, type ScenarioReport, type TargetResult } from './lib/report.ts'
+import { kadmiumStorage } from './lib/storage.ts'
+import { formatTable } from './lib/table.ts'
+import { runIsolated } from './lib/isolate.ts'
+import { runScenario, scenarios, type RunScenarioArgs } from './scenarios/index.ts'
+
+const RESULTS = new URL('./results/', import.meta.url)
+
+// Restart with --expose-gc, so that memory readings follow a full GC.
+if (!canGc() && process.env.KADMIUM_BENCH_RESPAWNED === undefined) {
+  const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', import.meta.filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, KADMIUM_BENCH_RESPAWNED: '1' }
+  })
+  process.exit(child.status ?? 1)
+}
+
+const { values: flags, positionals: names } = parseArgs({
+  allowPositionals: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    list: { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false }
+  }
+})
+
+if (flags.help === true || flags.list === true) {
+  if (flags.help === true) console.log('usage: npm run bench -- [scenario ...] [--quick] [--reps N] [--in-process] [--list]\n')
+  for (const s of scenarios) console.log(`${s.name.padEnd(10)} ${s.description}`)
+  process.exit(0)
+}
+
+const unknown = names.filter((n) => !scenarios.some((s) => s.name === n))
+if (unknown.length > 0) {
+  console.error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`)
+  process.exit(2)
+}
+let rounds: number | undefined
+if (flags.reps !== undefined) {
+  rounds = Number(flags.reps)
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error('--reps takes a whole number >= 1')
+    process.exit(2)
+  }
+}
+const selected = names.length === 0 ? scenarios : scenarios.filter((s) => names.includes(s.name))
+const quick = flags.quick === true
+const inProcess = flags['in-process'] === true
+
+interface ScenarioResult extends Partial<ScenarioReport> {
+  readonly name: string
+  readonly description: string
+  readonly durationMs: number
+  readonly error?: string
+}
+
+const env = environment()
+const storage = await kadmiumStorage()
+console.log(`Kadmium bench${quick ? ' (quick)' : ''} — ${env.date}`)
+console.log(`node ${env.node}, ${env.cpu} × ${env.cores}, ${fmt(env.totalMemoryMB / 1024, 1)} GB, load ${env.loadAverage.join(' ')}, gc ${env.exposeGc ? 'exposed' : 'not exposed'}`)
+console.log(`Kadmium storage: ${storage.source}; baseline: raw Yjs + classic-level\n`)
+
+const results: ScenarioResult[] = []
+const started = performance.now()
+for (const scenario of selected) {
+  const t0 = performance.now()
+  process.stderr.write(`${scenario.name}: running${inProcess ? '' : ' in a fresh process'}\n`)
+  try {
+    const args: RunScenarioArgs = { name: scenario.name, quick, rounds }
+    const report = inProcess
+      ? await runScenario(args)
+      : await runIsolated<ScenarioReport>(new URL('./scenarios/index.ts', import.meta.url).href, 'runScenario', args)
+    const result: ScenarioResult = { name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, ...report }
+    results.push(result)
+    printScenario(result, report)
+  } catch (error) {
+    console.log(`\n${scenario.name}: FAILED\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    results.push({ name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, error: String(error) })
+  }
+}
+
+const targets = results.flatMap((r) => (r.targets ?? []).map((t) => ({ scenario: r.name, ...t })))
+console.log('Targets')
+for (const t of targets) console.log(`  ${verdict(t)}  ${t.target}: ${t.actual}`)
+const failed = results.filter((r) => r.error !== undefined)
+console.log(`\n${targets.filter((t) => t.pass === true).length} pass, ${targets.filter((t) => t.pass === false).length} miss, ${targets.filter((t) => t.pass === undefined).length} not measured; ${failed.length} scenario(s) failed; ${fmt((performance.now() - started) / 1000, 1)} s`)
+
+mkdirSync(RESULTS, { recursive: true })
+const out = new URL('latest.json', RESULTS)
+writeFileSync(out, JSON.stringify({
+  schema: 1,
+  environment: env,
+  quick,
+  rounds: rounds ?? 'default',
+  isolation: inProcess ? 'in-process' : 'a fresh process per scenario',
+  scenariosRun: selected.map((s) => s.name),
+  kadmiumStorage: storage.source,
+  baseline: 'raw Yjs (Y.Doc per record, fields in a Y.Map, encodeStateAsUpdate) + classic-level, one awaited put per record',
+  durationMs: performance.now() - started,
+  scenarios: results,
+  targets
+}, null, 2) + '\n')
+console.log(`results: ${relative(process.cwd(), out.pathname)}`)
+process.exitCode = failed.length > 0 ? 1 : 0
+
+function verdict (t: TargetResult): string {
+  return t.pass === undefined ? 'n/a ' : t.pass ? 'PASS' : 'MISS'
+}
+
+function printScenario (result: ScenarioResult, report: ScenarioReport): void {
+  console.log(`${result.name} — ${result.description}`)
+  const table = report.rows.map((row) => cells(row))
+  console.log(formatTable(
+    ['case', 'records', 'system', 'median', 'unit', 'min', 'max', 'spread', 'K/B', 'K/B range', 'RSS MB', 'heap MB'],
+    table,
+    ['left', 'right', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']
+  ))
+  for (const t of report.targets) console.log(`  ${verdict(t)}  ${t.target}: ${t.actual}`)
+  for (const note of report.notes) console.log(`  note: ${note}`)
+  console.log(`  (${report.rows[0]?.samples.length ?? 0} measured rounds per row, ${fmt(result.durationMs / 1000, 1)} s. spread: ± half the min–max range, of the median.`)
+  console.log('   K/B: Kadmium ÷ baseline, paired by round. RSS/heap MB: the scenario process right after each run, median.)\n')
+}
+
+function cells (row: ResultRow): string[] {
+  const s = row.summary
+  return [
+    row.case,
+    fmt(row.records),
+    row.system,
+    fmt(s.median),
+    row.unit,
+    fmt(s.min),
+    fmt(s.max),
+    `±${fmt(s.spread * 50, 0)}%`,
+    row.ratio === undefined ? '' : `${fmt(row.ratio.median, 2)}×`,
+    row.ratio === undefined ? '' : `${fmt(row.ratio.min, 2)}–${fmt(row.ratio.max, 2)}`,
+    row.rssMB === undefined ? '' : fmt(row.rssMB),
+    row.heapUsedMB === undefined ? '' : fmt(row.heapUsedMB)
+  ]
+}

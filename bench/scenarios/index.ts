@@ -1,0 +1,27 @@
+/**
+ * Every scenario, in the order `npm run bench` runs them, and the entry
+ * point `bench/run.ts` calls in a fresh process for each.
+ * @module
+ */
+import type { ScenarioReport } from '../lib/report.ts'
+import type { Scenario } from '../lib/scenario.ts'
+import { find } from './find.ts'
+import { insert } from './insert.ts'
+import { rss } from './rss.ts'
+import { update } from './update.ts'
+
+export const scenarios: readonly Scenario[] = [insert, update, find, rss]
+
+/** What {@link runScenario} takes (JSON: it crosses a process boundary). */
+export interface RunScenarioArgs {
+  readonly name: string
+  readonly quick: boolean
+  readonly rounds: number | undefined
+}
+
+/** Runs one scenario by name, logging progress to stderr. */
+export async function runScenario ({ name, quick, rounds }: RunScenarioArgs): Promise<ScenarioReport> {
+  const scenario = scenarios.find((s) => s.name === name)
+  if (scenario === undefined) throw new Error(`unknown scenario "${name}"`)
+  return scenario.run({ quick, rounds, log: (line) => { process.stderr.write(`  · ${line}\n`) } })
+}
