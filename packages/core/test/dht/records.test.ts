@@ -8,6 +8,7 @@ import { BLOCK_NS, HEAD_NS, headKey } from '../../src/dht/keys.ts'
 import { getValues, putValue } from '../../src/dht/query.ts'
 import { putPart } from '../../src/dht/blocks.ts'
 import { sha256 } from '../../src/hash.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { connect, connectAll, createDhtNode, createMesh, stopAll, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'records-test-database'
@@ -202,6 +203,30 @@ describe('DHT records', { timeout: 30_000 }, () => {
     await timed('flush of 6 records, 2 at once', async () => { await s.flush() })
     assert.equal(most, 2)
     assert.equal(published.length, 7)
+  })
+
+  test('a lone peer: queued puts that no peer acknowledges are retried, then given up; republishing re-puts', async () => {
+    const lone = await extraNode()
+    const strict = store(lone, { queueReplicas: 1, retryDelay: 10, maxAttempts: 3 })
+    const failed: Array<number | undefined> = []
+    strict.on('failed', (e) => {
+      assert.equal(e.id, 'offline')
+      assert.equal((e.error as Error).name, 'DurabilityError')
+      failed.push(e.retryIn)
+    })
+    strict.schedule('todos', 'offline', async () => edit({ title: 'offline' }))
+    await strict.flush()
+    assert.deepEqual(failed, [10, 20, undefined])
+
+    const relaxed = store(lone, { queueReplicas: 0, republishInterval: 30 })
+    let loads = 0
+    relaxed.schedule('todos', 'local', async () => {
+      loads++
+      return edit({ title: 'local' })
+    })
+    await waitFor(() => loads >= 3, 'two republishes')
+    await relaxed.stop()
+    assert.deepEqual(fieldsOf(await strict.getRecord('todos', 'local')), { title: 'local' })
   })
 
   test('calls after stop reject with DatabaseClosedError; stop ends in-flight queries', async () => {
