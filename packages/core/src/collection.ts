@@ -30,10 +30,33 @@ export interface CollectionOptions<S extends StandardSchemaV1> {
   readonly text?: ReadonlyArray<StringField<InferOutput<S>>>
 }
 
+/**
+ * When a write's promise resolves: `'local'` once it is durable on this
+ * device (the offline-first default), `{ replicas: N }` once N DHT peers
+ * also hold the record (rejecting with `DurabilityError` if that does not
+ * happen within `timeout` ms, 15 s by default; the local write stands).
+ */
+export type Durability = 'local' | { readonly replicas: number, readonly timeout?: number }
+
+/** Options of every write. */
+export interface WriteOptions {
+  /** When the promise resolves. @default 'local' */
+  readonly durability?: Durability
+}
+
 /** Options of {@link Collection.insert}. */
-export interface InsertOptions {
+export interface InsertOptions extends WriteOptions {
   /** The record id. @default a new time-sortable id (ULID) */
   readonly id?: string
+}
+
+/** Options of {@link Collection.get}. */
+export interface GetOptions {
+  /**
+   * On a local miss, look the record up in the DHT (when the database has
+   * a peer and is online). @default true
+   */
+  readonly network?: boolean
 }
 
 /** What the internals hand a collection. */
@@ -44,6 +67,10 @@ export interface CollectionContext {
   readonly track: <R>(operation: () => Promise<R>) => Promise<R>
   readonly onChange: (listener: (event: ChangeEvent) => void) => Unsubscribe
   readonly onError: (error: Error) => void
+  /** Resolves once `replicas` DHT peers hold the record. */
+  readonly durable: (id: string, options: { replicas: number, timeout?: number }) => Promise<void>
+  /** Looks a record up in the DHT; resolves whether it was found. */
+  readonly fetch: (id: string) => Promise<boolean>
 }
 
 /**
@@ -91,12 +118,15 @@ export class Collection<T extends object, I = T> {
    * @throws {RecordDeletedError} the given id belonged to a deleted record
    */
   async insert (value: I, options: InsertOptions = {}): Promise<string> {
-    return this.#ctx.track(async () => {
+    const durability = checkDurability(options.durability)
+    const id = await this.#ctx.track(async () => {
       const id = options.id === undefined ? newId() : checkId(options.id)
       const fields = await this.#check(value)
       await this.#ctx.store.write(id, 'insert', async () => fields, this.#text)
       return id
     })
+    await this.#durable(id, durability)
+    return id
   }
 
   /**
@@ -107,8 +137,9 @@ export class Collection<T extends object, I = T> {
    * @throws {NotFoundError} no live record has this id
    * @throws {ValidationError} the result fails the schema
    */
-  async update (id: string, mutator: (draft: T) => void | T | Promise<void | T>): Promise<void> {
-    return this.#ctx.track(async () => {
+  async update (id: string, mutator: (draft: T) => void | T | Promise<void | T>, options: WriteOptions = {}): Promise<void> {
+    const durability = checkDurability(options.durability)
+    await this.#ctx.track(async () => {
       checkId(id)
       if (typeof mutator !== 'function') throw new InvalidArgumentError('update takes a function that edits the draft')
       await this.#ctx.store.write(id, 'update', async (current) => {
@@ -117,18 +148,21 @@ export class Collection<T extends object, I = T> {
         return this.#check(result === undefined ? draft : result)
       }, this.#text)
     })
+    await this.#durable(id, durability)
   }
 
   /**
    * Makes record `id` equal `value`: inserts it, or replaces its fields
    * (writing only those that differ).
    */
-  async upsert (id: string, value: I): Promise<void> {
-    return this.#ctx.track(async () => {
+  async upsert (id: string, value: I, options: WriteOptions = {}): Promise<void> {
+    const durability = checkDurability(options.durability)
+    await this.#ctx.track(async () => {
       checkId(id)
       const fields = await this.#check(value)
       await this.#ctx.store.write(id, 'upsert', async () => fields, this.#text)
     })
+    await this.#durable(id, durability)
   }
 
   /**
@@ -136,17 +170,26 @@ export class Collection<T extends object, I = T> {
    * wins over concurrent edits on every replica.
    * @throws {NotFoundError} no live record has this id
    */
-  async delete (id: string): Promise<void> {
-    return this.#ctx.track(async () => {
+  async delete (id: string, options: WriteOptions = {}): Promise<void> {
+    const durability = checkDurability(options.durability)
+    await this.#ctx.track(async () => {
       checkId(id)
       await this.#ctx.store.delete(id)
     })
+    await this.#durable(id, durability)
   }
 
-  /** The record, or `undefined` if there is no live record with this id. */
-  async get (id: string): Promise<Row<T> | undefined> {
+  /**
+   * The record, or `undefined` if there is no live record with this id.
+   * A record this replica does not hold is looked up in the DHT when the
+   * database is online (see {@link GetOptions.network}).
+   */
+  async get (id: string, options: GetOptions = {}): Promise<Row<T> | undefined> {
     return this.#ctx.track(async () => {
       checkId(id)
+      const local = await this.#ctx.store.get(id) as Row<T> | undefined
+      if (local !== undefined || options.network === false) return local
+      if (!await this.#ctx.fetch(id)) return undefined
       return await this.#ctx.store.get(id) as Row<T> | undefined
     })
   }
@@ -228,6 +271,10 @@ export class Collection<T extends object, I = T> {
     }
   }
 
+  async #durable (id: string, durability: Durability): Promise<void> {
+    if (durability !== 'local') await this.#ctx.durable(id, durability)
+  }
+
   async #check (value: unknown): Promise<StoredObject> {
     const output = await validate(this.name, this.#schema, value)
     const fields = toStoredObject(output)
@@ -242,6 +289,15 @@ export class Collection<T extends object, I = T> {
     }
     return fields
   }
+}
+
+function checkDurability (durability: Durability | undefined): Durability {
+  if (durability === undefined || durability === 'local') return 'local'
+  if (typeof durability !== 'object' || durability === null || !Number.isInteger(durability.replicas) || durability.replicas < 1 ||
+    (durability.timeout !== undefined && !(durability.timeout > 0))) {
+    throw new InvalidArgumentError('"durability" is \'local\' or { replicas: N >= 1, timeout?: ms }')
+  }
+  return durability
 }
 
 /** A collection's record type. */

@@ -1,7 +1,7 @@
 import { decode, encode } from 'cborg'
 import { Collection, type CollectionOptions, type CollectionType, type CollectionInput } from './collection.ts'
 import { CollectionStore, type ChangeEvent, type UpdateEvent } from './collection-store.ts'
-import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, InvalidArgumentError } from './errors.ts'
+import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError } from './errors.ts'
 import { TypedEmitter, type Unsubscribe } from './events.ts'
 import { checkCollectionName, checkId } from './ids.ts'
 import { META_KEY, SequenceKeys } from './keys.ts'
@@ -11,12 +11,20 @@ import { WriteQueue } from './write-queue.ts'
 import { databaseAddress } from './address.ts'
 import type { Peer } from './network/peer.ts'
 import { Replicator, type RejectedEvent, type ReplicationOptions, type SyncEvent } from './network/replicator.ts'
-import type { SyncSource } from './network/sync-session.ts'
+import { resolveAddress, type DurableSource } from './network/durable.ts'
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
-  /** The database's name; storage that holds another database is refused. */
-  readonly name: string
+  /**
+   * The database's name; storage that holds another database is refused.
+   * Give `name` or `address`.
+   */
+  readonly name?: string
+  /**
+   * The address of a database another peer shares (`db.address`): its
+   * name is read from the manifest in the DHT, which needs `peer`.
+   */
+  readonly address?: string
   /**
    * Where the database lives on this device (`memoryStorage()`, or an
    * adapter's: LevelDB, IndexedDB). @default the peer's storage for this database
@@ -69,7 +77,7 @@ export interface DatabaseStatus {
   readonly online: boolean
   /** Connected peers that replicate this database. */
   readonly peers: number
-  /** Writes not yet durable on the device. */
+  /** Writes not yet durable on the device, or not yet put in the DHT. */
   readonly pendingWrites: number
   /** When the last catch-up session with a peer ended well. */
   readonly lastSync: Date | undefined
@@ -89,7 +97,17 @@ const FORMAT = 1
  */
 export async function createDatabase (options: DatabaseOptions): Promise<Database> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage } or { name, peer }')
-  const { name, peer } = options
+  const { peer } = options
+  let name = options.name
+  if (options.address !== undefined) {
+    if (typeof options.address !== 'string') throw new InvalidArgumentError('"address" must be a string')
+    if (name === undefined) {
+      if (peer === undefined) throw new InvalidArgumentError('opening a database by address needs "peer"')
+      name = await resolveAddress(peer.libp2p.services.dht, options.address)
+    } else if (databaseAddress(name) !== options.address) {
+      throw new InvalidArgumentError(`database "${name}" does not have the address "${options.address}"`)
+    }
+  }
   if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
     throw new InvalidArgumentError('a database name is a string of 1 to 256 characters')
   }
@@ -113,7 +131,7 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   }
   const known = new Set<string>()
   for await (const [key] of storage.scan(COLLECTIONS_PREFIX, { keysOnly: true })) known.add(key.slice(COLLECTIONS_PREFIX.length))
-  const db = new Database({ ...options, storage }, known)
+  const db = new Database({ ...options, name, storage }, known)
   await db.startReplication()
   return db
 }
@@ -150,7 +168,7 @@ export class Database {
   readonly #inFlight = new Set<Promise<unknown>>()
 
   /** @internal Use {@link createDatabase}. */
-  constructor (options: DatabaseOptions & { storage: StorageAdapter }, known: Set<string> = new Set()) {
+  constructor (options: DatabaseOptions & { name: string, storage: StorageAdapter }, known: Set<string> = new Set()) {
     this.name = options.name
     this.address = databaseAddress(options.name)
     this.#storage = options.storage
@@ -187,7 +205,12 @@ export class Database {
       assertOpen: () => { this.#assertOpen() },
       track: async (operation) => this.#track(operation),
       onChange: (listener) => this.#events.on('change', listener),
-      onError: (error) => { this.#events.emit('error', error) }
+      onError: (error) => { this.#events.emit('error', error) },
+      durable: async (id, options) => {
+        if (this.#replicator === undefined) throw new DurabilityError(0, options.replicas)
+        await this.#replicator.ensure(name, id, options)
+      },
+      fetch: async (id) => this.#replicator?.fetch(name, id) ?? false
     })
     this.#collections.set(name, collection)
     return collection
@@ -219,7 +242,7 @@ export class Database {
       open: this.#closed === undefined,
       online: this.#peer !== undefined && this.#closed === undefined && this.#peer.libp2p.getConnections().length > 0,
       peers: this.#replicator?.peers ?? 0,
-      pendingWrites: this.#queue.pending,
+      pendingWrites: this.#queue.pending + (this.#replicator?.pending ?? 0),
       lastSync: this.#replicator?.lastSync
     }
   }
@@ -290,9 +313,10 @@ export class Database {
     return store
   }
 
-  /** What catch-up sessions read from and write to. */
-  #syncSource (): SyncSource {
+  /** What catch-up sessions and the DHT read from and write to. */
+  #syncSource (): DurableSource {
     return {
+      name: this.name,
       address: this.address,
       collections: async () => [...this.#known],
       digests: async (c) => this.#store(c).digests(),

@@ -9,7 +9,9 @@ import { GossipChannel } from './gossip.ts'
 import type { KadmiumLibp2p } from './peer.ts'
 import { SYNC_PROTOCOL } from './sync-messages.ts'
 import { SyncRegistry } from './sync-registry.ts'
-import { messages, readMessage, runSession, writeMessage, type SyncSource } from './sync-session.ts'
+import { messages, readMessage, runSession, writeMessage } from './sync-session.ts'
+import { DurableRecords, type DurableSource, type ReplicasOptions } from './durable.ts'
+import type { DhtStoreOptions } from '../dht/dht-store.ts'
 
 /** Progress of a catch-up session with one peer. */
 export interface SyncEvent {
@@ -41,6 +43,12 @@ export interface ReplicationOptions {
   readonly discoveryInterval?: number
   /** Longest wait for a peer's next catch-up message (ms). @default 30000 */
   readonly syncTimeout?: number
+  /** Longest wait for the DHT when a read misses locally (ms). @default 5000 */
+  readonly dhtReadTimeout?: number
+  /** Longest wait on close for queued DHT puts (ms). @default 5000 */
+  readonly closeTimeout?: number
+  /** Options of the DHT record store (timeouts, concurrency, republishing). */
+  readonly dht?: DhtStoreOptions
 }
 
 /** What the replicator reports to its database. */
@@ -56,9 +64,10 @@ export interface ReplicatorEvents {
  */
 export class Replicator {
   readonly #libp2p: KadmiumLibp2p
-  readonly #source: SyncSource
+  readonly #source: DurableSource
   readonly #events: ReplicatorEvents
-  readonly #options: Required<ReplicationOptions>
+  readonly #options: Required<Omit<ReplicationOptions, 'dht'>>
+  readonly #durable: DurableRecords
   readonly #gossip: GossipChannel
   readonly #registry: SyncRegistry
   readonly #sessions = new Map<string, Promise<void>>()
@@ -72,18 +81,22 @@ export class Replicator {
   readonly #onIdentify = (event: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
     const { peerId, protocols } = event.detail
     this.#strangers.delete(peerId.toString())
+    this.#durable.resume()
     if (protocols.includes(SYNC_PROTOCOL) && this.#leads(peerId)) this.sync(peerId).catch(() => {})
   }
 
-  constructor (libp2p: KadmiumLibp2p, source: SyncSource, events: ReplicatorEvents, options: ReplicationOptions = {}) {
+  constructor (libp2p: KadmiumLibp2p, source: DurableSource, events: ReplicatorEvents, options: ReplicationOptions = {}) {
     this.#libp2p = libp2p
     this.#source = source
     this.#events = events
     this.#options = {
       syncInterval: options.syncInterval ?? 30_000,
       discoveryInterval: options.discoveryInterval ?? 60_000,
-      syncTimeout: options.syncTimeout ?? 30_000
+      syncTimeout: options.syncTimeout ?? 30_000,
+      dhtReadTimeout: options.dhtReadTimeout ?? 5_000,
+      closeTimeout: options.closeTimeout ?? 5_000
     }
+    this.#durable = new DurableRecords(libp2p.services.dht, source, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
     this.#registry = SyncRegistry.of(libp2p)
     this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, libp2p.peerId, {
       onEnvelope: (envelope) => { this.#receive(envelope) },
@@ -101,6 +114,26 @@ export class Replicator {
     return this.#gossip.peers().length
   }
 
+  /** DHT puts not yet done. */
+  get pending (): number {
+    return this.#durable.pending
+  }
+
+  /**
+   * Puts a record (and its collection index) in the DHT now and resolves
+   * once enough peers hold it.
+   * @throws {DurabilityError} fewer peers acknowledged in time
+   */
+  async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
+    await this.#durable.ensure(collection, id, options)
+  }
+
+  /** Looks a record up in the DHT (a read that missed locally); resolves whether it was found. */
+  async fetch (collection: string, id: string): Promise<boolean> {
+    if (this.#stopped || this.#libp2p.getConnections().length === 0) return false
+    return this.#durable.fetch(collection, id, this.#options.dhtReadTimeout)
+  }
+
   /** Joins the database's topic, serves and starts catch-up, announces and looks for peers. */
   async start (): Promise<void> {
     this.#gossip.start()
@@ -109,6 +142,7 @@ export class Replicator {
     for (const connection of this.#libp2p.getConnections()) {
       if (this.#leads(connection.remotePeer)) this.sync(connection.remotePeer).catch(() => {})
     }
+    this.#durable.announce()
     this.#timers.push(setInterval(() => { this.#syncAll() }, this.#options.syncInterval))
     this.#timers.push(setInterval(() => { void this.discover() }, this.#options.discoveryInterval))
     void this.discover()
@@ -118,6 +152,7 @@ export class Replicator {
   publish (update: UpdateEvent): void {
     if (this.#stopped) return
     this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
+    this.#durable.schedule(update.collection, update.id ?? null)
   }
 
   /** Resolves once queued updates are published. */
@@ -174,6 +209,7 @@ export class Replicator {
     this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
     await this.#registry.unregister(this.#source.address)
     await this.#gossip.stop()
+    await this.#durable.stop(this.#options.closeTimeout)
     await Promise.allSettled([...this.#sessions.values()])
     await this.#discovering?.catch(() => {})
   }

@@ -1,0 +1,161 @@
+import type { KadDHT } from '@libp2p/kad-dht'
+import { decode } from 'cborg'
+import { CID } from 'multiformats/cid'
+import { databaseAddress, encodeManifest } from '../address.ts'
+import { DhtStore, type DhtStoreOptions } from '../dht/dht-store.ts'
+import { InvalidArgumentError, NotFoundError } from '../errors.ts'
+import type { RejectedEvent } from './replicator.ts'
+import type { SyncSource } from './sync-session.ts'
+
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
+/** A Yjs update that changes nothing. */
+const EMPTY_UPDATE = new Uint8Array([0, 0])
+
+/** What durable storage needs to know of the database. */
+export interface DurableSource extends SyncSource {
+  readonly name: string
+}
+
+/** Options of a write's DHT durability. */
+export interface ReplicasOptions {
+  /** DHT peers that must hold the write. */
+  readonly replicas: number
+  /** How long to wait for them (ms). @default 15000 */
+  readonly timeout?: number
+}
+
+/**
+ * A database's records in the DHT: every local write is put in the
+ * background (coalesced, retried, republished before kad-dht's 48-hour
+ * expiry); a write can wait for N replicas; a read that misses locally can
+ * fetch from the DHT; the manifest is stored so that peers can open the
+ * database by its address.
+ */
+export class DurableRecords {
+  readonly store: DhtStore
+  readonly #source: DurableSource
+  readonly #online: () => boolean
+  /** Records written while offline, or whose puts gave up: put again once a peer connects. */
+  readonly #parked = new Map<string, { collection: string, id: string | null }>()
+
+  constructor (dht: KadDHT, source: DurableSource, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}) {
+    this.#source = source
+    this.#online = online
+    this.store = new DhtStore(dht, source.address, options)
+    this.store.on('failed', (e) => {
+      if (e.retryIn === undefined) this.#parked.set(refKey(e.collection, e.id), { collection: e.collection, id: e.id })
+    })
+    this.store.on('rejected', (e) => { onRejected({ reason: e.reason, via: 'dht' }) })
+    this.store.on('remote', (e) => {
+      // The DHT held more than this replica: take it in.
+      void source.apply(e.id === null
+        ? { collection: e.collection, target: 'index', update: e.state }
+        : { collection: e.collection, target: 'record', id: e.id, update: e.state }).catch((error: Error) => {
+        onRejected({ reason: `${error.name}: ${error.message}`, via: 'dht' })
+      })
+    })
+  }
+
+  /** Puts updates not yet in the DHT. */
+  get pending (): number {
+    return this.store.pending
+  }
+
+  /** Stores the manifest block (in the background). */
+  announce (): void {
+    this.store.putUpdate(encodeManifest(this.#source.name)).catch(() => {})
+  }
+
+  /** Puts a record (or, with `id` null, the collection index) in the background; offline, once online again. */
+  schedule (collection: string, id: string | null): void {
+    if (!this.#online()) {
+      this.#parked.set(refKey(collection, id), { collection, id })
+      return
+    }
+    this.#parked.delete(refKey(collection, id))
+    this.store.schedule(collection, id, async () => this.#state(collection, id))
+  }
+
+  /** Schedules the records parked while offline (call when a peer connects). */
+  resume (): void {
+    if (!this.#online()) return
+    for (const { collection, id } of [...this.#parked.values()]) this.schedule(collection, id)
+  }
+
+  /**
+   * Puts a record and, with it, its collection's index, and resolves once
+   * `replicas` DHT peers hold both.
+   * @throws {DurabilityError} fewer peers acknowledged in time
+   */
+  async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
+    const put = { replicas: options.replicas, timeout: options.timeout ?? 15_000 }
+    const record = await this.#source.recordDiff(collection, id, EMPTY_STATE_VECTOR)
+    const tasks: Array<Promise<number>> = [this.store.putRecord(collection, null, await this.#source.indexDiff(collection, EMPTY_STATE_VECTOR), put)]
+    if (record !== undefined) tasks.push(this.store.putRecord(collection, id, record, put))
+    const results = await Promise.allSettled(tasks)
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+  }
+
+  /**
+   * Fetches a record and its collection's index from the DHT and applies
+   * them. Resolves whether anything was found.
+   */
+  async fetch (collection: string, id: string, timeout: number): Promise<boolean> {
+    const [index, record] = await Promise.all([
+      this.store.getRecord(collection, null, { timeout }).catch(() => undefined),
+      this.store.getRecord(collection, id, { timeout }).catch(() => undefined)
+    ])
+    if (record !== undefined) await this.#source.apply({ collection, target: 'record', id, update: record })
+    if (index !== undefined) await this.#source.apply({ collection, target: 'index', update: index })
+    return record !== undefined
+  }
+
+  /** Waits (at most `timeout` ms) for queued puts, then stops. */
+  async stop (timeout: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
+    clearTimeout(timer)
+    await this.store.stop()
+  }
+
+  async #state (collection: string, id: string | null): Promise<Uint8Array> {
+    if (id === null) return this.#source.indexDiff(collection, EMPTY_STATE_VECTOR)
+    const state = await this.#source.recordDiff(collection, id, EMPTY_STATE_VECTOR)
+    if (state !== undefined) return state
+    // Deleted since: the index carries the tombstone.
+    this.store.forget(collection, id)
+    return EMPTY_UPDATE
+  }
+}
+
+function refKey (collection: string, id: string | null): string {
+  return id === null ? `${collection}/` : `${collection}/${id}`
+}
+
+/**
+ * Finds a database's name from its address: reads the manifest block from
+ * the DHT and checks that it hashes to the address.
+ * @throws {NotFoundError} no peer holds the manifest
+ */
+export async function resolveAddress (dht: KadDHT, address: string, timeout = 15_000): Promise<string> {
+  let cid: CID
+  try {
+    cid = CID.parse(address)
+  } catch (cause) {
+    throw new InvalidArgumentError(`"${address}" is not a database address`, { cause })
+  }
+  const store = new DhtStore(dht, address, { queryTimeout: timeout })
+  try {
+    const bytes = await store.getPart([cid.multihash.digest])
+    if (bytes === undefined) throw new NotFoundError('manifests', address)
+    const manifest = decode(bytes) as { name?: unknown }
+    if (typeof manifest.name !== 'string' || databaseAddress(manifest.name) !== address) {
+      throw new InvalidArgumentError(`the manifest found for "${address}" does not match it`)
+    }
+    return manifest.name
+  } finally {
+    await store.stop()
+  }
+}
+

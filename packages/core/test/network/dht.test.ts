@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { z } from 'zod'
+import { createDatabase, type Database } from '@kadmium/core'
+import { Todo } from '../helpers/schemas.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+
+const peers: TestPeer[] = []
+const dbs: Database[] = []
+after(async () => {
+  for (const db of dbs) await db.close().catch(() => {})
+  for (const p of peers) await p.close().catch(() => {})
+})
+
+const quiet = { discoveryInterval: 3_600_000, syncInterval: 3_600_000, dhtReadTimeout: 10_000 }
+
+/** `n` plain DHT peers (no database open), all connected to each other. */
+async function dhtMesh (n: number): Promise<TestPeer[]> {
+  const mesh = await Promise.all(Array.from({ length: n }, async () => createTestPeer()))
+  peers.push(...mesh)
+  for (let i = 0; i < mesh.length; i++) for (let j = i + 1; j < mesh.length; j++) await connect(mesh[i] as TestPeer, mesh[j] as TestPeer)
+  return mesh
+}
+
+async function member (name: string, mesh: TestPeer[]): Promise<{ peer: TestPeer, db: Database }> {
+  const peer = await createTestPeer()
+  peers.push(peer)
+  for (const m of mesh) await connect(peer, m)
+  const db = await createDatabase({ name, peer, replication: quiet })
+  dbs.push(db)
+  return { peer, db }
+}
+
+test('a record outlives its writer in the DHT: a peer that never met the writer reads it', { timeout: 90_000 }, async () => {
+  const mesh = await dhtMesh(5)
+  const a = await member('durable', mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'kept by strangers', done: false }, { durability: { replicas: 2 } })
+  await ta.update(id, (t) => { t.done = true }, { durability: { replicas: 2 } })
+  await a.db.close()
+  await a.peer.close()
+
+  const c = await member('durable', mesh)
+  assert.ok(c.peer.libp2p.getConnections(a.peer.libp2p.peerId).length === 0, 'c never met a')
+  const tc = c.db.collection('todos', { schema: Todo })
+  assert.equal(await tc.get(id, { network: false }), undefined, 'c does not hold it')
+  assert.deepEqual(await tc.get(id), { id, title: 'kept by strangers', done: true })
+  assert.equal(await tc.count(), 1, 'and now holds it')
+})
+
+test('a database opened by its address on another peer', { timeout: 60_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const a = await member('by-address', mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'x', done: false }, { durability: { replicas: 1 } })
+  const peer = await createTestPeer()
+  peers.push(peer)
+  for (const m of mesh) await connect(peer, m)
+  await waitFor(async () => {
+    try {
+      const db = await createDatabase({ address: a.db.address, peer, replication: quiet })
+      dbs.push(db)
+      assert.equal(db.name, 'by-address')
+      return (await db.collection('todos', { schema: Todo }).get(id)) !== undefined
+    } catch (error) {
+      if ((error as Error).name === 'NotFoundError') return false
+      throw error
+    }
+  }, 'the manifest to be found', 30_000)
+  await assert.rejects(createDatabase({ name: 'other', address: a.db.address, peer }), { name: 'InvalidArgumentError' })
+})
+
+test('durability: { replicas } resolves with enough DHT peers and rejects with too few', { timeout: 60_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const a = await member('replicas', mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'safe', done: false }, { durability: { replicas: 3 } })
+  assert.ok(id.length > 0)
+  await assert.rejects(ta.insert({ title: 'too many wanted', done: false }, { durability: { replicas: 10, timeout: 5000 } }), (error: Error & { acknowledged: number, wanted: number }) => {
+    assert.equal(error.name, 'DurabilityError')
+    assert.equal(error.wanted, 10)
+    assert.ok(error.acknowledged < 10)
+    return true
+  })
+  // The local write stands even so.
+  assert.equal(await ta.count(), 2)
+  const lone = await createTestPeer()
+  peers.push(lone)
+  const alone = await createDatabase({ name: 'replicas-alone', peer: lone, replication: quiet })
+  dbs.push(alone)
+  await assert.rejects(alone.collection('todos', { schema: Todo }).insert({ title: 'nobody', done: false }, { durability: { replicas: 1 } }), { name: 'DurabilityError' })
+  const local = await createDatabase({ name: 'no-peer', storage: (await import('@kadmium/core')).memoryStorage() })
+  dbs.push(local)
+  await assert.rejects(local.collection('todos', { schema: Todo }).insert({ title: 'x', done: false }, { durability: { replicas: 1 } }), { name: 'DurabilityError' })
+})
+
+test('a 5 MiB record round-trips through the DHT', { timeout: 120_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const a = await member('big', mesh)
+  const Blob = z.object({ data: z.instanceof(Uint8Array), note: z.string() })
+  const ba = a.db.collection('blobs', { schema: Blob })
+  const data = Uint8Array.from({ length: 5 * 1024 * 1024 }, (_, i) => (i * 31 + 7) % 251)
+  const id = await ba.insert({ data, note: 'five mebibytes' }, { durability: { replicas: 1, timeout: 60_000 } })
+  await a.db.close()
+  await a.peer.close()
+  const c = await member('big', mesh)
+  const bc = c.db.collection('blobs', { schema: Blob })
+  const row = await bc.get(id)
+  assert.equal(row?.note, 'five mebibytes')
+  assert.equal(row.data.length, data.length)
+  assert.ok(Buffer.from(row.data).equals(Buffer.from(data)), 'the bytes are identical')
+})
