@@ -35,8 +35,13 @@ export class CollectionIndex {
 
   /** Reads the index of a collection from storage (empty if there is none). */
   static async load (storage: StorageAdapter, keys: CollectionKeys): Promise<CollectionIndex> {
-    const loaded = await loadDoc(storage, keys.indexSnapshot, keys.indexUpdates)
+    const loaded = await loadDoc(storage, keys.index)
     return new CollectionIndex(loaded.doc, loaded.updateKeys)
+  }
+
+  /** Number of entries (live and deleted): what compaction's cost grows with. */
+  get entries (): number {
+    return this.#live.size + this.#deleted.size
   }
 
   /** Number of live records. */

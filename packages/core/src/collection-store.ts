@@ -100,7 +100,7 @@ export class CollectionStore {
     this.#ctx = ctx
     this.#ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
       this.#index = index
-      if (index.updateKeys.length >= ctx.compactEvery) this.#schedule(this.#compactIndex())
+      if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
       return index
     })
     this.#ready.catch(() => {}) // reported by every call that awaits it
@@ -161,14 +161,14 @@ export class CollectionStore {
    * already validated. Only the fields that differ are written, as one Yjs
    * transaction; resolves once durable.
    */
-  async write (id: string, mode: WriteMode, produce: (current: StoredObject | undefined) => Promise<StoredObject>, textPaths: ReadonlySet<string> = NO_TEXT): Promise<void> {
+  async write (id: string, mode: WriteMode, produce: (current: StoredObject | undefined) => Promise<StoredObject>, textPaths: ReadonlySet<string> = NO_TEXT, fresh = false): Promise<void> {
     const index = await this.#ready
     await this.#lock.run(id, async () => {
       if (index.isDeleted(id)) throw new RecordDeletedError(this.name, id)
       const live = index.isLive(id)
       if (mode === 'insert' && live) throw new DuplicateIdError(this.name, id)
       if (mode === 'update' && !live) throw new NotFoundError(this.name, id)
-      const entry = await this.#entry(id)
+      const entry = await this.#entry(id, fresh && !live)
       // Live in the index, but its data has not arrived from the peer that made it.
       if (mode === 'update' && entry.doc.getMap(ROOT).size === 0) throw new NotFoundError(this.name, id)
       const next = await produce(live ? clone(entry.fields) : undefined)
@@ -331,7 +331,7 @@ export class CollectionStore {
 
   /**
    * The stored updates (snapshot and log) of records, read straight from
-   * storage without building documents: two scans for any number of ids.
+   * storage without building documents: one scan for any number of ids.
    */
   async storedUpdates (ids: ReadonlySet<string>): Promise<Map<string, Uint8Array[]>> {
     const index = await this.#ready
@@ -342,11 +342,9 @@ export class CollectionStore {
       if (list === undefined) out.set(id, list = [])
       list.push(update)
     }
-    const snapshots = this.keys.base + 's/'
-    for await (const [key, value] of this.#ctx.storage.scan(snapshots)) add(key.slice(snapshots.length), value)
-    const logs = this.keys.base + 'u/'
-    for await (const [key, value] of this.#ctx.storage.scan(logs)) {
-      const rest = key.slice(logs.length)
+    const docs = this.keys.docs
+    for await (const [key, value] of this.#ctx.storage.scan(docs)) {
+      const rest = key.slice(docs.length)
       add(rest.slice(0, rest.indexOf('/')), value)
     }
     return out
@@ -389,7 +387,16 @@ export class CollectionStore {
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
-    if (index.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#compactIndex())
+    if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
+  }
+
+  /**
+   * The index is compacted once its log is as long as the index is large
+   * (and at least `compactEvery`): its snapshot costs as much as its size,
+   * so compaction stays amortized O(1) per write.
+   */
+  #indexNeedsCompaction (index: CollectionIndex): boolean {
+    return index.updateKeys.length >= Math.max(this.#ctx.compactEvery, index.entries)
   }
 
   /** Adds the index's pending updates to `ops`. */
@@ -417,11 +424,10 @@ export class CollectionStore {
   async #dataDeletion (id: string): Promise<BatchOperation[]> {
     this.#digests?.delete(id)
     const ops: BatchOperation[] = [
-      { type: 'del', key: this.keys.snapshot(id) },
       { type: 'del', key: this.keys.row(id) },
       { type: 'del', key: this.keys.digest(id) }
     ]
-    for await (const [key] of this.#ctx.storage.scan(this.keys.updates(id), { keysOnly: true })) ops.push({ type: 'del', key })
+    for await (const [key] of this.#ctx.storage.scan(this.keys.doc(id), { keysOnly: true })) ops.push({ type: 'del', key })
     return ops
   }
 
@@ -444,14 +450,14 @@ export class CollectionStore {
   }
 
   /** The cached entry of a record, loaded from storage (or new) if needed. Call under the record's lock. */
-  async #entry (id: string): Promise<Entry> {
+  async #entry (id: string, fresh = false): Promise<Entry> {
     const cached = this.#docs.get(id)
     if (cached !== undefined) {
       this.#docs.delete(id)
       this.#docs.set(id, cached)
       return cached
     }
-    const loaded = await loadDoc(this.#ctx.storage, this.keys.snapshot(id), this.keys.updates(id))
+    const loaded = await loadDoc(this.#ctx.storage, this.keys.doc(id), fresh)
     const fields = readFields(loaded.doc)
     const entry: Entry = { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false }
     loaded.doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -506,7 +512,7 @@ export class CollectionStore {
   #compactIndex (): Promise<void> {
     return this.#lock.run(INDEX_LOCK, async () => {
       const index = this.#index as CollectionIndex
-      if (index.updateKeys.length < this.#ctx.compactEvery) return
+      if (!this.#indexNeedsCompaction(index)) return
       const keys = index.updateKeys.slice()
       const ops: BatchOperation[] = [{ type: 'put', key: this.keys.indexSnapshot, value: index.snapshot() }]
       for (const key of keys) ops.push({ type: 'del', key })

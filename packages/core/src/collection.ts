@@ -122,7 +122,8 @@ export class Collection<T extends object, I = T> {
     const id = await this.#ctx.track(async () => {
       const id = options.id === undefined ? newId() : checkId(options.id)
       const fields = await this.#check(value)
-      await this.#ctx.store.write(id, 'insert', async () => fields, this.#text)
+      // A generated id is new: there is nothing to read from storage for it.
+      await this.#ctx.store.write(id, 'insert', async () => fields, this.#text, options.id === undefined)
       return id
     })
     await this.#durable(id, durability)

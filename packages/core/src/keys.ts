@@ -4,10 +4,11 @@
  * | key | value |
  * | --- | --- |
  * | `meta` | CBOR `{ name, format }` |
+ * | `n/<collection>` | empty: the collections the database holds |
  * | `c/<collection>/i/s` | the collection index: Yjs snapshot |
  * | `c/<collection>/i/u/<seq>` | the collection index: Yjs updates since |
- * | `c/<collection>/s/<id>` | a record: Yjs snapshot |
- * | `c/<collection>/u/<id>/<seq>` | a record: Yjs updates since the snapshot |
+ * | `c/<collection>/d/<id>/s` | a record: Yjs snapshot |
+ * | `c/<collection>/d/<id>/u/<seq>` | a record: Yjs updates since the snapshot |
  * | `c/<collection>/r/<id>` | a record's fields as CBOR (the materialized row, for queries) |
  * | `c/<collection>/v/<id>` | a record's digest (state vector and hash), for catch-up |
  * @module
@@ -23,11 +24,17 @@ export class CollectionKeys {
     this.base = `c/${collection}/`
   }
 
+  /** Prefix of the index's snapshot and log: one scan reads both. */
+  get index (): string { return `${this.base}i/` }
   get indexSnapshot (): string { return `${this.base}i/s` }
   get indexUpdates (): string { return `${this.base}i/u/` }
+  /** Prefix of every record's snapshot and log. */
+  get docs (): string { return `${this.base}d/` }
+  /** Prefix of one record's snapshot and log: one scan reads both. */
+  doc (id: string): string { return `${this.base}d/${id}/` }
   get rows (): string { return `${this.base}r/` }
-  snapshot (id: string): string { return `${this.base}s/${id}` }
-  updates (id: string): string { return `${this.base}u/${id}/` }
+  snapshot (id: string): string { return `${this.base}d/${id}/s` }
+  updates (id: string): string { return `${this.base}d/${id}/u/` }
   row (id: string): string { return `${this.base}r/${id}` }
   get digests (): string { return `${this.base}v/` }
   digest (id: string): string { return `${this.base}v/${id}` }

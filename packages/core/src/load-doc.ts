@@ -12,32 +12,28 @@ export interface LoadedDoc {
   readonly found: boolean
 }
 
-/** Rebuilds a `Y.Doc` from a snapshot key and an update-log prefix. */
-export async function loadDoc (storage: StorageAdapter, snapshotKey: string, updatesPrefix: string): Promise<LoadedDoc> {
+/**
+ * Rebuilds a `Y.Doc` from one prefix scan: `<prefix>s` is the snapshot,
+ * `<prefix>u/<seq>` the update log since. With `fresh` (an id just made
+ * here, which nothing can be stored under yet), storage is not read.
+ */
+export async function loadDoc (storage: StorageAdapter, prefix: string, fresh = false): Promise<LoadedDoc> {
   // A guid given: Yjs would otherwise draw ~30 random numbers for one, a large cost per document.
-  const doc = new Y.Doc({ gc: true, guid: snapshotKey })
+  const doc = new Y.Doc({ gc: true, guid: prefix })
   const updateKeys: string[] = []
-  const [snapshot, updates] = await Promise.all([
-    storage.get(snapshotKey),
-    collect(storage.scan(updatesPrefix))
-  ])
+  if (fresh) return { doc, updateKeys, found: false }
+  const entries: Array<[string, Uint8Array]> = []
+  for await (const entry of storage.scan(prefix)) entries.push(entry)
   try {
     doc.transact(() => {
-      if (snapshot !== undefined) Y.applyUpdate(doc, snapshot, STORAGE_LOAD)
-      for (const [key, update] of updates) {
+      for (const [key, update] of entries) {
         Y.applyUpdate(doc, update, STORAGE_LOAD)
-        updateKeys.push(key)
+        if (key !== prefix + 's') updateKeys.push(key)
       }
     }, STORAGE_LOAD)
   } catch (cause) {
     doc.destroy()
-    throw new MalformedUpdateError(`stored data under "${snapshotKey}" does not decode: ${String(cause)}`, { cause })
+    throw new MalformedUpdateError(`stored data under "${prefix}" does not decode: ${String(cause)}`, { cause })
   }
-  return { doc, updateKeys, found: snapshot !== undefined || updates.length > 0 }
-}
-
-async function collect<T> (iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of iterable) out.push(item)
-  return out
+  return { doc, updateKeys, found: entries.length > 0 }
 }

@@ -27,10 +27,13 @@ export class RowView {
 
   /** The rows a query asks for, in order. */
   find (query: CompiledQuery): Row[] {
+    const want = query.offset + query.limit
+    // A small window of a large result: keep only the best `want` rows while scanning.
+    if (want < 256 && want < this.rows.size / 8) return topK(this.#candidates(query), query, want).slice(query.offset)
     const out: Row[] = []
     for (const row of this.#candidates(query)) if (query.matches(row)) out.push(row)
-    if (query.order.length > 0 || out.length > 1) out.sort(query.compare)
-    return query.offset === 0 && query.limit >= out.length ? out : out.slice(query.offset, query.offset + query.limit)
+    if (out.length > 1) out.sort(query.compare)
+    return query.offset === 0 && query.limit >= out.length ? out : out.slice(query.offset, want)
   }
 
   /** How many rows match a query (ignoring offset and limit). */
@@ -89,6 +92,26 @@ export class RowView {
     }
     return index
   }
+}
+
+/** The first `k` matching rows in query order, kept sorted in a small array while scanning. */
+function topK (rows: Iterable<Row>, query: CompiledQuery, k: number): Row[] {
+  const best: Row[] = []
+  if (k === 0) return best
+  for (const row of rows) {
+    if (best.length === k && query.compare(row, best[k - 1] as Row) >= 0) continue
+    if (!query.matches(row)) continue
+    let lo = 0
+    let hi = best.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (query.compare(best[mid] as Row, row) < 0) lo = mid + 1
+      else hi = mid
+    }
+    best.splice(lo, 0, row)
+    if (best.length > k) best.pop()
+  }
+  return best
 }
 
 function addTo (index: Map<string, Set<string>>, key: string | undefined, id: string): void {

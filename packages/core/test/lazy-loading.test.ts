@@ -12,7 +12,7 @@ function counting (inner: StorageAdapter): { storage: StorageAdapter, loads: Map
     delete: async (k) => inner.delete(k),
     batch: async (ops) => inner.batch(ops),
     scan: (prefix, options) => {
-      const m = /^c\/todos\/u\/(.+)\/$/.exec(prefix)
+      const m = /^c\/todos\/d\/(.+)\/$/.exec(prefix)
       if (m !== null) loads.set(m[1] as string, (loads.get(m[1] as string) ?? 0) + 1)
       return inner.scan(prefix, options)
     }

@@ -62,9 +62,9 @@ export const databaseCases: readonly CaseDefinition[] = [
       } finally {
         await db.close()
       }
-      const log = await scanKeys(storage, 'c/notes/u/')
+      const log = await scanKeys(storage, 'c/notes/d/counter/u/')
       assert(log.length < COMPACT_EVERY, `the update log of a record written 13 times must be compacted below compactEvery (${COMPACT_EVERY}) entries; it holds ${log.length}: ${log.join(', ')}`)
-      assert(await storage.get('c/notes/s/counter') !== undefined, 'a compacted record must have a snapshot under "c/notes/s/counter"')
+      assert(await storage.get('c/notes/d/counter/s') !== undefined, 'a compacted record must have a snapshot under "c/notes/d/counter/s"')
       if (!persistent) return
       await storage.close?.()
       const reopened = await createDatabase({ name: NAME, storage: await open(), compactEvery: COMPACT_EVERY })
