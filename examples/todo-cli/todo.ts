@@ -9,7 +9,7 @@
  * Data lives in `$TODO_DIR` (default `./todo-data`). Uses only the public API.
  */
 import { createDatabase, NotFoundError } from '@kadmium/core'
-import { levelStorage } from '@kadmium/node'
+import { levelStorage } from '@kadmium/node/level'
 import { z } from 'zod'
 
 const Todo = z.object({ title: z.string().min(1), done: z.boolean() })

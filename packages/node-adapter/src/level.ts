@@ -1,0 +1,15 @@
+/**
+ * `@kadmium/node/level`: only the LevelDB storage, for apps that keep
+ * Kadmium local and should not load the libp2p stack.
+ *
+ * @example
+ * ```ts
+ * import { createDatabase } from '@kadmium/core'
+ * import { levelStorage } from '@kadmium/node/level'
+ *
+ * const db = await createDatabase({ name: 'notes', storage: levelStorage('./notes-data') })
+ * ```
+ * @module
+ */
+export { levelStorage } from './level-storage.ts'
+export type { LevelStorageOptions } from './level-storage.ts'
