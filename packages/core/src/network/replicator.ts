@@ -76,13 +76,17 @@ export class Replicator {
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   readonly #abort = new AbortController()
   #discovering: Promise<void> | undefined
+  #resumeTimer: ReturnType<typeof setTimeout> | undefined
+  /** Sessions served (dialed by the peer) now. */
+  #serving = 0
   #lastSync: Date | undefined
   #stopped = false
   readonly #onIdentify = (event: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
     const { peerId, protocols } = event.detail
     this.#strangers.delete(peerId.toString())
-    this.#durable.resume()
     if (protocols.includes(SYNC_PROTOCOL) && this.#leads(peerId)) this.sync(peerId).catch(() => {})
+    // Writes parked while offline go to the DHT once catch-up had its turn.
+    this.#resumeSoon()
   }
 
   constructor (libp2p: KadmiumLibp2p, source: DurableSource, events: ReplicatorEvents, options: ReplicationOptions = {}) {
@@ -205,6 +209,7 @@ export class Replicator {
     await this.#gossip.flush()
     this.#stopped = true
     for (const timer of this.#timers) clearInterval(timer)
+    clearTimeout(this.#resumeTimer)
     this.#abort.abort()
     this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
     await this.#registry.unregister(this.#source.address)
@@ -212,6 +217,16 @@ export class Replicator {
     await this.#durable.stop(this.#options.closeTimeout)
     await Promise.allSettled([...this.#sessions.values()])
     await this.#discovering?.catch(() => {})
+  }
+
+  /** Resumes parked DHT puts in a moment, when no catch-up session runs (they would compete for the CPU). */
+  #resumeSoon (): void {
+    if (this.#resumeTimer !== undefined || this.#stopped) return
+    this.#resumeTimer = setTimeout(() => {
+      this.#resumeTimer = undefined
+      if (this.#sessions.size > 0 || this.#serving > 0) this.#resumeSoon()
+      else this.#durable.resume()
+    }, 1000)
   }
 
   /** On connect, the peer with the lower id dials, so that one session runs per pair. */
@@ -272,11 +287,14 @@ export class Replicator {
   }
 
   async #serve (lp: LengthPrefixedStream<Stream>, peer: PeerId): Promise<void> {
+    this.#serving++
     try {
       await this.#session(lp, peer.toString())
     } catch (error) {
       if (!this.#stopped) this.#events.onSync({ peer: peer.toString(), phase: 'error', done: 0, total: 0, error: error as Error })
       throw error
+    } finally {
+      this.#serving--
     }
   }
 
