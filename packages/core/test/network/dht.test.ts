@@ -47,6 +47,15 @@ test('a record outlives its writer in the DHT: a peer that never met the writer 
   assert.equal(await tc.get(id, { network: false }), undefined, 'c does not hold it')
   assert.deepEqual(await tc.get(id), { id, title: 'kept by strangers', done: true })
   assert.equal(await tc.count(), 1, 'and now holds it')
+
+  // A delete travels through the DHT too: the index's tombstone.
+  await tc.delete(id, { durability: { replicas: 2 } })
+  await c.db.close()
+  await c.peer.close()
+  const d = await member('durable', mesh)
+  const td = d.db.collection('todos', { schema: Todo })
+  assert.equal(await td.get(id), undefined, 'the deleted record is not found')
+  await assert.rejects(td.insert({ title: 'again', done: false }, { id }), { name: 'RecordDeletedError' })
 })
 
 test('a database opened by its address on another peer', { timeout: 60_000 }, async () => {

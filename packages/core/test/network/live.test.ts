@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { createDatabase, type Database } from '@kadmium/core'
+import { z } from 'zod'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connect, createTestPeer, disconnect, type TestPeer } from './helpers.ts'
@@ -71,5 +72,33 @@ describe('two peers', { timeout: 60_000 }, () => {
     assert.equal((await tb.get(onlyA))?.title, 'written on a')
     assert.equal((await ta.get(onlyB))?.title, 'written on b')
     assert.ok(a.db.status.lastSync instanceof Date || b.db.status.lastSync instanceof Date)
+  })
+
+  test('writes made in one tick travel in one gossip message', async () => {
+    const a = await peerWithDb()
+    const b = await peerWithDb()
+    await connect(a.peer, b.peer)
+    await waitFor(() => a.db.status.peers === 1 && b.db.status.peers === 1, 'both peers on the topic', 10_000)
+    let messages = 0
+    b.peer.libp2p.services.pubsub.addEventListener('message', (e) => { if (e.detail.topic.startsWith('/kadmium/db/')) messages++ })
+    const ta = a.db.collection('batch', { schema: Todo })
+    const tb = b.db.collection('batch', { schema: Todo })
+    await Promise.all(Array.from({ length: 100 }, async (_, i) => ta.insert({ title: `t${i}`, done: false })))
+    await waitFor(async () => await tb.count() === 100, 'the 100 records at b')
+    assert.ok(messages <= 2, `100 writes of one tick came in ${messages} message(s)`)
+  })
+
+  test('a record too large for gossip arrives through catch-up', async () => {
+    const a = await peerWithDb()
+    const b = await peerWithDb()
+    await connect(a.peer, b.peer)
+    await waitFor(() => a.db.status.peers === 1 && b.db.status.peers === 1, 'both peers on the topic', 10_000)
+    const Blob = z.object({ data: z.instanceof(Uint8Array) })
+    const ba = a.db.collection('blobs', { schema: Blob })
+    const bb = b.db.collection('blobs', { schema: Blob })
+    const data = Uint8Array.from({ length: 4 * 1024 * 1024 }, (_, i) => i % 253)
+    const id = await ba.insert({ data })
+    await waitFor(async () => (await bb.get(id, { network: false }))?.data.length === data.length, 'the 4 MiB record at b', 20_000)
+    assert.ok(Buffer.from((await bb.get(id))!.data).equals(Buffer.from(data)))
   })
 })
