@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createDatabase, memoryStorage, type Database } from '@kadmium/core'
+import { keepOpen } from '@kadmium/core/testing'
 import { Note, Todo } from './helpers/schemas.ts'
 
 async function open (): Promise<Database> {
@@ -189,7 +190,7 @@ describe('Database lifecycle', () => {
   })
 
   test('close waits for writes under way', async () => {
-    const storage = wrap(memoryStorage())
+    const storage = keepOpen(memoryStorage())
     const db = await createDatabase({ name: 'test', storage })
     const todos = db.collection('todos', { schema: Todo })
     const writes = Array.from({ length: 20 }, async (_, i) => todos.insert({ title: `t${i}`, done: false }))
@@ -209,7 +210,7 @@ describe('Database lifecycle', () => {
 
   test('data survives close and reopen on the same storage', async () => {
     const storage = memoryStorage()
-    const closeNothing = { ...wrap(storage) }
+    const closeNothing = { ...keepOpen(storage) }
     const db = await createDatabase({ name: 'test', storage: closeNothing, compactEvery: 4 })
     const todos = db.collection('todos', { schema: Todo })
     const id = await todos.insert({ title: 'a', done: false, priority: 0 })
@@ -226,14 +227,3 @@ describe('Database lifecycle', () => {
     await again.close()
   })
 })
-
-/** The storage without its close, so that a reopen finds it open. */
-function wrap (storage: ReturnType<typeof memoryStorage>): ReturnType<typeof memoryStorage> {
-  return {
-    get: async (k) => storage.get(k),
-    put: async (k, v) => storage.put(k, v),
-    delete: async (k) => storage.delete(k),
-    scan: (p, o) => storage.scan(p, o),
-    batch: async (ops) => storage.batch(ops)
-  }
-}

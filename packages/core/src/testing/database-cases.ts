@@ -1,6 +1,7 @@
-import { createDatabase, type Collection, type Database, type StorageAdapter } from '../index.ts'
+import { createDatabase, type Collection, type Database } from '../index.ts'
 import { assert, assertDeepEqual, assertEqual, assertRejects } from './assert.ts'
 import { scanKeys } from './bytes.ts'
+import { keepOpen } from './keep-open.ts'
 import type { CaseDefinition } from './harness.ts'
 import { noteSchema, type Note } from './note-schema.ts'
 
@@ -110,13 +111,3 @@ async function expectNotes (collection: Collection<Note>, when: string): Promise
   assertEqual(await collection.count(), 3, `count of every record ${when}`)
 }
 
-/** The adapter with no `close`: closing a database on it leaves it open. */
-function keepOpen (storage: StorageAdapter): StorageAdapter {
-  return {
-    get: async (key) => storage.get(key),
-    put: async (key, value) => storage.put(key, value),
-    delete: async (key) => storage.delete(key),
-    scan: (prefix, options) => storage.scan(prefix, options),
-    batch: async (operations) => storage.batch(operations)
-  }
-}

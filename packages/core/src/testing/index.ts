@@ -23,6 +23,7 @@ import { scanCases } from './scan-cases.ts'
 
 export type { StorageHarness, StorageTestCase }
 export { AssertionError, assert, assertBytes, assertDeepEqual, assertEqual, assertRejects } from './assert.ts'
+export { keepOpen } from './keep-open.ts'
 
 /**
  * The cases that check a `StorageAdapter` against its contract

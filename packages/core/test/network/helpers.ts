@@ -11,6 +11,7 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
+import { keepOpen } from '@kadmium/core/testing'
 import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
 
 let counter = 0
@@ -43,21 +44,11 @@ export async function createTestPeer (storages = new Map<string, StorageAdapter>
       let storage = storages.get(name)
       if (storage === undefined) storages.set(name, storage = memoryStorage())
       // The database closes what it is given: hand it a view whose close keeps the data.
-      return { ...bind(storage), close: async () => {} }
+      return keepOpen(storage)
     },
     async close () {
       await libp2p.stop()
     }
-  }
-}
-
-function bind (s: StorageAdapter): StorageAdapter {
-  return {
-    get: async (k) => s.get(k),
-    put: async (k, v) => s.put(k, v),
-    delete: async (k) => s.delete(k),
-    scan: (p, o) => s.scan(p, o),
-    batch: async (ops) => s.batch(ops)
   }
 }
 
