@@ -194,7 +194,7 @@ export class Replicator {
             if (provider.id.equals(this.#libp2p.peerId) || this.#libp2p.getConnections(provider.id).length > 0) continue
             try {
               if (provider.multiaddrs.length > 0) await this.#libp2p.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
-              await this.#libp2p.dial(provider.id, { signal })
+              await retry(async () => this.#libp2p.dial(provider.id, { signal }), signal)
             } catch {}
           }
         }
@@ -267,7 +267,8 @@ export class Replicator {
     const key = peer.toString()
     let stream: Stream | undefined
     try {
-      stream = await this.#libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.syncTimeout)]) })
+      const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.syncTimeout)])
+      stream = await retry(async () => this.#libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal }), signal)
       const lp = messages(stream)
       await writeMessage(lp, { t: 'h', v: 1, db: this.#source.address })
       const answer = await readMessage(lp, this.#options.syncTimeout)
@@ -311,5 +312,21 @@ export class Replicator {
     })
     this.#lastSync = new Date()
     this.#events.onSync({ peer, phase: 'done', done: result.received, total: last.total })
+  }
+}
+
+/**
+ * Runs a dial up to 3 times with a short backoff: simultaneous dials
+ * between two peers sometimes fail (EncryptionFailedError) and succeed
+ * when tried again.
+ */
+async function retry<T> (dial: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dial()
+    } catch (error) {
+      if (attempt >= 3 || signal.aborted) throw error
+      await new Promise<void>((resolve) => setTimeout(() => { resolve() }, 50 * attempt + Math.random() * 50))
+    }
   }
 }
