@@ -24,6 +24,8 @@ export class CollectionIndex {
   updateKeys: string[]
   /** Updates made in memory and not yet handed to storage. */
   #pending: Uint8Array[] = []
+  /** Live records, counted once at load and kept up to date (`Y.Map.size` walks every entry). */
+  #liveCount: number
 
   private constructor (doc: Y.Doc, updateKeys: string[]) {
     this.doc = doc
@@ -31,6 +33,9 @@ export class CollectionIndex {
     this.#deleted = doc.getMap('deleted')
     this.updateKeys = updateKeys
     doc.on('update', (update: Uint8Array) => { this.#pending.push(update) })
+    let n = 0
+    for (const id of this.#live.keys()) if (!this.#deleted.has(id)) n++
+    this.#liveCount = n
   }
 
   /** Reads the index of a collection from storage (empty if there is none). */
@@ -39,14 +44,14 @@ export class CollectionIndex {
     return new CollectionIndex(loaded.doc, loaded.updateKeys)
   }
 
-  /** Number of entries (live and deleted): what compaction's cost grows with. */
+  /** Number of keys ever set (live and deleted): what compaction's cost grows with. O(1). */
   get entries (): number {
-    return this.#live.size + this.#deleted.size
+    return this.#live._map.size + this.#deleted._map.size
   }
 
-  /** Number of live records. */
+  /** Number of live records. O(1). */
   get size (): number {
-    return this.#live.size - countIn(this.#live, this.#deleted)
+    return this.#liveCount
   }
 
   isLive (id: string): boolean {
@@ -66,11 +71,14 @@ export class CollectionIndex {
 
   /** Records `id` as live (a local insert). */
   markLive (id: string): void {
+    const was = this.isLive(id)
     this.doc.transact(() => { this.#live.set(id, true) }, LOCAL_WRITE)
+    if (!was && this.isLive(id)) this.#liveCount++
   }
 
   /** Records `id` as deleted, for good (a local delete). */
   markDeleted (id: string): void {
+    if (this.isLive(id)) this.#liveCount--
     this.doc.transact(() => {
       this.#deleted.set(id, true)
       this.#live.delete(id)
@@ -110,7 +118,10 @@ export class CollectionIndex {
     for (const id of new Set([...liveBefore.keys(), ...deletedBefore.keys()])) {
       const was = (liveBefore.get(id) ?? this.#live.has(id)) && !(deletedBefore.get(id) ?? this.#deleted.has(id))
       const now = this.isLive(id)
-      if (was !== now) transitions.push({ id, live: now })
+      if (was !== now) {
+        transitions.push({ id, live: now })
+        this.#liveCount += now ? 1 : -1
+      }
     }
     return transitions
   }
@@ -119,10 +130,4 @@ export class CollectionIndex {
   snapshot (): Uint8Array {
     return Y.encodeStateAsUpdate(this.doc)
   }
-}
-
-function countIn (live: Y.Map<true>, deleted: Y.Map<true>): number {
-  let n = 0
-  for (const id of deleted.keys()) if (live.has(id)) n++
-  return n
 }
