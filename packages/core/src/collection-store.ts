@@ -375,7 +375,7 @@ export class CollectionStore {
     })
     ops.push({ type: 'put', key: this.keys.row(entry.id), value: rowBytes ?? encodeFields(fields) })
     const digest = docDigest(entry.doc)
-    ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest) })
+    ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, [...entry.updateKeys, ...keys]) })
     const indexWrites = this.#indexOps(index, ops)
     await this.#persist(ops, entry.id)
     entry.updateKeys.push(...keys)
@@ -457,7 +457,9 @@ export class CollectionStore {
       this.#docs.set(id, cached)
       return cached
     }
-    const loaded = await loadDoc(this.#ctx.storage, this.keys.doc(id), fresh)
+    const stored = fresh ? undefined : await this.#ctx.storage.get(this.keys.digest(id))
+    const log = stored === undefined ? undefined : decodeDigest(stored)?.log
+    const loaded = await loadDoc(this.#ctx.storage, this.keys.doc(id), fresh, log)
     const fields = readFields(loaded.doc)
     const entry: Entry = { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false }
     loaded.doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -503,7 +505,11 @@ export class CollectionStore {
     const entry = await this.#entry(id)
     if (entry.updateKeys.length < this.#ctx.compactEvery) return
     const keys = entry.updateKeys.slice()
-    const ops: BatchOperation[] = [{ type: 'put', key: this.keys.snapshot(id), value: Y.encodeStateAsUpdate(entry.doc) }]
+    const ops: BatchOperation[] = [
+      { type: 'put', key: this.keys.snapshot(id), value: Y.encodeStateAsUpdate(entry.doc) },
+      // The log the digest lists is now empty: loads read the snapshot alone.
+      { type: 'put', key: this.keys.digest(id), value: encodeDigest(docDigest(entry.doc), []) }
+    ]
     for (const key of keys) ops.push({ type: 'del', key })
     await this.#ctx.queue.write(ops)
     entry.updateKeys = entry.updateKeys.slice(keys.length)

@@ -28,17 +28,23 @@ export function docDigest (doc: Y.Doc): Digest {
   return { sv, hash: sha256(material).subarray(0, DIGEST_HASH_BYTES) }
 }
 
-/** Encodes a digest for storage. */
-export function encodeDigest (digest: Digest): Uint8Array {
-  return encode([digest.sv, digest.hash])
+/** A record's stored digest, with the keys of its update log (so that loading it needs no scan). */
+export interface StoredDigest extends Digest {
+  readonly log: readonly string[]
+}
+
+/** Encodes a digest for storage, with the record's update-log keys. */
+export function encodeDigest (digest: Digest, log: readonly string[]): Uint8Array {
+  return encode([digest.sv, digest.hash, log])
 }
 
 /** Decodes a stored digest; `undefined` if it is malformed. */
-export function decodeDigest (bytes: Uint8Array): Digest | undefined {
+export function decodeDigest (bytes: Uint8Array): StoredDigest | undefined {
   try {
     const value: unknown = decode(bytes)
-    if (Array.isArray(value) && value[0] instanceof Uint8Array && value[1] instanceof Uint8Array) {
-      return { sv: value[0], hash: value[1] }
+    if (Array.isArray(value) && value[0] instanceof Uint8Array && value[1] instanceof Uint8Array &&
+      Array.isArray(value[2]) && value[2].every((k) => typeof k === 'string')) {
+      return { sv: value[0], hash: value[1], log: value[2] as string[] }
     }
   } catch {}
   return undefined

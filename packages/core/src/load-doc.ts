@@ -13,17 +13,29 @@ export interface LoadedDoc {
 }
 
 /**
- * Rebuilds a `Y.Doc` from one prefix scan: `<prefix>s` is the snapshot,
- * `<prefix>u/<seq>` the update log since. With `fresh` (an id just made
- * here, which nothing can be stored under yet), storage is not read.
+ * Rebuilds a `Y.Doc` from storage: `<prefix>s` is the snapshot,
+ * `<prefix>u/<seq>` the update log since. With `log`, the keys of the log
+ * as the record's digest lists them, it reads those keys (no scan: LevelDB
+ * iterators are costly, and their memory is slow to return); without, one
+ * prefix scan. With `fresh` (an id just made here, which nothing can be
+ * stored under yet), storage is not read.
  */
-export async function loadDoc (storage: StorageAdapter, prefix: string, fresh = false): Promise<LoadedDoc> {
+export async function loadDoc (storage: StorageAdapter, prefix: string, fresh = false, log?: readonly string[]): Promise<LoadedDoc> {
   // A guid given: Yjs would otherwise draw ~30 random numbers for one, a large cost per document.
   const doc = new Y.Doc({ gc: true, guid: prefix })
   const updateKeys: string[] = []
   if (fresh) return { doc, updateKeys, found: false }
   const entries: Array<[string, Uint8Array]> = []
-  for await (const entry of storage.scan(prefix)) entries.push(entry)
+  if (log !== undefined) {
+    const keys = [prefix + 's', ...log]
+    const values = await Promise.all(keys.map(async (key) => storage.get(key)))
+    keys.forEach((key, i) => {
+      const value = values[i]
+      if (value !== undefined) entries.push([key, value])
+    })
+  } else {
+    for await (const entry of storage.scan(prefix)) entries.push(entry)
+  }
   try {
     doc.transact(() => {
       for (const [key, update] of entries) {
