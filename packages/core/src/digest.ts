@@ -44,7 +44,7 @@ export function decodeDigest (bytes: Uint8Array): StoredDigest | undefined {
     const value: unknown = decode(bytes)
     if (Array.isArray(value) && value[0] instanceof Uint8Array && value[1] instanceof Uint8Array &&
       Array.isArray(value[2]) && value[2].every((k) => typeof k === 'string')) {
-      return { sv: value[0], hash: value[1], log: value[2] as string[] }
+      return { sv: value[0], hash: value[1], log: value[2] }
     }
   } catch {}
   return undefined

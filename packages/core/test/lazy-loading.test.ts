@@ -3,11 +3,15 @@ import { test } from 'node:test'
 import { createDatabase, memoryStorage, type StorageAdapter } from '@kadmium/core'
 import { Todo } from './helpers/schemas.ts'
 
-/** Storage that counts how often each record's update log is read (a document load). */
+/** Storage that counts how often each record's document is read (its snapshot key or its whole prefix). */
 function counting (inner: StorageAdapter): { storage: StorageAdapter, loads: Map<string, number> } {
   const loads = new Map<string, number>()
   const storage: StorageAdapter = {
-    get: async (k) => inner.get(k),
+    get: async (k) => {
+      const m = /^c\/todos\/d\/(.+)\/s$/.exec(k)
+      if (m !== null) loads.set(m[1] as string, (loads.get(m[1] as string) ?? 0) + 1)
+      return inner.get(k)
+    },
     put: async (k, v) => inner.put(k, v),
     delete: async (k) => inner.delete(k),
     batch: async (ops) => inner.batch(ops),
