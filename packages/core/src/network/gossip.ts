@@ -1,4 +1,4 @@
-import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult, type GossipSub, type Message, type SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { MalformedMessageError } from '../errors.ts'
 import { decodeEnvelope, encodeEnvelope, entrySize, MAX_ENVELOPE_BYTES, TARGET_ENVELOPE_BYTES, type Envelope, type EnvelopeEntry } from './envelope.ts'
@@ -14,6 +14,8 @@ export interface GossipHandlers {
   readonly onEnvelope: (envelope: Envelope) => void
   /** A message on the topic was rejected: the sender's score drops. */
   readonly onRejected: (reason: string, from: PeerId) => void
+  /** A peer subscribed to the topic. */
+  readonly onJoin?: (peer: PeerId) => void
 }
 
 /**
@@ -33,6 +35,10 @@ export class GossipChannel {
   #outbox: EnvelopeEntry[] = []
   #flushing: Promise<void> | undefined
   readonly #listener = (event: CustomEvent<Message>): void => { this.#receive(event.detail) }
+  readonly #onSubscriptions = (event: CustomEvent<SubscriptionChangeData>): void => {
+    const { peerId, subscriptions } = event.detail
+    if (subscriptions.some((s) => s.topic === this.topic && s.subscribe)) this.#handlers.onJoin?.(peerId)
+  }
 
   constructor (pubsub: GossipSub, address: string, self: PeerId, handlers: GossipHandlers) {
     this.#pubsub = pubsub
@@ -46,6 +52,7 @@ export class GossipChannel {
   start (): void {
     this.#pubsub.topicValidators.set(this.topic, (from, message) => this.#validate(from, message))
     this.#pubsub.addEventListener('message', this.#listener)
+    this.#pubsub.addEventListener('subscription-change', this.#onSubscriptions)
     this.#pubsub.subscribe(this.topic)
   }
 
@@ -54,6 +61,7 @@ export class GossipChannel {
     await this.flush()
     this.#pubsub.unsubscribe(this.topic)
     this.#pubsub.removeEventListener('message', this.#listener)
+    this.#pubsub.removeEventListener('subscription-change', this.#onSubscriptions)
     this.#pubsub.topicValidators.delete(this.topic)
   }
 

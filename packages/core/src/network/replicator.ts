@@ -104,7 +104,13 @@ export class Replicator {
     this.#registry = SyncRegistry.of(libp2p)
     this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, libp2p.peerId, {
       onEnvelope: (envelope) => { this.#receive(envelope) },
-      onRejected: (reason, from) => { events.onRejected({ reason, via: 'gossip', peer: from.toString() }) }
+      onRejected: (reason, from) => { events.onRejected({ reason, via: 'gossip', peer: from.toString() }) },
+      // Until a new peer's subscription reached us, our gossip could not reach
+      // it: catch up once more now, so that nothing written meanwhile waits
+      // for the periodic session.
+      onJoin: (peer) => {
+        if (this.#leads(peer)) this.sync(peer).catch(() => {})
+      }
     })
   }
 
