@@ -1,57 +1,20 @@
 import * as Y from 'yjs'
 import { CollectionIndex, type Transition } from './collection-index.ts'
 import { DuplicateIdError, MalformedUpdateError, NotFoundError, RecordDeletedError, RecordTooLargeError } from './errors.ts'
-import { CollectionKeys, type SequenceKeys } from './keys.ts'
+import { CollectionKeys } from './keys.ts'
+import type { ChangeEvent, Origin, StoreContext, WriteMode } from './store-types.ts'
 import { decodeDigest, docDigest, encodeDigest, type Digest } from './digest.ts'
+import { DigestCache } from './digest-cache.ts'
+import { storedDocs } from './stored-docs.ts'
 import { loadDoc } from './load-doc.ts'
 import { KeyedLock } from './lock.ts'
 import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
 import type { CompiledQuery, Row } from './query.ts'
 import { decodeFields, encodeFields, makeRow } from './row.ts'
-import { RowView } from './row-view.ts'
-import type { BatchOperation, StorageAdapter } from './storage.ts'
+import { LazyRowView } from './lazy-view.ts'
+import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
-import type { WriteQueue } from './write-queue.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
-
-/** Who made a change: this replica, or a peer. */
-export type Origin = 'local' | 'remote'
-
-/** A record was inserted, updated or deleted. */
-export interface ChangeEvent {
-  readonly collection: string
-  readonly id: string
-  readonly type: 'insert' | 'update' | 'delete'
-  readonly origin: Origin
-}
-
-/** A Yjs update that was committed to storage: what a network layer sends to peers. */
-export interface UpdateEvent {
-  readonly collection: string
-  /** `record`: an update of record `id`'s document; `index`: of the collection index. */
-  readonly target: 'record' | 'index'
-  readonly id?: string
-  readonly update: Uint8Array
-  readonly origin: Origin
-}
-
-/** What a collection store needs from its database. */
-export interface StoreContext {
-  readonly storage: StorageAdapter
-  readonly queue: WriteQueue
-  readonly seq: SequenceKeys
-  /** Records' `Y.Doc`s kept in memory at most (pinned ones aside). */
-  readonly cacheSize: number
-  /** Compact a log once it holds this many updates. */
-  readonly compactEvery: number
-  readonly maxRecordBytes: number
-  readonly onChange: (event: ChangeEvent) => void
-  readonly onUpdate: (event: UpdateEvent) => void
-  readonly onError: (error: Error) => void
-}
-
-/** How a write treats an existing record. */
-export type WriteMode = 'insert' | 'update' | 'upsert'
 
 interface Entry {
   readonly id: string
@@ -85,19 +48,19 @@ export class CollectionStore {
   /** Cached documents, least recently used first. */
   readonly #docs = new Map<string, Entry>()
   readonly #lock = new KeyedLock()
-  #view: RowView | undefined
-  #viewReady: Promise<RowView> | undefined
-  #touched: Set<string> | undefined
+  /** The rows of live records, loaded on the first query. */
+  readonly #rows: LazyRowView
   readonly #watchers = new Map<string, Set<(row: Row | undefined) => void>>()
   readonly #background = new Set<Promise<unknown>>()
   /** Digests of every record with data here, loaded on the first catch-up. */
-  #digests: Map<string, Digest> | undefined
-  #digestsReady: Promise<Map<string, Digest>> | undefined
+  readonly #digests: DigestCache
 
   constructor (name: string, ctx: StoreContext) {
     this.name = name
     this.keys = new CollectionKeys(name)
     this.#ctx = ctx
+    this.#digests = new DigestCache(ctx.storage, this.keys.digests)
+    this.#rows = new LazyRowView((skip) => this.#storedRows(skip))
     this.#ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
       this.#index = index
       if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
@@ -120,8 +83,8 @@ export class CollectionStore {
   async get (id: string): Promise<Row | undefined> {
     const index = await this.#ready
     if (!index.isLive(id)) return undefined
-    const viewed = this.#view?.rows.get(id)
-    if (viewed !== undefined && this.#touched === undefined) return viewed
+    const viewed = this.#rows.peek(id)
+    if (viewed !== undefined) return viewed
     const entry = this.#docs.get(id)
     if (entry !== undefined) return entry.row
     const bytes = await this.#ctx.storage.get(this.keys.row(id))
@@ -130,18 +93,18 @@ export class CollectionStore {
 
   /** Rows matching a query. */
   async find (query: CompiledQuery): Promise<Row[]> {
-    return (await this.#loadView()).find(query)
+    return (await this.#rows.get()).find(query)
   }
 
   /** Number of rows matching a query. */
   async count (query: CompiledQuery): Promise<number> {
     if (query.conditions.length === 0) return this.size()
-    return (await this.#loadView()).count(query)
+    return (await this.#rows.get()).count(query)
   }
 
   /** Starts a live query. */
   async watch (query: CompiledQuery, callback: (rows: readonly Row[]) => void): Promise<() => void> {
-    return (await this.#loadView()).watch(query, callback)
+    return (await this.#rows.get()).watch(query, callback)
   }
 
   /** Calls `callback` with the row of `id` whenever it changes (`undefined` once deleted). */
@@ -289,19 +252,7 @@ export class CollectionStore {
    */
   async digests (): Promise<ReadonlyMap<string, Digest>> {
     const index = await this.#ready
-    this.#digestsReady ??= (async () => {
-      const map = new Map<string, Digest>()
-      this.#digests = map
-      const prefix = this.keys.digests
-      for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
-        const id = key.slice(prefix.length)
-        if (map.has(id)) continue // a commit during the scan set a newer one
-        const digest = decodeDigest(bytes)
-        if (digest !== undefined) map.set(id, digest)
-      }
-      return map
-    })()
-    const all = await this.#digestsReady
+    const all = await this.#digests.all()
     const live = new Map<string, Digest>()
     for (const [id, digest] of all) if (index.isLive(id)) live.set(id, digest)
     return live
@@ -330,24 +281,13 @@ export class CollectionStore {
   }
 
   /**
-   * The stored updates (snapshot and log) of records, read straight from
-   * storage without building documents: one scan for any number of ids.
+   * The stored updates (snapshot and log) of live records among `ids`,
+   * read straight from storage without building documents: one scan,
+   * yielding record by record.
    */
-  async storedUpdates (ids: ReadonlySet<string>): Promise<Map<string, Uint8Array[]>> {
+  async * storedUpdates (ids: ReadonlySet<string>): AsyncGenerator<[string, Uint8Array[]]> {
     const index = await this.#ready
-    const out = new Map<string, Uint8Array[]>()
-    const add = (id: string, update: Uint8Array): void => {
-      if (!ids.has(id) || !index.isLive(id)) return
-      let list = out.get(id)
-      if (list === undefined) out.set(id, list = [])
-      list.push(update)
-    }
-    const docs = this.keys.docs
-    for await (const [key, value] of this.#ctx.storage.scan(docs)) {
-      const rest = key.slice(docs.length)
-      add(rest.slice(0, rest.indexOf('/')), value)
-    }
-    return out
+    yield * storedDocs(this.#ctx.storage, this.keys.docs, (id) => ids.has(id) && index.isLive(id))
   }
 
   /** Waits for running writes and background work, then drops every cached document. */
@@ -382,7 +322,7 @@ export class CollectionStore {
     index.updateKeys.push(...indexWrites.keys)
     entry.fields = fields
     entry.row = makeRow(entry.id, fields)
-    this.#digests?.set(entry.id, digest)
+    this.#digests.set(entry.id, digest)
     if (index.isLive(entry.id)) this.#announce(entry.id, entry.row, type, origin)
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
@@ -422,7 +362,7 @@ export class CollectionStore {
 
   /** Storage operations that remove every trace of a record but its tombstone. */
   async #dataDeletion (id: string): Promise<BatchOperation[]> {
-    this.#digests?.delete(id)
+    this.#digests.delete(id)
     const ops: BatchOperation[] = [
       { type: 'del', key: this.keys.row(id) },
       { type: 'del', key: this.keys.digest(id) }
@@ -433,13 +373,21 @@ export class CollectionStore {
 
   /** Updates the view, record watchers and change listeners. */
   #announce (id: string, row: Row | undefined, type: ChangeEvent['type'], origin: Origin): void {
-    if (this.#view !== undefined) {
-      this.#view.set(id, row)
-      this.#touched?.add(id)
-    }
+    this.#rows.set(id, row)
     const watchers = this.#watchers.get(id)
     if (watchers !== undefined) for (const watcher of [...watchers]) watcher(row)
     this.#ctx.onChange({ collection: this.name, id, type, origin })
+  }
+
+  /** Every stored row of a live record (the cached document's, where there is one). */
+  async * #storedRows (skip: (id: string) => boolean): AsyncGenerator<Row> {
+    const index = await this.#ready
+    const prefix = this.keys.rows
+    for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
+      const id = key.slice(prefix.length)
+      if (skip(id) || !index.isLive(id)) continue
+      yield this.#docs.get(id)?.row ?? makeRow(id, decodeFields(bytes))
+    }
   }
 
   async #storedRow (id: string): Promise<Row | undefined> {
@@ -532,32 +480,5 @@ export class CollectionStore {
     const tracked = work.catch((error: unknown) => { this.#ctx.onError(error instanceof Error ? error : new Error(String(error))) })
     this.#background.add(tracked)
     void tracked.finally(() => this.#background.delete(tracked))
-  }
-
-  /** Loads every live row into the view, once; writes made meanwhile win over what the scan read. */
-  #loadView (): Promise<RowView> {
-    this.#viewReady ??= (async () => {
-      const index = await this.#ready
-      const view = new RowView()
-      this.#touched = new Set()
-      this.#view = view
-      try {
-        const prefix = this.keys.rows
-        for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
-          const id = key.slice(prefix.length)
-          if (this.#touched.has(id) || !index.isLive(id)) continue
-          const cached = this.#docs.get(id)
-          view.set(id, cached !== undefined ? cached.row : makeRow(id, decodeFields(bytes)))
-        }
-      } catch (error) {
-        this.#view = undefined
-        this.#viewReady = undefined
-        throw error
-      } finally {
-        this.#touched = undefined
-      }
-      return view
-    })()
-    return this.#viewReady
   }
 }

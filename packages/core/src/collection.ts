@@ -1,5 +1,6 @@
 import type * as Y from 'yjs'
-import type { ChangeEvent, CollectionStore } from './collection-store.ts'
+import type { CollectionStore } from './collection-store.ts'
+import type { ChangeEvent } from './store-types.ts'
 import { InvalidArgumentError, ValidationError } from './errors.ts'
 import type { Unsubscribe } from './events.ts'
 import { checkId, newId } from './ids.ts'

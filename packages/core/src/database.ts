@@ -1,6 +1,7 @@
 import { decode, encode } from 'cborg'
 import { Collection, type CollectionOptions, type CollectionType, type CollectionInput } from './collection.ts'
-import { CollectionStore, type ChangeEvent, type UpdateEvent } from './collection-store.ts'
+import { CollectionStore } from './collection-store.ts'
+import type { ChangeEvent, UpdateEvent } from './store-types.ts'
 import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError } from './errors.ts'
 import { TypedEmitter, type Unsubscribe } from './events.ts'
 import { checkCollectionName, checkId } from './ids.ts'
@@ -323,7 +324,7 @@ export class Database {
       indexDigest: async (c) => this.#store(c).indexDigest(),
       indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
       recordDiff: async (c, id, sv) => this.#store(c).recordDiff(id, sv),
-      storedUpdates: async (c, ids) => this.#store(c).storedUpdates(ids),
+      storedUpdates: (c, ids) => this.#store(c).storedUpdates(ids),
       apply: async (update) => this.applyRemoteUpdate(update)
     }
   }

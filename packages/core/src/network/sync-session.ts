@@ -17,7 +17,7 @@ export interface SyncSource {
   indexDigest (collection: string): Promise<Digest>
   indexDiff (collection: string, sv: Uint8Array): Promise<Uint8Array>
   recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
-  storedUpdates (collection: string, ids: ReadonlySet<string>): Promise<Map<string, Uint8Array[]>>
+  storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
   apply (update: RemoteUpdate): Promise<boolean>
 }
 
@@ -153,10 +153,8 @@ async function sendUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSource
   await writeMessage(lp, { t: 'p', n: total })
   const out = new Batcher(lp)
   for (const { c, missing, differing } of plans) {
-    for (let i = 0; i < missing.length; i += 1000) {
-      const ids = new Set(missing.slice(i, i + 1000))
-      const stored = await source.storedUpdates(c, ids)
-      for (const id of ids) await out.add([c, id, stored.get(id) ?? []])
+    if (missing.length > 0) {
+      for await (const [id, updates] of source.storedUpdates(c, new Set(missing))) await out.add([c, id, updates])
     }
     for (const [id, sv] of differing) {
       const diff = await source.recordDiff(c, id, sv)
