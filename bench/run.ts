@@ -3,7 +3,7 @@
  *
  *     npm run bench                      every scenario
  *     npm run bench -- insert find       some scenarios
- *     npm run bench -- --quick           a small version (well under a minute)
+ *     npm run bench -- --quick           a small version (about two minutes)
  *     npm run bench -- --reps 9          more measured rounds
  *     npm run bench -- --list            the scenarios
  *     npm run bench -- --in-process      all scenarios in this process
@@ -11,12 +11,13 @@
  * Each scenario runs in a fresh Node process (with `--expose-gc`), so that
  * one scenario's heap, JIT state and RSS do not leak into the next.
  * Tables go to stdout, progress to stderr, and machine-readable results to
- * `bench/results/latest.json`. Targets print PASS or MISS; a miss never
- * fails the run (errors do).
+ * `bench/results/latest.json` (scenarios not run keep their last results
+ * there, each marked with the run it came from). Targets print PASS or
+ * MISS; a miss never fails the run (errors do).
  * @module
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { environment } from './lib/env.ts'
@@ -112,21 +113,57 @@ console.log(`\n${targets.filter((t) => t.pass === true).length} pass, ${targets.
 
 mkdirSync(RESULTS, { recursive: true })
 const out = new URL('latest.json', RESULTS)
+// Every scenario entry says which run it came from; scenarios not run this time keep their last results.
+const thisRun: RunInfo = { date: env.date, quick, rounds: rounds ?? 'default', commit: env.git.commit, dirty: env.git.dirty }
+const fresh = results.map((r) => ({ ...r, run: thisRun }))
+const kept = previousResults(out).filter((r) => !fresh.some((f) => f.name === r.name) && scenarios.some((s) => s.name === r.name))
+const merged = scenarios.flatMap((s) => [...fresh, ...kept].filter((r) => r.name === s.name))
 writeFileSync(out, JSON.stringify({
-  schema: 1,
+  schema: 2,
   environment: env,
   quick,
   rounds: rounds ?? 'default',
   isolation: inProcess ? 'in-process' : 'a fresh process per scenario',
   scenariosRun: selected.map((s) => s.name),
   kadmiumStorage: storage.source,
-  baseline: 'raw Yjs (Y.Doc per record, fields in a Y.Map, encodeStateAsUpdate) + classic-level, one awaited put per record',
+  baseline: 'local scenarios: raw Yjs (Y.Doc per record, fields in a Y.Map, encodeStateAsUpdate) + classic-level, one awaited put per record; network scenarios: bare libp2p nodes or the same peers without Kadmium (see each scenario\'s notes)',
   durationMs: performance.now() - started,
-  scenarios: results,
-  targets
+  scenarios: merged,
+  targets: merged.flatMap((r) => (r.targets ?? []).map((t) => ({ scenario: r.name, run: r.run.date, ...t })))
 }, null, 2) + '\n')
 console.log(`results: ${relative(process.cwd(), out.pathname)}`)
 process.exitCode = failed.length > 0 ? 1 : 0
+
+/** Which run a scenario's results in `latest.json` come from. */
+interface RunInfo {
+  readonly date: string
+  readonly quick: boolean
+  readonly rounds: number | 'default'
+  readonly commit: string | undefined
+  readonly dirty: boolean | undefined
+}
+
+/** The scenario results of the last `latest.json`, each with the run it came from; none if it cannot be read. */
+function previousResults (file: URL): Array<ScenarioResult & { run: RunInfo }> {
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      environment?: { date?: string, git?: { commit?: string, dirty?: boolean } }
+      quick?: boolean
+      rounds?: number | 'default'
+      scenarios?: Array<ScenarioResult & { run?: RunInfo }>
+    }
+    const old: RunInfo = {
+      date: json.environment?.date ?? 'unknown',
+      quick: json.quick ?? false,
+      rounds: json.rounds ?? 'default',
+      commit: json.environment?.git?.commit,
+      dirty: json.environment?.git?.dirty
+    }
+    return (json.scenarios ?? []).map((r) => ({ ...r, run: r.run ?? old }))
+  } catch {
+    return []
+  }
+}
 
 function verdict (t: TargetResult): string {
   return t.pass === undefined ? 'n/a ' : t.pass ? 'PASS' : 'MISS'
@@ -150,7 +187,7 @@ function cells (row: ResultRow): string[] {
   const s = row.summary
   return [
     row.case,
-    fmt(row.records),
+    fmt(row.records, 0),
     row.system,
     fmt(s.median),
     row.unit,

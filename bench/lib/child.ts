@@ -14,3 +14,8 @@ const fn = mod[exportName]
 if (typeof fn !== 'function') throw new Error(`${moduleUrl} has no function export "${exportName}"`)
 const result: unknown = await (fn as (arg: unknown) => unknown)(JSON.parse(json))
 process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n')
+// A scenario stops what it started; should a handle linger anyway (a socket libp2p did not close), do not hang the run.
+setTimeout(() => {
+  process.stderr.write(`${exportName}: the process did not exit 10 s after its result; exiting\n`)
+  process.exit(0)
+}, 10_000).unref()

@@ -5,12 +5,16 @@
  */
 import type { ScenarioReport } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
+import { dht } from './dht.ts'
+import { fanout } from './fanout.ts'
 import { find } from './find.ts'
 import { insert } from './insert.ts'
+import { propagation } from './propagation.ts'
+import { replicate } from './replicate.ts'
 import { rss } from './rss.ts'
 import { update } from './update.ts'
 
-export const scenarios: readonly Scenario[] = [insert, update, find, rss]
+export const scenarios: readonly Scenario[] = [insert, update, find, rss, replicate, propagation, dht, fanout]
 
 /** What {@link runScenario} takes (JSON: it crosses a process boundary). */
 export interface RunScenarioArgs {

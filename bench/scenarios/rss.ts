@@ -44,7 +44,7 @@ export interface RssArgs {
 
 /** Child process: opens the Kadmium database at `dir`, reads everything, measures. */
 export async function measureKadmium ({ dir, records }: RssArgs): Promise<RssMeasurement> {
-  await kadmiumStorage() // load @kadmium/node before the first reading: modules are not data
+  await kadmiumStorage() // load @kadmium/node/level before the first reading: modules are not data
   const before = await settledMemory()
   const { db, todos: collection } = await openKadmium(dir)
   const all = await collection.find()
@@ -77,18 +77,16 @@ export async function measureBaseline ({ dir, records }: RssArgs): Promise<RssMe
 }
 
 /**
- * The packages an app on compiled Kadmium loads at run time: the runtime
- * dependencies `@kadmium/core` and `@kadmium/node` declare, plus zod for
- * the schema (Kadmium's own compiled code adds well under 1 MB). `bench/`
- * runs Kadmium's TypeScript sources through Node's type stripping, which
- * alone holds some 30 MB of RSS.
+ * The packages a local app on compiled Kadmium loads at run time: the
+ * runtime dependencies `@kadmium/core` declares, classic-level (all that
+ * `@kadmium/node/level` needs) and zod for the schema (Kadmium's own
+ * compiled code adds well under 1 MB). `bench/` runs Kadmium's TypeScript
+ * sources through Node's type stripping, which alone holds some 30 MB of RSS.
  */
 function runtimePackages (): string[] {
-  const deps = new Set<string>(['zod'])
-  for (const pkg of ['../../packages/core/package.json', '../../packages/node-adapter/package.json']) {
-    const json = JSON.parse(readFileSync(new URL(pkg, import.meta.url), 'utf8')) as { dependencies?: Record<string, string> }
-    for (const name of Object.keys(json.dependencies ?? {})) if (!name.startsWith('@kadmium/')) deps.add(name)
-  }
+  const deps = new Set<string>(['zod', 'classic-level'])
+  const json = JSON.parse(readFileSync(new URL('../../packages/core/package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> }
+  for (const name of Object.keys(json.dependencies ?? {})) if (!name.startsWith('@kadmium/')) deps.add(name)
   return [...deps].sort()
 }
 
@@ -168,7 +166,7 @@ export const rss: Scenario = {
         targets: [target(`${fmt(n)} open records ≤ 100 MB RSS (as measured, TypeScript sources)`, findRow(rows, ABSOLUTE, 'kadmium', n)?.summary.median, 100, 'lower', 'MB')],
         notes: [
           'Each value comes from a fresh process, after a forced GC; "growth" is RSS after minus RSS before opening (modules already loaded).',
-          `The "compiled JS" row adds Kadmium's growth to the RSS (${fmt(median(reference))} MB) of a plain-JS process that imported the runtime dependencies of @kadmium/core and @kadmium/node plus zod (${packages.length} packages): the bench runs Kadmium from its TypeScript sources, and Node's type stripping alone holds some 30 MB.`,
+          `The "compiled JS" row adds Kadmium's growth to the RSS (${fmt(median(reference))} MB) of a plain-JS process that imported the runtime dependencies of @kadmium/core, classic-level (for @kadmium/node/level) and zod (${packages.length} packages): the bench runs Kadmium from its TypeScript sources, and Node's type stripping alone holds some 30 MB.`,
           'The baseline keeps every record as a Y.Doc plus a plain row; Kadmium keeps its row view (and its cache of up to 1,000 documents).'
         ]
       }

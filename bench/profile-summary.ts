@@ -1,0 +1,111 @@
+/**
+ * Summarizes a V8 CPU profile (`node --cpu-prof`): where the time went,
+ * by function (self and inclusive time) and by package or file.
+ *
+ *     node bench/profile-summary.ts <file.cpuprofile> [--top 25] [--filter packages/]
+ *
+ * `--filter` keeps only frames whose file contains the text in the
+ * inclusive-time table (e.g. `packages/` for Kadmium's own code).
+ * @module
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+
+interface CallFrame {
+  readonly functionName: string
+  readonly url: string
+  readonly lineNumber: number
+}
+
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: CallFrame
+  readonly children?: readonly number[]
+}
+
+interface Profile {
+  readonly nodes: readonly ProfileNode[]
+  readonly samples: readonly number[]
+  readonly timeDeltas: readonly number[]
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' }, filter: { type: 'string', default: 'packages/' } }
+})
+const file = positionals[0]
+if (file === undefined) {
+  console.error('usage: node bench/profile-summary.ts <file.cpuprofile> [--top N] [--filter text]')
+  process.exit(2)
+}
+const top = Number(values.top)
+const filter = values.filter ?? 'packages/'
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+
+const byId = new Map<number, ProfileNode>()
+const parent = new Map<number, number>()
+for (const node of profile.nodes) {
+  byId.set(node.id, node)
+  for (const child of node.children ?? []) parent.set(child, node.id)
+}
+
+/** A short place: the path from the repository's packages/ or node_modules/ on. */
+function where (frame: CallFrame): string {
+  let url = frame.url.replace(/^file:\/\//, '')
+  const cut = Math.max(url.lastIndexOf('node_modules/'), url.indexOf('/packages/') + 1, url.indexOf('/bench/') + 1)
+  if (cut > 0) url = url.slice(cut)
+  return url === '' ? '(native)' : `${url}:${frame.lineNumber + 1}`
+}
+
+function key (frame: CallFrame): string {
+  return `${frame.functionName === '' ? '(anonymous)' : frame.functionName}  ${where(frame)}`
+}
+
+/** The package (node_modules/<pkg>) or Kadmium package file a frame belongs to. */
+function owner (frame: CallFrame): string {
+  const url = frame.url.replace(/^file:\/\//, '')
+  const nm = url.lastIndexOf('node_modules/')
+  if (nm >= 0) {
+    const rest = url.slice(nm + 'node_modules/'.length).split('/')
+    return (rest[0] ?? '').startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0] ?? url
+  }
+  const pk = url.indexOf('/packages/')
+  if (pk >= 0) return url.slice(pk + 1)
+  if (url === '') return frame.functionName.startsWith('(') ? frame.functionName : '(native)'
+  return url.startsWith('node:') ? 'node:*' : url
+}
+
+const self = new Map<string, number>()
+const inclusive = new Map<string, number>()
+const owners = new Map<string, number>()
+let total = 0
+for (let i = 0; i < profile.samples.length; i++) {
+  const dt = profile.timeDeltas[i] ?? 0
+  let id: number | undefined = profile.samples[i]
+  const leaf = id === undefined ? undefined : byId.get(id)
+  if (leaf === undefined) continue
+  total += dt
+  self.set(key(leaf.callFrame), (self.get(key(leaf.callFrame)) ?? 0) + dt)
+  owners.set(owner(leaf.callFrame), (owners.get(owner(leaf.callFrame)) ?? 0) + dt)
+  const seen = new Set<string>()
+  while (id !== undefined) {
+    const node = byId.get(id)
+    if (node === undefined) break
+    const k = key(node.callFrame)
+    if (!seen.has(k) && node.callFrame.url.includes(filter)) {
+      seen.add(k)
+      inclusive.set(k, (inclusive.get(k) ?? 0) + dt)
+    }
+    id = parent.get(id)
+  }
+}
+
+const pct = (x: number): string => `${(100 * x / total).toFixed(1).padStart(5)}%`
+const show = (title: string, map: Map<string, number>): void => {
+  console.log(`\n${title}`)
+  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)}  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`)
+}
+console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`)
+show('self time by package or file', owners)
+show('self time by function', self)
+show(`inclusive time, frames in files containing "${filter}"`, inclusive)

@@ -1,0 +1,215 @@
+/**
+ * DHT put and get in a network of P peers in one process (TCP loopback).
+ *
+ * The P peers are `nodePeer`s (kad-dht with Kadmium's protocol, validators
+ * and selectors, `network: 'local'`); each dials 3 random earlier ones,
+ * then every peer looks itself up once so that routing tables fill. Both
+ * systems run on these same peers, so they share the kad-dht
+ * configuration, routing tables and connections.
+ *
+ * A round picks a writer W and a reader R (different peers, rotating):
+ *
+ * - Kadmium put: W opens the database, then `insert(record, { durability:
+ *   { replicas: 1 } })`, timed until it resolves. That is a read-merge-write
+ *   by design (for the record and for the collection index: read every
+ *   replica's head, store the merged state as a block, put the head), and
+ *   the insert also schedules the background put every write gets. W then
+ *   closes the database (so that no peer can hand R the record by gossip
+ *   or catch-up).
+ * - Kadmium get: R opens the database (it does not hold the record) and
+ *   `get(id)` is timed: a local miss, then the record and the index are
+ *   read from the DHT (head, then block) and applied.
+ * - Raw put: W's `dht.put(key, value)` drained, with a value of the size of
+ *   the record's Yjs state under a Kadmium block key (same validator).
+ * - Raw get: R's `dht.get(key)` until its `VALUE` event (what libp2p's
+ *   `contentRouting.get` returns).
+ *
+ * Before each timed operation the peer's own DHT queries (discovery and
+ * manifest puts of a database just opened) are waited out. Hops: kad-dht
+ * query events the initiating peer saw during the operation — requests
+ * sent (`SEND_QUERY`) and responses (`PEER_RESPONSE`) summed over every
+ * kad-dht call it made.
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { BLOCK_NS, createDatabase } from '@kadmium/core'
+import type { NodePeer } from '@kadmium/node'
+import { COLLECTION, DB_NAME, encodeRecord, todo, todoSchema } from '../lib/fixtures.ts'
+import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
+import { connect, DhtProbe, dhtQuiet, QUIET_REPLICATION, randomTopology, watchdog, withSandbox, type DhtTally } from '../lib/net.ts'
+import { findRow, fmt, target, valueRow, type ResultRow } from '../lib/report.ts'
+import type { Scenario } from '../lib/scenario.ts'
+import { median } from '../lib/stats.ts'
+
+const OP_MS = 30_000
+const K_PUT = 'put: insert, durability replicas 1'
+const K_GET = 'get: get(id) on a peer without it'
+const B_PUT = 'put: raw kad-dht put'
+const B_GET = 'get: raw kad-dht get → VALUE'
+
+/** One round of one system. */
+interface DhtRound {
+  readonly putMs: number
+  readonly getMs: number
+  readonly put: DhtTally
+  readonly get: DhtTally
+}
+
+interface Node {
+  readonly peer: NodePeer
+  readonly probe: DhtProbe
+}
+
+/** The kad-dht key of a Kadmium block holding `value`. */
+function blockKey (value: Uint8Array): Uint8Array {
+  return new TextEncoder().encode(`/${BLOCK_NS}/${createHash('sha256').update(value).digest('hex')}`)
+}
+
+async function kadmiumRound (writer: Node, reader: Node, round: number): Promise<DhtRound> {
+  const record = todo(10_000 + round)
+  const w = await createDatabase({ name: DB_NAME, peer: writer.peer, replication: QUIET_REPLICATION })
+  let id: string
+  let putMs: number
+  let put: DhtTally
+  try {
+    const todos = w.collection(COLLECTION, { schema: todoSchema })
+    await sleep(20)
+    await dhtQuiet([writer.probe])
+    writer.probe.reset()
+    const t0 = performance.now()
+    id = await todos.insert(record, { durability: { replicas: 1, timeout: OP_MS } })
+    putMs = performance.now() - t0
+    put = writer.probe.reset()
+  } finally {
+    await w.close()
+  }
+  const r = await createDatabase({ name: DB_NAME, peer: reader.peer, replication: { ...QUIET_REPLICATION, dhtReadTimeout: OP_MS } })
+  try {
+    const todos = r.collection(COLLECTION, { schema: todoSchema })
+    if (await todos.get(id, { network: false }) !== undefined) throw new Error('the reader already holds the record')
+    await sleep(20)
+    await dhtQuiet([reader.probe])
+    reader.probe.reset()
+    const t0 = performance.now()
+    const row = await todos.get(id)
+    const getMs = performance.now() - t0
+    const get = reader.probe.reset()
+    if (row?.title !== record.title) throw new Error(`the reader got ${JSON.stringify(row)} from the DHT`)
+    return { putMs, getMs, put, get }
+  } finally {
+    await r.close()
+  }
+}
+
+async function rawRound (writer: Node, reader: Node, size: number): Promise<DhtRound> {
+  const value = crypto.getRandomValues(new Uint8Array(size))
+  const key = blockKey(value)
+  await dhtQuiet([writer.probe, reader.probe])
+  writer.probe.reset()
+  let t0 = performance.now()
+  let acknowledged = 0
+  for await (const event of writer.peer.libp2p.services.dht.put(key, value, { signal: AbortSignal.timeout(OP_MS) })) {
+    if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') acknowledged++
+  }
+  const putMs = performance.now() - t0
+  const put = writer.probe.reset()
+  if (acknowledged < 1) throw new Error('no peer acknowledged the raw put')
+  reader.probe.reset()
+  t0 = performance.now()
+  let found: Uint8Array | undefined
+  for await (const event of reader.peer.libp2p.services.dht.get(key, { signal: AbortSignal.timeout(OP_MS) })) {
+    if (event.name === 'VALUE') {
+      found = event.value
+      break
+    }
+  }
+  const getMs = performance.now() - t0
+  const get = reader.probe.reset()
+  if (found === undefined || Buffer.compare(found, value) !== 0) throw new Error('the raw get did not find the value')
+  return { putMs, getMs, put, get }
+}
+
+/** Medians of the tallies' fields. */
+function hops (list: readonly DhtTally[]): DhtTally {
+  const m = (f: keyof DhtTally): number => median(list.map((t) => t[f]))
+  return { calls: m('calls'), sent: m('sent'), responses: m('responses'), dials: m('dials'), errors: m('errors') }
+}
+
+function describe (t: DhtTally): string {
+  return `${fmt(t.calls, 0)} kad-dht calls, ${fmt(t.sent, 0)} requests, ${fmt(t.responses, 0)} responses`
+}
+
+export const dht: Scenario = {
+  name: 'dht',
+  description: 'DHT put and get among P peers in one process: Kadmium insert (replicas: 1) and get(id) vs raw kad-dht put/get',
+  async run ({ quick, rounds: roundsAsked, log }) {
+    const size = quick ? 8 : 20
+    const rounds = roundsAsked ?? (quick ? 5 : 9)
+    const disarm = watchdog(quick ? 90_000 : 600_000, 'dht')
+    try {
+      return await withSandbox('dht', log, async (sandbox) => {
+        log(`dht: starting ${size} peers`)
+        const nodes: Node[] = []
+        for (let i = 0; i < size; i++) {
+          const peer = await sandbox.peer(`p${i}`)
+          nodes.push({ peer, probe: new DhtProbe(peer.libp2p.services.dht) })
+        }
+        for (const [from, to] of randomTopology(size, 3, 7)) await connect((nodes[from] as Node).peer.libp2p, (nodes[to] as Node).peer.libp2p)
+        // Fill the routing tables: every peer looks itself up.
+        await Promise.all(nodes.map(async (n) => {
+          for await (const _ of n.peer.libp2p.services.dht.getClosestPeers(n.peer.libp2p.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(OP_MS) })) { /* drain */ }
+        }))
+        await dhtQuiet(nodes.map((n) => n.probe), 200)
+        const connections = nodes.map((n) => n.peer.libp2p.getConnections().length)
+        log(`dht: connections per peer ${Math.min(...connections)}–${Math.max(...connections)}`)
+        const valueSize = encodeRecord(todo(10_000)).length
+        const pick = (round: number): [Node, Node] => {
+          const w = ((2 * round) % size + size) % size
+          return [nodes[w] as Node, nodes[(w + 1 + (round & 1)) % size] as Node]
+        }
+        const variants: Array<Variant<DhtRound>> = [
+          { name: 'kadmium', run: async (round) => kadmiumRound(...pick(round), round) },
+          { name: 'baseline', run: async (round) => rawRound(...pick(round), valueSize) }
+        ]
+        const results = await interleave(variants, {
+          rounds,
+          warmup: 1,
+          onSample: (name, round, r) => { log(`dht: round ${round + 1}/${rounds} ${name}: put ${fmt(r.putMs)} ms (${r.put.responses} responses), get ${fmt(r.getMs)} ms (${r.get.responses} responses)`) }
+        })
+        const k = resultsOf(results, 'kadmium')
+        const b = resultsOf(results, 'baseline')
+        const putMs = (list: DhtRound[]): number[] => list.map((r) => r.putMs)
+        const getMs = (list: DhtRound[]): number[] => list.map((r) => r.getMs)
+        const rows: ResultRow[] = [
+          valueRow(K_PUT, 'kadmium', size, 'ms', 'lower', putMs(k), { case: B_PUT, values: putMs(b) }),
+          valueRow(B_PUT, 'baseline', size, 'ms', 'lower', putMs(b)),
+          valueRow(K_GET, 'kadmium', size, 'ms', 'lower', getMs(k), { case: B_GET, values: getMs(b) }),
+          valueRow(B_GET, 'baseline', size, 'ms', 'lower', getMs(b))
+        ]
+        const tallies = {
+          kadmiumPut: hops(k.map((r) => r.put)),
+          kadmiumGet: hops(k.map((r) => r.get)),
+          rawPut: hops(b.map((r) => r.put)),
+          rawGet: hops(b.map((r) => r.get))
+        }
+        return {
+          params: { peers: size, rounds, valueBytes: valueSize, connectionsPerPeer: { min: Math.min(...connections), max: Math.max(...connections) }, hopsMedian: tallies },
+          rows,
+          targets: [
+            target(`DHT put ≤ 1.5× raw kad-dht (${size} peers)`, findRow(rows, K_PUT, 'kadmium', size)?.ratio?.median, 1.5, 'lower', '×'),
+            target(`DHT get ≤ 1.5× raw kad-dht (${size} peers)`, findRow(rows, K_GET, 'kadmium', size)?.ratio?.median, 1.5, 'lower', '×')
+          ],
+          notes: [
+            `${size} peers, each dialed 3 random earlier ones, routing tables filled by a self-lookup (connections per peer ${Math.min(...connections)}–${Math.max(...connections)}). Both systems on the same peers; writer and reader rotate.`,
+            `Hops, medians per operation (initiating peer's kad-dht events): Kadmium put ${describe(tallies.kadmiumPut)}; raw put ${describe(tallies.rawPut)}; Kadmium get ${describe(tallies.kadmiumGet)}; raw get ${describe(tallies.rawGet)}.`,
+            'Kadmium\'s put is a read-merge-write of the record and of the collection index (head read, block put, head put each), and the insert\'s background put of the same record runs too; the raw put is one kad-dht put.',
+            `Raw values: ${valueSize} random bytes (the size of the record as a Yjs update) under a Kadmium block key.`
+          ]
+        }
+      })
+    } finally {
+      disarm()
+    }
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * One update from one peer to N others, in one process (TCP loopback).
+ *
+ * N + 1 `nodePeer`s (gossipsub as `nodePeer` configures it for
+ * `network: 'local'`: loopback whitelisted for IP-colocation scoring, no
+ * limit on inbound connections from one host) open the database before
+ * any of them is connected (so that discovery dials nobody and the
+ * topology stays the one built here), then each dials 4 random earlier
+ * peers (a fixed seed: the same graph every run).
+ *
+ * - Kadmium: peer 0 runs `update(id, t => { t.title = 'f<n>' })`; timed
+ *   until every other peer's `subscribe` callback has seen the new title.
+ *   Peer 0's background DHT put of the update is waited for between
+ *   samples, not timed.
+ * - Baseline: raw gossipsub on the same peers, on another topic every peer
+ *   subscribes to: peer 0 publishes random bytes of the size of Kadmium's
+ *   envelope; timed until every other peer's `message` event.
+ *
+ * Publishing starts once every peer has gossipsub mesh peers on both
+ * topics. Each round takes one sample of each, the order rotating.
+ * @module
+ */
+import { createDatabase, type Database } from '@kadmium/core'
+import type { NodePeer } from '@kadmium/node'
+import { COLLECTION, DB_NAME, todo, todoSchema, type Todos } from '../lib/fixtures.ts'
+import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
+import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, randomTopology, taggedPayload, waitFor, watchdog, withSandbox, type NetSandbox } from '../lib/net.ts'
+import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
+import type { Scenario } from '../lib/scenario.ts'
+
+const RAW_TOPIC = '/kadmium-bench/fanout'
+const SAMPLE_MS = 10_000
+const DEGREE = 4
+
+const K_CASE = 'update → every subscriber'
+const B_CASE = 'raw gossipsub publish → every peer'
+
+interface Member {
+  readonly peer: NodePeer
+  readonly db: Database
+  readonly todos: Todos
+}
+
+/** One sample: when every receiver had it, and when half of them had. */
+interface Fan {
+  readonly ms: number
+  readonly halfMs: number
+}
+
+/** Waits for `n` arrivals of `key`; resolves their times (ms since `t0`). */
+class Arrivals {
+  #key: string | number | undefined
+  #times: number[] = []
+  readonly #seen = new Set<number>()
+  #t0 = 0
+  #resolve: ((fan: Fan) => void) | undefined
+  readonly #n: number
+
+  constructor (n: number) {
+    this.#n = n
+  }
+
+  expect (key: string | number): Promise<Fan> {
+    this.#key = key
+    this.#times = []
+    this.#seen.clear()
+    this.#t0 = performance.now()
+    return new Promise<Fan>((resolve) => { this.#resolve = resolve })
+  }
+
+  /** Receiver `who` saw `key`. */
+  arrived (key: string | number | undefined, who: number): void {
+    if (key === undefined || key !== this.#key || this.#seen.has(who)) return
+    this.#seen.add(who)
+    this.#times.push(performance.now() - this.#t0)
+    if (this.#times.length === this.#n) {
+      this.#key = undefined
+      this.#resolve?.({ ms: Math.max(...this.#times), halfMs: percentile(this.#times, 50) })
+    }
+  }
+
+  get count (): number {
+    return this.#times.length
+  }
+}
+
+async function startNetwork (sandbox: NetSandbox, n: number, log: (line: string) => void): Promise<Member[]> {
+  const members: Member[] = []
+  for (let i = 0; i <= n; i++) {
+    const peer = await sandbox.peer(`p${i}`)
+    const db = await createDatabase({ name: DB_NAME, peer, replication: QUIET_REPLICATION })
+    sandbox.track(`database ${i}`, async () => db.close())
+    peer.libp2p.services.pubsub.subscribe(RAW_TOPIC)
+    members.push({ peer, db, todos: db.collection(COLLECTION, { schema: todoSchema }) })
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200)) // discovery at start (no peers yet) ends
+  const edges = randomTopology(n + 1, DEGREE, 11)
+  const byDialer = new Map<number, number[]>()
+  for (const [from, to] of edges) byDialer.set(from, [...(byDialer.get(from) ?? []), to])
+  for (const [from, targets] of byDialer) {
+    await Promise.all(targets.map(async (to) => connect((members[from] as Member).peer.libp2p, (members[to] as Member).peer.libp2p)))
+  }
+  log(`fanout ${n}: ${edges.length} connections dialed; waiting for subscriptions and meshes`)
+  await waitFor('every peer to see a database peer', () => members.every((m) => m.db.status.peers >= 1), 30_000)
+  const kTopic = `/kadmium/db/${(members[0] as Member).db.address}`
+  await waitFor('gossipsub meshes on both topics', () => members.every((m) => {
+    const pubsub = m.peer.libp2p.services.pubsub
+    return meshPeers(pubsub, kTopic) >= 1 && meshPeers(pubsub, RAW_TOPIC) >= 1
+  }), 30_000)
+  return members
+}
+
+export const fanout: Scenario = {
+  name: 'fanout',
+  description: 'one update from one peer to 10 and 50 peers in one process: Kadmium vs raw gossipsub on the same peers',
+  async run ({ quick, rounds: roundsAsked, log }) {
+    const sizes = quick ? [10] : [10, 50]
+    const rounds = roundsAsked ?? (quick ? 8 : 15)
+    const disarm = watchdog(quick ? 90_000 : 900_000, 'fanout')
+    const rows: ResultRow[] = []
+    const details: Record<string, unknown> = {}
+    try {
+      for (const [i, n] of sizes.entries()) {
+        await withSandbox('fanout', log, async (sandbox) => {
+          log(`fanout ${n}: starting ${n + 1} peers`)
+          const members = await startNetwork(sandbox, n, log)
+          const [source, ...receivers] = members as [Member, ...Member[]]
+          const kTopic = `/kadmium/db/${source.db.address}`
+          const envelopeSizes: number[] = []
+          ;(receivers[0] as Member).peer.libp2p.services.pubsub.addEventListener('message', (event) => {
+            if (event.detail.topic === kTopic) envelopeSizes.push(event.detail.data.length)
+          })
+
+          const id = await source.todos.insert(todo(1))
+          await waitFor('the record to reach every peer', async () => {
+            for (const r of receivers) if (await r.todos.get(id, { network: false }) === undefined) return false
+            return true
+          }, 30_000)
+          await waitFor('peer 0\'s DHT puts', () => source.db.status.pendingWrites === 0, 60_000)
+
+          const kadmium = new Arrivals(receivers.length)
+          const raw = new Arrivals(receivers.length)
+          const stops = receivers.map((r, who) => r.todos.subscribe(id, (row) => { kadmium.arrived(row?.title, who) }))
+          sandbox.track('subscriptions', async () => { for (const stop of stops) stop() })
+          for (const [who, r] of receivers.entries()) {
+            r.peer.libp2p.services.pubsub.addEventListener('message', (event) => {
+              if (event.detail.topic === RAW_TOPIC) raw.arrived(payloadTag(event.detail.data), who)
+            })
+          }
+          let seq = 0
+          const size = (): number => envelopeSizes.length === 0 ? 200 : Math.round(percentile(envelopeSizes, 50))
+          const lost = { kadmium: 0, baseline: 0 }
+          const sample = async (which: 'kadmium' | 'baseline', arrivals: Arrivals, send: (tag: number) => Promise<unknown>, key: (tag: number) => string | number): Promise<Fan> => {
+            const tag = ++seq
+            const done = arrivals.expect(key(tag))
+            await send(tag)
+            try {
+              return await bounded(done, SAMPLE_MS, `${which} sample ${tag}`)
+            } catch {
+              lost[which]++
+              log(`fanout ${n}: ${which} sample ${tag} reached ${arrivals.count}/${receivers.length} in ${SAMPLE_MS} ms`)
+              return { ms: SAMPLE_MS, halfMs: SAMPLE_MS }
+            }
+          }
+          const variants: Array<Variant<Fan>> = [
+            {
+              name: 'kadmium',
+              run: async () => {
+                const fan = await sample('kadmium', kadmium, async (tag) => source.todos.update(id, (t) => { t.title = `f${tag}` }), (tag) => `f${tag}`)
+                await waitFor('peer 0\'s DHT put of the update', () => source.db.status.pendingWrites === 0, 60_000)
+                return fan
+              }
+            },
+            {
+              name: 'baseline',
+              run: async () => sample('baseline', raw, async (tag) => source.peer.libp2p.services.pubsub.publish(RAW_TOPIC, taggedPayload(size(), tag)), (tag) => tag)
+            }
+          ]
+          await variants[0]?.run(-2) // one Kadmium sample first: the envelope size for the raw payloads
+          const results = await interleave(variants, {
+            rounds,
+            warmup: i === 0 ? 2 : 1,
+            onSample: (name, round, r) => { log(`fanout ${n}: round ${round + 1}/${rounds} ${name}: all ${fmt(r.ms)} ms, half ${fmt(r.halfMs)} ms`) }
+          })
+          const k = resultsOf(results, 'kadmium')
+          const b = resultsOf(results, 'baseline')
+          const all = (list: Fan[]): number[] => list.map((f) => f.ms)
+          const half = (list: Fan[]): number[] => list.map((f) => f.halfMs)
+          rows.push(
+            valueRow(`${K_CASE} (${n} peers)`, 'kadmium', n, 'ms', 'lower', all(k), { case: `${B_CASE} (${n} peers)`, values: all(b) }),
+            valueRow(`${B_CASE} (${n} peers)`, 'baseline', n, 'ms', 'lower', all(b)),
+            valueRow(`${K_CASE}: half of them (${n} peers)`, 'kadmium', n, 'ms', 'lower', half(k), { case: `${B_CASE}: half (${n} peers)`, values: half(b) }),
+            valueRow(`${B_CASE}: half (${n} peers)`, 'baseline', n, 'ms', 'lower', half(b))
+          )
+          const connections = members.map((m) => m.peer.libp2p.getConnections().length)
+          const mesh = members.map((m) => meshPeers(m.peer.libp2p.services.pubsub, kTopic))
+          details[String(n)] = {
+            payloadBytes: size(),
+            lostSamples: lost,
+            connectionsPerPeer: { min: Math.min(...connections), median: percentile(connections, 50), max: Math.max(...connections) },
+            kadmiumMeshPerPeer: { min: Math.min(...mesh), median: percentile(mesh, 50), max: Math.max(...mesh) }
+          }
+        })
+      }
+    } finally {
+      disarm()
+    }
+    const targets: TargetResult[] = [10, 50].map((n) =>
+      target(`fanout to ${n} peers ≤ 1.5× raw gossipsub`, findRow(rows, `${K_CASE} (${n} peers)`, 'kadmium', n)?.ratio?.median, 1.5, 'lower', '×'))
+    return {
+      params: { sizes, rounds, degree: DEGREE, ...details },
+      rows,
+      targets,
+      notes: [
+        `Each peer dialed ${DEGREE} random earlier peers (fixed seed); both systems use these same peers and connections. Connections and mesh sizes per peer are in the JSON results.`,
+        'Kadmium samples include the write on peer 0 and the apply (LevelDB) on every receiver; peer 0\'s background DHT put of each update is waited for between samples, not timed.',
+        `A sample that does not reach every peer within ${SAMPLE_MS / 1000} s counts as ${SAMPLE_MS / 1000} s (lost samples are in the JSON results).`
+      ]
+    }
+  }
+}
