@@ -9,8 +9,8 @@ import { rate, type Timed } from './timing.ts'
 /** Which direction is good for a metric. */
 export type Better = 'higher' | 'lower'
 
-/** The systems compared. */
-export type System = 'kadmium' | 'baseline'
+/** The systems compared: Kadmium, a baseline on raw libraries, and OrbitDB 4. */
+export type System = 'kadmium' | 'baseline' | 'orbitdb'
 
 /** One repetition of a throughput measurement. */
 export interface Sample extends Timed {

@@ -40,3 +40,15 @@ export function pairedRatio (a: readonly number[], b: readonly number[]): Summar
   for (let i = 0; i < n; i++) ratios.push((a[i] as number) / (b[i] as number))
   return summarize(ratios)
 }
+
+/** The `p`-th percentile (0–100) of the values, interpolating linearly between closest ranks. */
+export function percentile (values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const rank = (p / 100) * (sorted.length - 1)
+  const lo = Math.floor(rank)
+  const hi = Math.ceil(rank)
+  const a = sorted[lo] as number
+  const b = sorted[hi] as number
+  return a + (b - a) * (rank - lo)
+}

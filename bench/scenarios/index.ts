@@ -5,16 +5,22 @@
  */
 import type { ScenarioReport } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
+import { coldStart } from './cold-start.ts'
 import { dht } from './dht.ts'
 import { fanout } from './fanout.ts'
 import { find } from './find.ts'
+import { get } from './get.ts'
 import { insert } from './insert.ts'
+import { live } from './live.ts'
+import { orbitdbInsert } from './orbitdb-insert.ts'
+import { orbitdbReplicate } from './orbitdb-replicate.ts'
 import { propagation } from './propagation.ts'
 import { replicate } from './replicate.ts'
 import { rss } from './rss.ts'
 import { update } from './update.ts'
+import { wire } from './wire.ts'
 
-export const scenarios: readonly Scenario[] = [insert, update, find, rss, replicate, propagation, dht, fanout]
+export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate]
 
 /** What {@link runScenario} takes (JSON: it crosses a process boundary). */
 export interface RunScenarioArgs {
