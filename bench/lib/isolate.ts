@@ -15,17 +15,31 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 /**
  * Calls `exportName` of module `moduleUrl` with `arg` in a new process and
  * resolves what it returns. The child's other output goes to stderr.
+ * With `timeoutMs`, a child still running then is killed and the promise
+ * rejects with an error that says so.
  */
-export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unknown): Promise<T> {
+export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unknown, timeoutMs?: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=development', '--expose-gc', CHILD, moduleUrl, exportName, JSON.stringify(arg)], {
       stdio: ['ignore', 'pipe', 'inherit']
     })
+    let timedOut = false
+    const timer = timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+        timedOut = true
+        child.kill('SIGKILL')
+      }, timeoutMs)
     let out = ''
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (chunk: string) => { out += chunk })
     child.on('error', reject)
     child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      if (timedOut) {
+        reject(new Error(`${exportName} in a child process did not finish within ${Math.round((timeoutMs ?? 0) / 1000)} s; killed`))
+        return
+      }
       const lines = out.split('\n')
       const line = lines.find((l) => l.startsWith(RESULT_MARK))
       for (const other of lines) if (other !== line && other !== '') process.stderr.write(other + '\n')

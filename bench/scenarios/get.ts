@@ -20,6 +20,7 @@ import { fmt, throughputRow, type ResultRow, type Sample } from '../lib/report.t
 import type { Scenario } from '../lib/scenario.ts'
 import { makeTempDir, removeTempDir } from '../lib/tempdir.ts'
 import { rate, timeFor } from '../lib/timing.ts'
+import { OverBudget, sizeBudgetMs, withinBudget } from '../lib/budget.ts'
 
 const KADMIUM = 'get(id) after open, each id once'
 const AGAIN = 'get(id), the same ids again'
@@ -48,6 +49,7 @@ export const get: Scenario = {
     const readMs = quick ? 150 : 1_000
     const rows: ResultRow[] = []
     const roundsBySize: Record<number, number> = {}
+    const abandoned: string[] = []
     for (const [i, n] of sizes.entries()) {
       const rounds = roundsAsked ?? (quick ? 3 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
@@ -57,6 +59,7 @@ export const get: Scenario = {
       const bDir = makeTempDir('get-baseline')
       const filled = await openKadmium(kDir)
       const b = await openRawLevel(bDir)
+      let overrun = false
       try {
         log(`get ${fmt(n)}: filling the databases`)
         const kIds = await insertConcurrently(filled.todos, records, n >= 100_000 ? 500 : 100)
@@ -99,11 +102,20 @@ export const get: Scenario = {
             }
           }
         ]
-        const results = await interleave(variants, {
-          rounds,
-          warmup: i === 0 ? 1 : 0,
-          onSample: (name, round, r) => { log(`get ${fmt(n)}: round ${round + 1}/${rounds} ${name}: ${fmt(rate(r.first))} reads/s`) }
-        })
+        let results: Map<string, GetRound[]>
+        try {
+          results = await withinBudget(`get ${fmt(n)}`, sizeBudgetMs(quick, n), async () => interleave(variants, {
+            rounds,
+            warmup: i === 0 ? 1 : 0,
+            onSample: (name, round, r) => { log(`get ${fmt(n)}: round ${round + 1}/${rounds} ${name}: ${fmt(rate(r.first))} reads/s`) }
+          }))
+        } catch (error) {
+          if (!(error instanceof OverBudget)) throw error
+          overrun = true
+          abandoned.push(error.message)
+          log(error.message)
+          break
+        }
         const baseline = { case: BASELINE, samples: resultsOf(results, BASELINE).map((r) => r.first) }
         const kadmium = resultsOf(results, KADMIUM)
         rows.push(
@@ -112,16 +124,22 @@ export const get: Scenario = {
           throughputRow(BASELINE, 'baseline', n, baseline.samples)
         )
       } finally {
-        await b.close()
-        await removeTempDir(kDir)
-        await removeTempDir(bDir)
+        // Abandoned reads still use the databases: leave them (the exit hook removes the directories).
+        if (!overrun) {
+          await b.close()
+          await removeTempDir(kDir)
+          await removeTempDir(bDir)
+        }
       }
     }
     return {
       params: { sizes, rounds: roundsBySize, readMs },
       rows,
       targets: [],
-      notes: [`Reads per second, ${readMs} ms of reads per round, ids in a scrambled order. K/B compares both Kadmium rows with the baseline's reads.`]
+      notes: [
+        `Reads per second, ${readMs} ms of reads per round, ids in a scrambled order. K/B compares both Kadmium rows with the baseline's reads.`,
+        ...abandoned.map((a) => `${a} (larger sizes skipped).`)
+      ]
     }
   }
 }
