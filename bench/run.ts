@@ -7,10 +7,12 @@
  *     npm run bench -- --reps 9          more measured rounds
  *     npm run bench -- --list            the scenarios
  *     npm run bench -- --in-process      all scenarios in this process
+ *     npm run bench -- --out FILE        results to FILE instead of bench/results/latest.json
  *
  * Each scenario runs in a fresh Node process (with `--expose-gc`), so that
  * one scenario's heap, JIT state and RSS do not leak into the next.
- * Tables go to stdout, progress to stderr, and machine-readable results to
+ * Tables go to stdout, progress to stderr (a status line with a bar on a
+ * terminal, plain lines otherwise), and machine-readable results to
  * `bench/results/latest.json` (scenarios not run keep their last results
  * there, each marked with the run it came from). Targets print PASS or
  * MISS; a miss never fails the run (errors do).
@@ -18,7 +20,8 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { environment } from './lib/env.ts'
 import { canGc } from './lib/memory.ts'
@@ -26,6 +29,7 @@ import { fmt, type ResultRow, type ScenarioReport, type TargetResult } from './l
 import { kadmiumStorage } from './lib/storage.ts'
 import { formatTable } from './lib/table.ts'
 import { runIsolated } from './lib/isolate.ts'
+import { Progress } from './lib/progress.ts'
 import { runScenario, scenarios, type RunScenarioArgs } from './scenarios/index.ts'
 
 const RESULTS = new URL('./results/', import.meta.url)
@@ -46,13 +50,14 @@ const { values: flags, positionals: names } = parseArgs({
     reps: { type: 'string' },
     list: { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 
 if (flags.help === true || flags.list === true) {
-  if (flags.help === true) console.log('usage: npm run bench -- [scenario ...] [--quick] [--reps N] [--in-process] [--list]\n')
-  for (const s of scenarios) console.log(`${s.name.padEnd(10)} ${s.description}`)
+  if (flags.help === true) console.log('usage: npm run bench -- [scenario ...] [--quick] [--reps N] [--in-process] [--out FILE] [--list]\n')
+  for (const s of scenarios) console.log(`${s.name.padEnd(Math.max(...scenarios.map((x) => x.name.length)))} ${s.description}`)
   process.exit(0)
 }
 
@@ -88,22 +93,30 @@ console.log(`Kadmium storage: ${storage.source}; baseline: raw Yjs + classic-lev
 
 const results: ScenarioResult[] = []
 const started = performance.now()
+// In-process scenarios write their progress to stderr themselves: no status line then.
+const progress = new Progress(selected.length, process.stderr, !inProcess)
+/** Prints to stdout around the status line. */
+const say = (text = ''): void => { progress.print(process.stdout, text + '\n') }
 for (const scenario of selected) {
   const t0 = performance.now()
-  process.stderr.write(`${scenario.name}: running${inProcess ? '' : ' in a fresh process'}\n`)
+  progress.start(scenario.name, inProcess ? 'running' : 'running in a fresh process')
   try {
     const args: RunScenarioArgs = { name: scenario.name, quick, rounds }
     const report = inProcess
       ? await runScenario(args)
-      : await runIsolated<ScenarioReport>(new URL('./scenarios/index.ts', import.meta.url).href, 'runScenario', args)
+      : await runIsolated<ScenarioReport>(new URL('./scenarios/index.ts', import.meta.url).href, 'runScenario', args,
+        progress.interactive ? { onStderr: (line) => { progress.line(line) } } : {})
     const result: ScenarioResult = { name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, ...report }
     results.push(result)
+    progress.end()
     printScenario(result, report)
   } catch (error) {
-    console.log(`\n${scenario.name}: FAILED\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    progress.end()
+    say(`\n${scenario.name}: FAILED\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
     results.push({ name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, error: String(error) })
   }
 }
+progress.stop()
 
 const targets = results.flatMap((r) => (r.targets ?? []).map((t) => ({ scenario: r.name, ...t })))
 console.log('Targets')
@@ -111,8 +124,8 @@ for (const t of targets) console.log(`  ${verdict(t)}  ${t.target}: ${t.actual}`
 const failed = results.filter((r) => r.error !== undefined)
 console.log(`\n${targets.filter((t) => t.pass === true).length} pass, ${targets.filter((t) => t.pass === false).length} miss, ${targets.filter((t) => t.pass === undefined).length} not measured; ${failed.length} scenario(s) failed; ${fmt((performance.now() - started) / 1000, 1)} s`)
 
-mkdirSync(RESULTS, { recursive: true })
-const out = new URL('latest.json', RESULTS)
+const out = flags.out === undefined ? new URL('latest.json', RESULTS) : pathToFileURL(resolve(flags.out))
+mkdirSync(new URL('.', out), { recursive: true })
 // Every scenario entry says which run it came from; scenarios not run this time keep their last results.
 const thisRun: RunInfo = { date: env.date, quick, rounds: rounds ?? 'default', commit: env.git.commit, dirty: env.git.dirty }
 const fresh = results.map((r) => ({ ...r, run: thisRun }))
@@ -170,17 +183,20 @@ function verdict (t: TargetResult): string {
 }
 
 function printScenario (result: ScenarioResult, report: ScenarioReport): void {
-  console.log(`${result.name} — ${result.description}`)
+  const lines: string[] = []
+  const log = (line: string): void => { lines.push(line) }
+  log(`${result.name} — ${result.description}`)
   const table = report.rows.map((row) => cells(row))
-  console.log(formatTable(
+  log(formatTable(
     ['case', 'records', 'system', 'median', 'unit', 'min', 'max', 'spread', 'K/B', 'K/B range', 'RSS MB', 'heap MB'],
     table,
     ['left', 'right', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']
   ))
-  for (const t of report.targets) console.log(`  ${verdict(t)}  ${t.target}: ${t.actual}`)
-  for (const note of report.notes) console.log(`  note: ${note}`)
-  console.log(`  (${report.rows[0]?.samples.length ?? 0} measured rounds per row, ${fmt(result.durationMs / 1000, 1)} s. spread: ± half the min–max range, of the median.`)
-  console.log('   K/B: Kadmium ÷ baseline, paired by round. RSS/heap MB: the scenario process right after each run, median.)\n')
+  for (const t of report.targets) log(`  ${verdict(t)}  ${t.target}: ${t.actual}`)
+  for (const note of report.notes) log(`  note: ${note}`)
+  log(`  (${report.rows[0]?.samples.length ?? 0} measured rounds per row, ${fmt(result.durationMs / 1000, 1)} s. spread: ± half the min–max range, of the median.`)
+  log('   K/B: Kadmium ÷ baseline, paired by round. RSS/heap MB: the scenario process right after each run, median.)\n')
+  say(lines.join('\n'))
 }
 
 function cells (row: ResultRow): string[] {

@@ -12,17 +12,34 @@ export const RESULT_MARK = '@@kadmium-bench-result '
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 
+/** Options of {@link runIsolated}. */
+export interface IsolateOptions {
+  /** Kill the child if it still runs after this long; the promise then rejects saying so. */
+  readonly timeoutMs?: number
+  /** Gets the child's stderr line by line (else the child writes to this process's stderr directly). */
+  readonly onStderr?: (line: string) => void
+}
+
 /**
  * Calls `exportName` of module `moduleUrl` with `arg` in a new process and
  * resolves what it returns. The child's other output goes to stderr.
- * With `timeoutMs`, a child still running then is killed and the promise
- * rejects with an error that says so.
  */
-export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unknown, timeoutMs?: number): Promise<T> {
+export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unknown, options: IsolateOptions = {}): Promise<T> {
+  const { timeoutMs, onStderr } = options
   return new Promise<T>((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=development', '--expose-gc', CHILD, moduleUrl, exportName, JSON.stringify(arg)], {
-      stdio: ['ignore', 'pipe', 'inherit']
+      stdio: ['ignore', 'pipe', onStderr === undefined ? 'inherit' : 'pipe']
     })
+    if (onStderr !== undefined && child.stderr !== null) {
+      let partial = ''
+      child.stderr.setEncoding('utf8')
+      child.stderr.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n')
+        partial = lines.pop() ?? ''
+        for (const line of lines) onStderr(line)
+      })
+      child.stderr.on('end', () => { if (partial !== '') onStderr(partial) })
+    }
     let timedOut = false
     const timer = timeoutMs === undefined
       ? undefined
@@ -31,8 +48,8 @@ export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unkn
         child.kill('SIGKILL')
       }, timeoutMs)
     let out = ''
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => { out += chunk })
+    child.stdout?.setEncoding('utf8')
+    child.stdout?.on('data', (chunk: string) => { out += chunk })
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
@@ -42,7 +59,11 @@ export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unkn
       }
       const lines = out.split('\n')
       const line = lines.find((l) => l.startsWith(RESULT_MARK))
-      for (const other of lines) if (other !== line && other !== '') process.stderr.write(other + '\n')
+      for (const other of lines) {
+        if (other === line || other === '') continue
+        if (onStderr === undefined) process.stderr.write(other + '\n')
+        else onStderr(other)
+      }
       if (code !== 0 || line === undefined) {
         reject(new Error(`${exportName} in a child process failed (exit ${String(code ?? signal)})`))
         return

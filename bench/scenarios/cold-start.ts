@@ -141,9 +141,9 @@ export const coldStart: Scenario = {
         // Each measuring process is killed if it overruns: a cold start of minutes is reported, not waited out.
         const limit = quick ? 60_000 : n >= 100_000 ? 600_000 : 180_000
         const variants: Array<Variant<ColdResult>> = [
-          { name: STORAGE, run: async () => runIsolated<ColdResult>(self, 'coldStorage', storageArgs, limit) },
-          { name: PEER, run: async () => runIsolated<ColdResult>(self, 'coldPeer', storageArgs, limit) },
-          { name: BASELINE, run: async () => runIsolated<ColdResult>(self, 'coldBaseline', { ...storageArgs, dir: bDir }, limit) }
+          { name: STORAGE, run: async () => runIsolated<ColdResult>(self, 'coldStorage', storageArgs, { timeoutMs: limit }) },
+          { name: PEER, run: async () => runIsolated<ColdResult>(self, 'coldPeer', storageArgs, { timeoutMs: limit }) },
+          { name: BASELINE, run: async () => runIsolated<ColdResult>(self, 'coldBaseline', { ...storageArgs, dir: bDir }, { timeoutMs: limit }) }
         ]
         let results: Map<string, ColdResult[]>
         try {

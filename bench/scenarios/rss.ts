@@ -136,8 +136,8 @@ export const rss: Scenario = {
         // A measuring process that overruns is killed: the size is reported as not measured.
         const limit = quick ? 60_000 : n >= 100_000 ? 900_000 : 300_000
         const variants: Array<Variant<RssMeasurement>> = [
-          { name: 'kadmium', run: async () => runIsolated<RssMeasurement>(self, 'measureKadmium', { dir: kDir, records: n } satisfies RssArgs, limit) },
-          { name: 'baseline', run: async () => runIsolated<RssMeasurement>(self, 'measureBaseline', { dir: bDir, records: n } satisfies RssArgs, limit) }
+          { name: 'kadmium', run: async () => runIsolated<RssMeasurement>(self, 'measureKadmium', { dir: kDir, records: n } satisfies RssArgs, { timeoutMs: limit }) },
+          { name: 'baseline', run: async () => runIsolated<RssMeasurement>(self, 'measureBaseline', { dir: bDir, records: n } satisfies RssArgs, { timeoutMs: limit }) }
         ]
         let results: Map<string, RssMeasurement[]>
         try {
