@@ -100,7 +100,7 @@ export const find: Scenario = {
     const roundsBySize: Record<number, number> = {}
     const abandoned: string[] = []
     for (const [i, n] of sizes.entries()) {
-      const rounds = roundsAsked ?? (quick ? 3 : n >= 100_000 ? 3 : 5)
+      const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
       const records = todos(n)
       const titles = records.map((r) => r.title)

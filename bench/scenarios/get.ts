@@ -46,12 +46,12 @@ export const get: Scenario = {
   description: 'reads by id on LevelDB: Kadmium get() vs raw Yjs db.get + decode',
   async run ({ quick, rounds: roundsAsked, log }) {
     const sizes = quick ? [1_000] : [1_000, 10_000, 100_000]
-    const readMs = quick ? 150 : 1_000
+    const readMs = quick ? 100 : 1_000
     const rows: ResultRow[] = []
     const roundsBySize: Record<number, number> = {}
     const abandoned: string[] = []
     for (const [i, n] of sizes.entries()) {
-      const rounds = roundsAsked ?? (quick ? 3 : n >= 100_000 ? 3 : 5)
+      const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
       const records = todos(n)
       const order = scrambled(n)
@@ -106,7 +106,7 @@ export const get: Scenario = {
         try {
           results = await withinBudget(`get ${fmt(n)}`, sizeBudgetMs(quick, n), async () => interleave(variants, {
             rounds,
-            warmup: i === 0 ? 1 : 0,
+            warmup: i === 0 && !quick ? 1 : 0,
             onSample: (name, round, r) => { log(`get ${fmt(n)}: round ${round + 1}/${rounds} ${name}: ${fmt(rate(r.first))} reads/s`) }
           }))
         } catch (error) {

@@ -183,8 +183,8 @@ export const live: Scenario = {
   async run ({ quick, rounds: roundsAsked, log }) {
     const disarm = guard(quick ? 120_000 : 900_000, 'live')
     const sizes = quick ? [1_000] : [1_000, 10_000]
-    const samples = roundsAsked ?? (quick ? 20 : 200)
-    const warmup = quick ? 5 : 20
+    const samples = roundsAsked ?? (quick ? 10 : 200)
+    const warmup = quick ? 3 : 20
     const rows: ResultRow[] = []
     const percentiles: Record<string, Record<number, { p50: number, p95: number, p99: number }>> = { [LOCAL]: {}, [REMOTE]: {}, [BASELINE]: {} }
     const keep = (kase: string, n: number, values: readonly number[]): void => {

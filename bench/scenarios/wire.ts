@@ -84,7 +84,7 @@ export const wire: Scenario = {
   description: 'bytes on the wire per small write: Kadmium gossip envelope vs the bare Yjs update',
   async run ({ quick, rounds: roundsAsked, log }) {
     const disarm = guard(quick ? 120_000 : 600_000, 'wire')
-    const reps = roundsAsked ?? (quick ? 5 : 50)
+    const reps = roundsAsked ?? (quick ? 3 : 50)
     const n = 100
     const result = await withCleanup(log, async (cleanup) => {
       const a = await startPeer('wire-a', cleanup)
