@@ -31,5 +31,5 @@ export async function withinBudget<T> (what: string, ms: number, fn: () => Promi
 /** The budget of one size of a scenario: generous for a healthy build, finite for a broken one. */
 export function sizeBudgetMs (quick: boolean, records: number): number {
   if (quick) return 90_000
-  return records >= 100_000 ? 900_000 : 300_000
+  return records >= 100_000 ? 600_000 : 300_000
 }

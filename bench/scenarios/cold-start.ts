@@ -139,7 +139,7 @@ export const coldStart: Scenario = {
         const self = import.meta.url
         const storageArgs: ColdArgs = { dir, peerDir, records: n }
         // Each measuring process is killed if it overruns: a cold start of minutes is reported, not waited out.
-        const limit = quick ? 60_000 : n >= 100_000 ? 600_000 : 180_000
+        const limit = quick ? 60_000 : n >= 100_000 ? 300_000 : 180_000
         const variants: Array<Variant<ColdResult>> = [
           { name: STORAGE, run: async () => runIsolated<ColdResult>(self, 'coldStorage', storageArgs, { timeoutMs: limit }) },
           { name: PEER, run: async () => runIsolated<ColdResult>(self, 'coldPeer', storageArgs, { timeoutMs: limit }) },

@@ -134,7 +134,7 @@ export const rss: Scenario = {
         await level.close()
         const self = import.meta.url
         // A measuring process that overruns is killed: the size is reported as not measured.
-        const limit = quick ? 60_000 : n >= 100_000 ? 900_000 : 300_000
+        const limit = quick ? 60_000 : 300_000
         const variants: Array<Variant<RssMeasurement>> = [
           { name: 'kadmium', run: async () => runIsolated<RssMeasurement>(self, 'measureKadmium', { dir: kDir, records: n } satisfies RssArgs, { timeoutMs: limit }) },
           { name: 'baseline', run: async () => runIsolated<RssMeasurement>(self, 'measureBaseline', { dir: bDir, records: n } satisfies RssArgs, { timeoutMs: limit }) }
