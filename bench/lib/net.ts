@@ -281,6 +281,10 @@ export function payloadTag (bytes: Uint8Array): number {
 export interface DhtTally {
   /** kad-dht calls (get, put, provide, ...) started. */
   calls: number
+  /** Of which `get`s. */
+  gets: number
+  /** Of which `put`s. */
+  puts: number
   /** Requests sent to peers (`SEND_QUERY`). */
   sent: number
   /** Responses received from peers (`PEER_RESPONSE`): the hops the lookups took, summed over calls. */
@@ -305,9 +309,11 @@ export class DhtProbe {
 
   constructor (dht: KadDHT) {
     const target = dht as unknown as Record<string, (...args: unknown[]) => AsyncIterable<QueryEvent>>
-    const enter = (): void => {
+    const enter = (method: string): void => {
       this.#active++
       this.#tally.calls++
+      if (method === 'get') this.#tally.gets++
+      else if (method === 'put') this.#tally.puts++
     }
     const leave = (): void => { this.#active-- }
     const count = (event: QueryEvent): void => { this.#count(event) }
@@ -316,7 +322,7 @@ export class DhtProbe {
       if (typeof original !== 'function') continue
       const bound = original.bind(dht)
       target[method] = async function * (...args: unknown[]): AsyncGenerator<QueryEvent> {
-        enter()
+        enter(method)
         try {
           for await (const event of bound(...args)) {
             count(event)
@@ -350,7 +356,7 @@ export class DhtProbe {
 }
 
 function emptyTally (): DhtTally {
-  return { calls: 0, sent: 0, responses: 0, dials: 0, errors: 0 }
+  return { calls: 0, gets: 0, puts: 0, sent: 0, responses: 0, dials: 0, errors: 0 }
 }
 
 /** Waits until none of the probes' nodes has a query in flight, for `quietMs` in a row. */

@@ -133,11 +133,11 @@ async function rawRound (writer: Node, reader: Node, size: number): Promise<DhtR
 /** Medians of the tallies' fields. */
 function hops (list: readonly DhtTally[]): DhtTally {
   const m = (f: keyof DhtTally): number => median(list.map((t) => t[f]))
-  return { calls: m('calls'), sent: m('sent'), responses: m('responses'), dials: m('dials'), errors: m('errors') }
+  return { calls: m('calls'), gets: m('gets'), puts: m('puts'), sent: m('sent'), responses: m('responses'), dials: m('dials'), errors: m('errors') }
 }
 
 function describe (t: DhtTally): string {
-  return `${fmt(t.calls, 0)} kad-dht calls, ${fmt(t.sent, 0)} requests, ${fmt(t.responses, 0)} responses`
+  return `${fmt(t.calls, 0)} kad-dht calls (${fmt(t.gets, 0)} get, ${fmt(t.puts, 0)} put), ${fmt(t.sent, 0)} requests, ${fmt(t.responses, 0)} responses`
 }
 
 export const dht: Scenario = {

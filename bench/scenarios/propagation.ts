@@ -102,7 +102,7 @@ function kadmiumProbe (peerA: NodePeer, peerB: NodePeer, dbA: Database, a: Todos
     stages.written.push(written - t0)
     stages.published.push((marks.published ?? NaN) - t0)
     stages.delivered.push((marks.delivered ?? NaN) - t0)
-    await waitFor('A\'s DHT put of the update', () => dbA.status.pendingWrites === 0, 20_000)
+    await waitFor('A\'s DHT put of the update', () => dbA.status.pendingWrites === 0, 20_000, 20)
     return at - t0
   }
   return { probe, stop, stages }
