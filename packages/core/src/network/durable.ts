@@ -8,6 +8,8 @@ import type { RejectedEvent } from './replicator.ts'
 import type { SyncSource } from './sync-session.ts'
 
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
+/** How long a written record waits before its DHT put is queued (ms). */
+const PUT_DELAY = 100
 /** A Yjs update that changes nothing. */
 const EMPTY_UPDATE = new Uint8Array([0, 0])
 
@@ -37,6 +39,9 @@ export class DurableRecords {
   readonly #online: () => boolean
   /** Records written while offline, or whose puts gave up: put again once a peer connects. */
   readonly #parked = new Map<string, { collection: string, id: string | null }>()
+  /** Records written in the last moment, handed to the queue together after a short delay. */
+  readonly #due = new Map<string, { collection: string, id: string | null }>()
+  #dueTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (dht: KadDHT, source: DurableSource, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}) {
     this.#source = source
@@ -56,9 +61,9 @@ export class DurableRecords {
     })
   }
 
-  /** Puts updates not yet in the DHT. */
+  /** Puts not yet done in the DHT. */
   get pending (): number {
-    return this.store.pending
+    return this.store.pending + this.#due.size
   }
 
   /** Stores the manifest block (in the background). */
@@ -73,7 +78,17 @@ export class DurableRecords {
       return
     }
     this.#parked.delete(refKey(collection, id))
-    this.store.schedule(collection, id, async () => this.#state(collection, id))
+    // A DHT put is a read, a merge and a write: starting it a moment later
+    // leaves the CPU to live gossip first, and coalesces bursts of writes.
+    this.#due.set(refKey(collection, id), { collection, id })
+    this.#dueTimer ??= setTimeout(() => { this.#handOver() }, PUT_DELAY)
+  }
+
+  #handOver (): void {
+    clearTimeout(this.#dueTimer)
+    this.#dueTimer = undefined
+    for (const { collection, id } of this.#due.values()) this.store.schedule(collection, id, async () => this.#state(collection, id))
+    this.#due.clear()
   }
 
   /** Schedules the records parked while offline (call when a peer connects). */
@@ -113,6 +128,7 @@ export class DurableRecords {
 
   /** Waits (at most `timeout` ms) for queued puts, then stops. */
   async stop (timeout: number): Promise<void> {
+    this.#handOver()
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
     clearTimeout(timer)
