@@ -68,14 +68,14 @@ function blockKey (value: Uint8Array): Uint8Array {
 
 async function kadmiumRound (writer: Node, reader: Node, round: number): Promise<DhtRound> {
   const record = todo(10_000 + round)
-  const w = await createDatabase({ name: DB_NAME, peer: writer.peer, replication: QUIET_REPLICATION })
+  const w = await createDatabase({ name: DB_NAME, peer: writer.peer, replication: { ...QUIET_REPLICATION, closeTimeout: 1_000 } })
   let id: string
   let putMs: number
   let put: DhtTally
   try {
     const todos = w.collection(COLLECTION, { schema: todoSchema })
     await sleep(20)
-    await dhtQuiet([writer.probe])
+    await dhtQuiet([writer.probe], 50)
     writer.probe.reset()
     const t0 = performance.now()
     id = await todos.insert(record, { durability: { replicas: 1, timeout: OP_MS } })
@@ -84,12 +84,12 @@ async function kadmiumRound (writer: Node, reader: Node, round: number): Promise
   } finally {
     await w.close()
   }
-  const r = await createDatabase({ name: DB_NAME, peer: reader.peer, replication: { ...QUIET_REPLICATION, dhtReadTimeout: OP_MS } })
+  const r = await createDatabase({ name: DB_NAME, peer: reader.peer, replication: { ...QUIET_REPLICATION, dhtReadTimeout: OP_MS, closeTimeout: 1_000 } })
   try {
     const todos = r.collection(COLLECTION, { schema: todoSchema })
     if (await todos.get(id, { network: false }) !== undefined) throw new Error('the reader already holds the record')
     await sleep(20)
-    await dhtQuiet([reader.probe])
+    await dhtQuiet([reader.probe], 50)
     reader.probe.reset()
     const t0 = performance.now()
     const row = await todos.get(id)
@@ -105,7 +105,7 @@ async function kadmiumRound (writer: Node, reader: Node, round: number): Promise
 async function rawRound (writer: Node, reader: Node, size: number): Promise<DhtRound> {
   const value = crypto.getRandomValues(new Uint8Array(size))
   const key = blockKey(value)
-  await dhtQuiet([writer.probe, reader.probe])
+  await dhtQuiet([writer.probe, reader.probe], 50)
   writer.probe.reset()
   let t0 = performance.now()
   let acknowledged = 0
@@ -145,7 +145,7 @@ export const dht: Scenario = {
   description: 'DHT put and get among P peers in one process: Kadmium insert (replicas: 1) and get(id) vs raw kad-dht put/get',
   async run ({ quick, rounds: roundsAsked, log }) {
     const size = quick ? 8 : 20
-    const rounds = roundsAsked ?? (quick ? 5 : 9)
+    const rounds = roundsAsked ?? (quick ? 3 : 9)
     const disarm = watchdog(quick ? 90_000 : 600_000, 'dht')
     try {
       return await withSandbox('dht', log, async (sandbox) => {
@@ -174,7 +174,7 @@ export const dht: Scenario = {
         ]
         const results = await interleave(variants, {
           rounds,
-          warmup: 1,
+          warmup: quick ? 0 : 1,
           onSample: (name, round, r) => { log(`dht: round ${round + 1}/${rounds} ${name}: put ${fmt(r.putMs)} ms (${r.put.responses} responses), get ${fmt(r.getMs)} ms (${r.get.responses} responses)`) }
         })
         const k = resultsOf(results, 'kadmium')

@@ -126,7 +126,7 @@ export const fanout: Scenario = {
   description: 'one update from one peer to 10 and 50 peers in one process: Kadmium vs raw gossipsub on the same peers',
   async run ({ quick, rounds: roundsAsked, log }) {
     const sizes = quick ? [10] : [10, 50]
-    const rounds = roundsAsked ?? (quick ? 8 : 15)
+    const rounds = roundsAsked ?? (quick ? 5 : 15)
     const disarm = watchdog(quick ? 90_000 : 900_000, 'fanout')
     const rows: ResultRow[] = []
     const details: Record<string, unknown> = {}
@@ -201,7 +201,7 @@ export const fanout: Scenario = {
           await variants[0]?.run(-2) // one Kadmium sample first: the envelope size for the raw payloads
           const results = await interleave(variants, {
             rounds,
-            warmup: i === 0 ? 2 : 1,
+            warmup: quick ? 1 : 2,
             onSample: (name, round, r) => { log(`fanout ${n}: round ${round + 1}/${rounds} ${name}: all ${fmt(r.ms)} ms, half ${fmt(r.halfMs)} ms`) }
           })
           const k = resultsOf(results, 'kadmium')

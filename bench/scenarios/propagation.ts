@@ -167,7 +167,7 @@ export const propagation: Scenario = {
         const next = (): number => ++seq
         const kadmium = kadmiumProbe(peerA, peerB, A.db, A.todos, B.todos, id)
         sandbox.track('subscription', async () => { kadmium.stop() })
-        await samples(kadmium.probe, 3, next) // learn the envelope size
+        await samples(kadmium.probe, 5, next) // learn the envelope size
         const size = (): number => sizes.length === 0 ? 200 : Math.round(percentile(sizes, 50))
         const bare = rawProbe(xs, ys, size)
         const same = rawProbe(peerA.libp2p.services.pubsub, peerB.libp2p.services.pubsub, size)
@@ -179,7 +179,8 @@ export const propagation: Scenario = {
         ]
         const results = await interleave(variants, {
           rounds,
-          warmup: 1,
+          // The samples that learned the envelope size warmed Kadmium up; a full run warms up a whole round more.
+          warmup: quick ? 0 : 1,
           onSample: (name, round, r) => { log(`propagation: round ${round + 1}/${rounds} ${name}: p50 ${fmt(percentile(r, 50))} ms, max ${fmt(Math.max(...r))} ms`) }
         })
         const k = resultsOf(results, K_CASE)

@@ -260,7 +260,8 @@ export const replicate: Scenario = {
             ]
             const results = await interleave(variants, {
               rounds,
-              warmup: i === 0 ? 1 : 0,
+              // The cold session above already ran the code once; a full run warms up once more.
+              warmup: quick || i > 0 ? 0 : 1,
               onSample: (name, round, r) => { log(`replicate ${n}: round ${round + 1}/${rounds} ${name}: ${fmt(r.ms)} ms (dial ${fmt(r.dialMs)} ms, ${name === 'kadmium' ? 'session start' : 'received'} ${fmt(r.midMs)} ms)`) }
             })
             const k = resultsOf(results, 'kadmium')
