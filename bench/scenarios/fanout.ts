@@ -131,7 +131,7 @@ export const fanout: Scenario = {
     const rows: ResultRow[] = []
     const details: Record<string, unknown> = {}
     try {
-      for (const [i, n] of sizes.entries()) {
+      for (const n of sizes) {
         await withSandbox('fanout', log, async (sandbox) => {
           log(`fanout ${n}: starting ${n + 1} peers`)
           const members = await startNetwork(sandbox, n, log)
