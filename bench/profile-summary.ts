@@ -2,10 +2,12 @@
  * Summarizes a V8 CPU profile (`node --cpu-prof`): where the time went,
  * by function (self and inclusive time) and by package or file.
  *
- *     node bench/profile-summary.ts <file.cpuprofile> [--top 25] [--filter packages/]
+ *     node bench/profile-summary.ts <file.cpuprofile> [--top 25] [--filter packages/] [--last MS]
  *
  * `--filter` keeps only frames whose file contains the text in the
- * inclusive-time table (e.g. `packages/` for Kadmium's own code).
+ * inclusive-time table (e.g. `packages/` for Kadmium's own code);
+ * `--last` counts only the profile's last MS milliseconds (to leave out
+ * setup, or a first, cold round).
  * @module
  */
 import { readFileSync } from 'node:fs'
@@ -31,7 +33,7 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, filter: { type: 'string', default: 'packages/' } }
+  options: { top: { type: 'string', default: '25' }, filter: { type: 'string', default: 'packages/' }, last: { type: 'string' } }
 })
 const file = positionals[0]
 if (file === undefined) {
@@ -41,6 +43,8 @@ if (file === undefined) {
 const top = Number(values.top)
 const filter = values.filter ?? 'packages/'
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+const span = profile.timeDeltas.reduce((a, b) => a + b, 0)
+const from = values.last === undefined ? 0 : span - Number(values.last) * 1000
 
 const byId = new Map<number, ProfileNode>()
 const parent = new Map<number, number>()
@@ -79,8 +83,11 @@ const self = new Map<string, number>()
 const inclusive = new Map<string, number>()
 const owners = new Map<string, number>()
 let total = 0
+let clock = 0
 for (let i = 0; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i] ?? 0
+  clock += dt
+  if (clock < from) continue
   let id: number | undefined = profile.samples[i]
   const leaf = id === undefined ? undefined : byId.get(id)
   if (leaf === undefined) continue
