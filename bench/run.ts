@@ -33,6 +33,9 @@ import { Progress } from './lib/progress.ts'
 import { runScenario, scenarios, type RunScenarioArgs } from './scenarios/index.ts'
 
 const RESULTS = new URL('./results/', import.meta.url)
+/** Longest a scenario's process may run before it is killed and the scenario reported failed. */
+const SCENARIO_LIMIT_MS = 2 * 3600_000
+const SCENARIO_LIMIT_QUICK_MS = 10 * 60_000
 
 // Restart with --expose-gc, so that memory readings follow a full GC.
 if (!canGc() && process.env.KADMIUM_BENCH_RESPAWNED === undefined) {
@@ -104,8 +107,11 @@ for (const scenario of selected) {
     const args: RunScenarioArgs = { name: scenario.name, quick, rounds }
     const report = inProcess
       ? await runScenario(args)
-      : await runIsolated<ScenarioReport>(new URL('./scenarios/index.ts', import.meta.url).href, 'runScenario', args,
-        progress.interactive ? { onStderr: (line) => { progress.line(line) } } : {})
+      : await runIsolated<ScenarioReport>(new URL('./scenarios/index.ts', import.meta.url).href, 'runScenario', args, {
+        // A last resort against a hung or pathological scenario: it fails, the run goes on.
+        timeoutMs: quick ? SCENARIO_LIMIT_QUICK_MS : SCENARIO_LIMIT_MS,
+        ...(progress.interactive ? { onStderr: (line: string) => { progress.line(line) } } : {})
+      })
     const result: ScenarioResult = { name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, ...report }
     results.push(result)
     progress.end()

@@ -1,14 +1,20 @@
 /**
  * Time budgets for the large sizes of a scenario: a size whose
  * measurement overruns its budget is abandoned (and reported as not
- * measured) instead of holding up the run for hours. The abandoned work
- * goes on in the background until the scenario's process exits (it
- * exits 10 s after its result at the latest: `child.ts`), so nothing it
+ * measured) instead of holding up the run for hours.
+ *
+ * Two ways: {@link runSize} runs a size in a child process and kills it
+ * at the budget (works even when the work blocks the event loop for
+ * minutes, as one synchronous Yjs call can); {@link withinBudget} races a
+ * promise in this process (only for work that yields). Work abandoned by
+ * `withinBudget` goes on in the background until the scenario's process
+ * exits (10 s after its result at the latest: `child.ts`), so nothing it
  * uses (a database, its temp dir) may be closed or removed after an
  * overrun: the process's exit hook removes the temp dirs.
  * @module
  */
-import { fmt } from './report.ts'
+import { ChildTimeout, runIsolated } from './isolate.ts'
+import { fmt, type ResultRow } from './report.ts'
 
 /** A measurement that did not finish within its budget. */
 export class OverBudget extends Error {
@@ -32,4 +38,35 @@ export async function withinBudget<T> (what: string, ms: number, fn: () => Promi
 export function sizeBudgetMs (quick: boolean, records: number): number {
   if (quick) return 90_000
   return records >= 100_000 ? 600_000 : 300_000
+}
+
+/** Progress lines of a size run in a child process: the format `runScenario` uses. */
+export function stderrLog (line: string): void {
+  process.stderr.write(`  · ${line}\n`)
+}
+
+/**
+ * Runs one size of a scenario: `exportName(args)` of `moduleUrl`, which
+ * resolves the size's rows. Quick runs call it in this process; full runs
+ * in a child process that is killed once it overruns the size's budget.
+ * Resolves the rows, or `undefined` if the size was abandoned (its
+ * message is logged and added to `abandoned`).
+ */
+export async function runSize<A extends { readonly n: number }> (moduleUrl: string, exportName: string, args: A, quick: boolean, what: string, abandoned: string[], log: (line: string) => void): Promise<ResultRow[] | undefined> {
+  if (quick) {
+    const mod = await import(moduleUrl) as Record<string, (args: A) => Promise<ResultRow[]>>
+    const fn = mod[exportName]
+    if (fn === undefined) throw new Error(`${moduleUrl} has no export "${exportName}"`)
+    return fn(args)
+  }
+  const budget = sizeBudgetMs(quick, args.n)
+  try {
+    return await runIsolated<ResultRow[]>(moduleUrl, exportName, args, { timeoutMs: budget })
+  } catch (error) {
+    if (!(error instanceof ChildTimeout)) throw error
+    const message = `${what} ${fmt(args.n)}: not finished within the budget of ${fmt(budget / 1000, 0)} s; abandoned`
+    abandoned.push(message)
+    log(message)
+    return undefined
+  }
 }

@@ -12,6 +12,11 @@ export const RESULT_MARK = '@@kadmium-bench-result '
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 
+/** A child process of {@link runIsolated} overran its `timeoutMs` and was killed. */
+export class ChildTimeout extends Error {
+  override readonly name = 'ChildTimeout'
+}
+
 /** Options of {@link runIsolated}. */
 export interface IsolateOptions {
   /** Kill the child if it still runs after this long; the promise then rejects saying so. */
@@ -54,7 +59,7 @@ export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unkn
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       if (timedOut) {
-        reject(new Error(`${exportName} in a child process did not finish within ${Math.round((timeoutMs ?? 0) / 1000)} s; killed`))
+        reject(new ChildTimeout(`${exportName} in a child process did not finish within ${Math.round((timeoutMs ?? 0) / 1000)} s; killed`))
         return
       }
       const lines = out.split('\n')

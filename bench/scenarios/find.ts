@@ -20,7 +20,7 @@ import { fmt, throughputRow, type ResultRow, type Sample } from '../lib/report.t
 import type { Scenario } from '../lib/scenario.ts'
 import { makeTempDir, removeTempDir } from '../lib/tempdir.ts'
 import { rate, timeFor } from '../lib/timing.ts'
-import { OverBudget, sizeBudgetMs, withinBudget } from '../lib/budget.ts'
+import { runSize, stderrLog } from '../lib/budget.ts'
 import { PREFIX_END } from '@kadmium/core'
 
 export const Q1 = { where: { done: false }, orderBy: 'title', limit: 50 } as const
@@ -90,6 +90,55 @@ async function baselineRound (dir: string, titles: readonly string[], n: number,
   }
 }
 
+/** What one size's measuring takes (JSON: it may cross a process boundary). */
+export interface FindSizeArgs {
+  readonly n: number
+  readonly rounds: number
+  readonly warmup: number
+  readonly queryMs: number
+}
+
+/** Fills fresh databases with `n` records and measures loading and queries; resolves the size's rows. */
+export async function findSize ({ n, rounds, warmup, queryMs }: FindSizeArgs): Promise<ResultRow[]> {
+  const log = stderrLog
+  const records = todos(n)
+  const titles = records.map((r) => r.title)
+  const kDir = makeTempDir('find')
+  const bDir = makeTempDir('find-baseline')
+  try {
+    log(`find ${n}: filling the databases`)
+    const kadmium = await openKadmium(kDir)
+    await insertConcurrently(kadmium.todos, records, n >= 100_000 ? 500 : 100)
+    await kadmium.db.close()
+    const level = await openRawLevel(bDir)
+    await baselinePopulate(level, records)
+    await level.close()
+    const variants: Array<Variant<FindRound>> = [
+      { name: 'kadmium', run: async () => kadmiumRound(kDir, titles, n, queryMs) },
+      { name: 'baseline', run: async () => baselineRound(bDir, titles, n, queryMs) }
+    ]
+    const results = await interleave(variants, {
+      rounds,
+      warmup,
+      onSample: (name, round, r) => { log(`find ${n}: round ${round + 1}/${rounds} ${name}: load ${fmt(rate(r.load))} records/s, Q1 ${fmt(rate(r.q1))}/s, Q2 ${fmt(rate(r.q2))}/s`) }
+    })
+    const k = resultsOf(results, 'kadmium')
+    const b = resultsOf(results, 'baseline')
+    const pick = (list: FindRound[], part: keyof FindRound): Sample[] => list.map((r) => r[part])
+    return [
+      throughputRow(LOAD, 'kadmium', n, pick(k, 'load'), { case: LOAD_BASELINE, samples: pick(b, 'load') }),
+      throughputRow(LOAD_BASELINE, 'baseline', n, pick(b, 'load')),
+      throughputRow(Q1_CASE, 'kadmium', n, pick(k, 'q1'), { case: Q1_CASE + B, samples: pick(b, 'q1') }),
+      throughputRow(Q1_CASE + B, 'baseline', n, pick(b, 'q1')),
+      throughputRow(Q2_CASE, 'kadmium', n, pick(k, 'q2'), { case: Q2_CASE + B, samples: pick(b, 'q2') }),
+      throughputRow(Q2_CASE + B, 'baseline', n, pick(b, 'q2'))
+    ]
+  } finally {
+    await removeTempDir(kDir)
+    await removeTempDir(bDir)
+  }
+}
+
 export const find: Scenario = {
   name: 'find',
   description: 'queries on LevelDB: Kadmium find() vs raw Yjs decoded into plain objects + filter/sort',
@@ -102,54 +151,11 @@ export const find: Scenario = {
     for (const [i, n] of sizes.entries()) {
       const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
-      const records = todos(n)
-      const titles = records.map((r) => r.title)
-      const kDir = makeTempDir('find')
-      const bDir = makeTempDir('find-baseline')
-      let overrun = false
-      try {
-        await withinBudget(`find ${fmt(n)}`, sizeBudgetMs(quick, n), async () => {
-          log(`find ${n}: filling the databases`)
-          const kadmium = await openKadmium(kDir)
-          await insertConcurrently(kadmium.todos, records)
-          await kadmium.db.close()
-          const level = await openRawLevel(bDir)
-          await baselinePopulate(level, records)
-          await level.close()
-          const variants: Array<Variant<FindRound>> = [
-            { name: 'kadmium', run: async () => kadmiumRound(kDir, titles, n, queryMs) },
-            { name: 'baseline', run: async () => baselineRound(bDir, titles, n, queryMs) }
-          ]
-          const results = await interleave(variants, {
-            rounds,
-            warmup: i === 0 ? 1 : 0,
-            onSample: (name, round, r) => { log(`find ${n}: round ${round + 1}/${rounds} ${name}: load ${fmt(rate(r.load))} records/s, Q1 ${fmt(rate(r.q1))}/s, Q2 ${fmt(rate(r.q2))}/s`) }
-          })
-          const k = resultsOf(results, 'kadmium')
-          const b = resultsOf(results, 'baseline')
-          const pick = (list: FindRound[], part: keyof FindRound): Sample[] => list.map((r) => r[part])
-          rows.push(
-            throughputRow(LOAD, 'kadmium', n, pick(k, 'load'), { case: LOAD_BASELINE, samples: pick(b, 'load') }),
-            throughputRow(LOAD_BASELINE, 'baseline', n, pick(b, 'load')),
-            throughputRow(Q1_CASE, 'kadmium', n, pick(k, 'q1'), { case: Q1_CASE + B, samples: pick(b, 'q1') }),
-            throughputRow(Q1_CASE + B, 'baseline', n, pick(b, 'q1')),
-            throughputRow(Q2_CASE, 'kadmium', n, pick(k, 'q2'), { case: Q2_CASE + B, samples: pick(b, 'q2') }),
-            throughputRow(Q2_CASE + B, 'baseline', n, pick(b, 'q2'))
-          )
-        })
-      } catch (error) {
-        if (!(error instanceof OverBudget)) throw error
-        overrun = true
-        abandoned.push(error.message)
-        log(error.message)
-      } finally {
-        // Abandoned work may still use the directories: the exit hook removes them.
-        if (!overrun) {
-          await removeTempDir(kDir)
-          await removeTempDir(bDir)
-        }
-      }
-      if (overrun) break
+      // Full runs measure each size in a process of its own, killed if it overruns its budget.
+      const args: FindSizeArgs = { n, rounds, warmup: i === 0 ? 1 : 0, queryMs }
+      const sized = await runSize(import.meta.url, 'findSize', args, quick, 'find', abandoned, log)
+      if (sized === undefined) break
+      rows.push(...sized)
     }
     return {
       params: { sizes, rounds: roundsBySize, queryMs, q1: Q1, q2: '{ where: { title } } (one hit, a different title each call)' },
@@ -158,6 +164,7 @@ export const find: Scenario = {
       notes: [
         'load is in records/s: open the database, read every record, answer Q1 once (Kadmium builds its row view then).',
         `Q1 and Q2 are queries/s over an open database, each repeated for ${queryMs} ms per round.`,
+        'Full runs measure each size in a fresh process (no JIT or heap carried over from the smaller sizes).',
         ...abandoned.map((a) => `${a} (larger sizes skipped).`)
       ]
     }

@@ -20,7 +20,7 @@ import { fmt, throughputRow, type ResultRow, type Sample } from '../lib/report.t
 import type { Scenario } from '../lib/scenario.ts'
 import { makeTempDir, removeTempDir } from '../lib/tempdir.ts'
 import { rate, timeFor } from '../lib/timing.ts'
-import { OverBudget, sizeBudgetMs, withinBudget } from '../lib/budget.ts'
+import { runSize, stderrLog } from '../lib/budget.ts'
 
 const KADMIUM = 'get(id) after open, each id once'
 const AGAIN = 'get(id), the same ids again'
@@ -41,6 +41,85 @@ function scrambled (n: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * stride) % n)
 }
 
+/** What one size's measuring takes (JSON: it may cross a process boundary). */
+export interface GetSizeArgs {
+  readonly n: number
+  readonly rounds: number
+  readonly warmup: number
+  readonly readMs: number
+}
+
+/** Fills fresh databases with `n` records and measures reads; resolves the size's rows. */
+export async function getSize ({ n, rounds, warmup, readMs }: GetSizeArgs): Promise<ResultRow[]> {
+  const log = stderrLog
+  const records = todos(n)
+  const order = scrambled(n)
+  const kDir = makeTempDir('get')
+  const bDir = makeTempDir('get-baseline')
+  const b = await openRawLevel(bDir)
+  try {
+    log(`get ${fmt(n)}: filling the databases`)
+    const filled = await openKadmium(kDir)
+    const kIds = await insertConcurrently(filled.todos, records, n >= 100_000 ? 500 : 100)
+    await filled.db.close()
+    const bIds = await baselinePopulate(b, records)
+    let bNext = 0
+    const variants: Array<Variant<GetRound>> = [
+      {
+        name: KADMIUM,
+        run: async () => {
+          // A fresh open, so that the first reads go to storage; then the same ids again.
+          const k = await openKadmium(kDir)
+          try {
+            const read = async (i: number): Promise<void> => {
+              const id = kIds[order[i % n] as number] as string
+              const row = await k.todos.get(id)
+              if (row === undefined) throw new Error(`record ${id} is missing`)
+            }
+            const first = await timeFor(readMs, read, 10)
+            const memory = sampleMemory()
+            const again = await timeFor(0, read, first.ops)
+            return { first: { ...first, ...memory }, again: { ...again, ...memory } }
+          } finally {
+            await k.db.close()
+          }
+        }
+      },
+      {
+        name: BASELINE,
+        run: async () => {
+          const timed = await timeFor(readMs, async () => {
+            const id = bIds[order[bNext++ % n] as number] as string
+            const bytes = await b.get(baselineKey(id))
+            if (bytes === undefined) throw new Error(`baseline record ${id} is missing`)
+            const doc = decodeRecord(bytes)
+            Object.freeze({ ...doc.getMap(BASELINE_ROOT).toJSON() as Todo, id })
+            doc.destroy()
+          }, 10)
+          const sample = { ...timed, ...sampleMemory() }
+          return { first: sample, again: sample }
+        }
+      }
+    ]
+    const results = await interleave(variants, {
+      rounds,
+      warmup,
+      onSample: (name, round, r) => { log(`get ${fmt(n)}: round ${round + 1}/${rounds} ${name}: ${fmt(rate(r.first))} reads/s`) }
+    })
+    const baseline = { case: BASELINE, samples: resultsOf(results, BASELINE).map((r) => r.first) }
+    const kadmium = resultsOf(results, KADMIUM)
+    return [
+      throughputRow(KADMIUM, 'kadmium', n, kadmium.map((r) => r.first), baseline),
+      throughputRow(AGAIN, 'kadmium', n, kadmium.map((r) => r.again), baseline),
+      throughputRow(BASELINE, 'baseline', n, baseline.samples)
+    ]
+  } finally {
+    await b.close()
+    await removeTempDir(kDir)
+    await removeTempDir(bDir)
+  }
+}
+
 export const get: Scenario = {
   name: 'get',
   description: 'reads by id on LevelDB: Kadmium get() vs raw Yjs db.get + decode',
@@ -53,84 +132,11 @@ export const get: Scenario = {
     for (const [i, n] of sizes.entries()) {
       const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
-      const records = todos(n)
-      const order = scrambled(n)
-      const kDir = makeTempDir('get')
-      const bDir = makeTempDir('get-baseline')
-      const filled = await openKadmium(kDir)
-      const b = await openRawLevel(bDir)
-      let overrun = false
-      try {
-        log(`get ${fmt(n)}: filling the databases`)
-        const kIds = await insertConcurrently(filled.todos, records, n >= 100_000 ? 500 : 100)
-        await filled.db.close()
-        const bIds = await baselinePopulate(b, records)
-        let bNext = 0
-        let k = await openKadmium(kDir)
-        await k.db.close()
-        const variants: Array<Variant<GetRound>> = [
-          {
-            name: KADMIUM,
-            run: async () => {
-              // A fresh open, so that the first reads go to storage; then the same ids again.
-              k = await openKadmium(kDir)
-              const read = async (i: number): Promise<void> => {
-                const id = kIds[order[i % n] as number] as string
-                const row = await k.todos.get(id)
-                if (row === undefined) throw new Error(`record ${id} is missing`)
-              }
-              const first = await timeFor(readMs, read, 10)
-              const memory = sampleMemory()
-              const again = await timeFor(0, read, first.ops)
-              await k.db.close()
-              return { first: { ...first, ...memory }, again: { ...again, ...memory } }
-            }
-          },
-          {
-            name: BASELINE,
-            run: async () => {
-              const timed = await timeFor(readMs, async () => {
-                const id = bIds[order[bNext++ % n] as number] as string
-                const bytes = await b.get(baselineKey(id))
-                if (bytes === undefined) throw new Error(`baseline record ${id} is missing`)
-                const doc = decodeRecord(bytes)
-                Object.freeze({ ...doc.getMap(BASELINE_ROOT).toJSON() as Todo, id })
-                doc.destroy()
-              }, 10)
-              const sample = { ...timed, ...sampleMemory() }
-              return { first: sample, again: sample }
-            }
-          }
-        ]
-        let results: Map<string, GetRound[]>
-        try {
-          results = await withinBudget(`get ${fmt(n)}`, sizeBudgetMs(quick, n), async () => interleave(variants, {
-            rounds,
-            warmup: i === 0 && !quick ? 1 : 0,
-            onSample: (name, round, r) => { log(`get ${fmt(n)}: round ${round + 1}/${rounds} ${name}: ${fmt(rate(r.first))} reads/s`) }
-          }))
-        } catch (error) {
-          if (!(error instanceof OverBudget)) throw error
-          overrun = true
-          abandoned.push(error.message)
-          log(error.message)
-          break
-        }
-        const baseline = { case: BASELINE, samples: resultsOf(results, BASELINE).map((r) => r.first) }
-        const kadmium = resultsOf(results, KADMIUM)
-        rows.push(
-          throughputRow(KADMIUM, 'kadmium', n, kadmium.map((r) => r.first), baseline),
-          throughputRow(AGAIN, 'kadmium', n, kadmium.map((r) => r.again), baseline),
-          throughputRow(BASELINE, 'baseline', n, baseline.samples)
-        )
-      } finally {
-        // Abandoned reads still use the databases: leave them (the exit hook removes the directories).
-        if (!overrun) {
-          await b.close()
-          await removeTempDir(kDir)
-          await removeTempDir(bDir)
-        }
-      }
+      // Full runs measure each size in a process of its own, killed if it overruns its budget.
+      const args: GetSizeArgs = { n, rounds, warmup: i === 0 && !quick ? 1 : 0, readMs }
+      const sized = await runSize(import.meta.url, 'getSize', args, quick, 'get', abandoned, log)
+      if (sized === undefined) break
+      rows.push(...sized)
     }
     return {
       params: { sizes, rounds: roundsBySize, readMs },
@@ -138,6 +144,7 @@ export const get: Scenario = {
       targets: [],
       notes: [
         `Reads per second, ${readMs} ms of reads per round, ids in a scrambled order. K/B compares both Kadmium rows with the baseline's reads.`,
+        'Full runs measure each size in a fresh process (no JIT or heap carried over from the smaller sizes).',
         ...abandoned.map((a) => `${a} (larger sizes skipped).`)
       ]
     }
