@@ -25,7 +25,7 @@ function bench (args: readonly string[], timeoutMs: number): Promise<{ code: num
   })
 }
 
-// The benchmark harness runs in CI in its small version, so that it never rots: every scenario must
+// `npm run bench:check`: the benchmark harness in its small version; every scenario must
 // run to the end and print its table. Its numbers are not asserted (the machine is shared and noisy).
 test('npm run bench -- --quick runs every scenario and prints the results table', { timeout: 360_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kadmium-bench-quick-'))
