@@ -252,7 +252,6 @@ export const replicate: Scenario = {
           try {
             const cold = await coldCatchUp(sandbox, source.peer, n, log)
             colds[String(n)] = cold
-            if (cold.ms !== undefined) rows.push(valueRow(K_COLD, 'kadmium', n, 'ms', 'lower', [cold.ms]))
             const raw = await startRawSource(sandbox, n)
             const variants: Array<Variant<CatchUp>> = [
               { name: 'kadmium', run: async () => kadmiumRun(sandbox, source.peer, n) },
@@ -276,6 +275,7 @@ export const replicate: Scenario = {
               valueRow(K_RATE, 'kadmium', n, 'records/s', 'higher', perSecond(k), { case: B_RATE, values: perSecond(b) }),
               valueRow(B_RATE, 'baseline', n, 'records/s', 'higher', perSecond(b))
             )
+            if (cold.ms !== undefined) rows.push(valueRow(K_COLD, 'kadmium', n, 'ms', 'lower', [cold.ms]))
             details[String(n)] = {
               dialMs: { kadmium: summarize(k.map((r) => r.dialMs)).median, baseline: summarize(b.map((r) => r.dialMs)).median }
             }
