@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { test } from 'node:test'
+ * import { test } from 'vitest' // or node's test runner, or any other
  * import { memoryStorage } from '@kadmium/core'
  * import { storageAdapterTests } from '@kadmium/core/testing'
  *
