@@ -21,6 +21,7 @@
  * @module
  */
 import { RPC } from '@libp2p/gossipsub/message'
+import { decode, encode } from 'cborg'
 import * as Y from 'yjs'
 import type { UpdateEvent } from '@kadmium/core'
 import { BASELINE_ROOT, encodeRecord, insertConcurrently, todo, todos as makeTodos, type Todo } from '../lib/fixtures.ts'
@@ -65,6 +66,31 @@ function varintLength (n: number): number {
 function frameBytes (topic: string, data: Uint8Array): number {
   const rpc = RPC.encode({ subscriptions: [], messages: [{ topic, data }] })
   return varintLength(rpc.length) + rpc.length
+}
+
+/**
+ * The bytes of an envelope by part: the outer `{ b }` wrapper, and per key
+ * of the body its CBOR key and value (the entries split into the Yjs
+ * update and the rest).
+ */
+function breakdown (envelope: Uint8Array): Record<string, number> {
+  const outer = decode(envelope) as { b: Uint8Array }
+  const body = decode(outer.b) as Record<string, unknown>
+  const parts: Record<string, number> = { 'outer { b } wrapper': envelope.length - outer.b.length }
+  let fields = 0
+  for (const [key, value] of Object.entries(body)) {
+    const bytes = encode(key).length + encode(value).length
+    fields += bytes
+    if (key === 'e') {
+      const updates = (value as unknown[][]).reduce((sum, entry) => sum + (entry[3] instanceof Uint8Array ? encode(entry[3]).length : 0), 0)
+      parts['e: Yjs update(s)'] = updates
+      parts['e: collection, target, id, framing'] = bytes - updates
+    } else {
+      parts[{ v: 'v: version', db: 'db: database address', f: 'f: sender peer id', n: 'n: nonce' }[key] ?? key] = bytes
+    }
+  }
+  parts['body map header'] = outer.b.length - fields
+  return parts
 }
 
 /** A bare Y.Doc holding `record`; resolves the update a change to it makes. */
@@ -160,6 +186,7 @@ export const wire: Scenario = {
       ]
 
       const measured = new Map<string, Measured[]>()
+      let sample: Uint8Array | undefined
       for (const kase of cases) {
         const list: Measured[] = []
         for (let rep = 0; rep < reps; rep++) {
@@ -169,6 +196,7 @@ export const wire: Scenario = {
           await until(`the envelope of "${kase.name}"`, () => published.length > 0, 10_000, 1)
           await sleep(5) // anything else the tick published
           const envelopes = published.filter((p) => p.topic.startsWith('/kadmium/db/'))
+          sample ??= envelopes[0]?.data
           list.push({
             writes: kase.writes,
             bare,
@@ -182,7 +210,7 @@ export const wire: Scenario = {
         const m = list[0] as Measured
         log(`wire: ${kase.name}: bare Yjs ${m.bare} B, Kadmium Yjs ${m.yjs} B, envelope ${m.envelope} B in ${m.envelopes} message(s), gossipsub frame ${m.frame} B`)
       }
-      return { measured, address: da.db.address, peerId: a.peerId.toString(), topic: `/kadmium/db/${da.db.address}` }
+      return { measured, address: da.db.address, peerId: a.peerId.toString(), topic: `/kadmium/db/${da.db.address}`, breakdown: sample === undefined ? {} : breakdown(sample) }
     })
     disarm()
 
@@ -204,7 +232,7 @@ export const wire: Scenario = {
     }
     const oneField = findRow(rows, 'field update (done): envelope − bare Yjs', 'kadmium', 1)?.summary.median
     return {
-      params: { reps, records: n, overheadPerWrite: overheads, addressChars: result.address.length, peerIdChars: result.peerId.length, topicChars: result.topic.length },
+      params: { reps, records: n, overheadPerWrite: overheads, addressChars: result.address.length, peerIdChars: result.peerId.length, topicChars: result.topic.length, oneFieldEnvelopeBytes: result.breakdown },
       rows,
       targets: [
         target('envelope overhead ≤ 150 bytes plus signature (one-field update; envelopes carry no signature yet)', oneField, 150, 'lower', 'bytes')
@@ -212,7 +240,8 @@ export const wire: Scenario = {
       notes: [
         'Values are bytes per write (the 10-update case divides by 10). K/B: Kadmium ÷ bare Yjs update.',
         `The envelope (CBOR) names the database address (${result.address.length} chars), the sender's peer id (${result.peerId.length} chars), an 8-byte nonce, and per update the collection, target and record id; no author signature yet.`,
-        `The gossipsub frame adds the topic (${result.topic.length} chars) and protobuf framing; an app on raw Yjs pays that too, with its own topic.`
+        `The gossipsub frame adds the topic (${result.topic.length} chars) and protobuf framing; an app on raw Yjs pays that too, with its own topic.`,
+        `Where the bytes of a one-field update's envelope go (CBOR, key + value): ${Object.entries(result.breakdown).map(([k, v]) => `${k} ${v}`).join(', ')}.`
       ]
     }
   }
