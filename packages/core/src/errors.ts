@@ -150,3 +150,46 @@ export class DurabilityError extends KadmiumError {
     this.wanted = wanted
   }
 }
+
+/**
+ * Encrypted bytes could not be opened: the key is wrong or the ciphertext
+ * was tampered with. Nothing was decrypted or applied.
+ */
+export class DecryptionError extends KadmiumError {
+  override name = 'DecryptionError'
+}
+
+/** A signature is missing, malformed, or does not verify; the signed input was dropped. */
+export class SignatureError extends KadmiumError {
+  override name = 'SignatureError'
+}
+
+/** A write came from a key that may not write to this (restricted) database; it was not applied. */
+export class UnauthorizedWriterError extends KadmiumError {
+  override name = 'UnauthorizedWriterError'
+  /** The writer's public key, base58btc (its libp2p peer id). */
+  readonly writer: string
+  constructor (writer: string, message = `"${writer}" may not write to this database`) {
+    super(message)
+    this.writer = writer
+  }
+}
+
+/**
+ * A record's stored data does not pass its collection's schema (it came
+ * from a peer that wrote it with another schema, or a hostile one). The
+ * record's CRDT is kept so that replicas still converge; reads skip it.
+ */
+export class InvalidRecordError extends KadmiumError {
+  override name = 'InvalidRecordError'
+  readonly collection: string
+  readonly id: string
+  /** What the schema reported. */
+  readonly issues: readonly ValidationIssue[]
+  constructor (collection: string, id: string, issues: readonly ValidationIssue[]) {
+    super(`record "${id}" of "${collection}" does not pass the schema: ${issues.map((i) => `${i.path === '' ? '(value)' : i.path}: ${i.message}`).join('; ')}`)
+    this.collection = collection
+    this.id = id
+    this.issues = issues
+  }
+}
