@@ -125,6 +125,7 @@ export class CollectionStore {
    * transaction; resolves once durable.
    */
   async write (id: string, mode: WriteMode, produce: (current: StoredObject | undefined) => Promise<StoredObject>, textPaths: ReadonlySet<string> = NO_TEXT, fresh = false): Promise<void> {
+    this.#ctx.checkWrite?.(this.name)
     const index = await this.#ready
     await this.#lock.run(id, async () => {
       if (index.isDeleted(id)) throw new RecordDeletedError(this.name, id)
@@ -145,6 +146,7 @@ export class CollectionStore {
 
   /** Deletes a live record for good: a tombstone in the index, its data removed from storage. */
   async delete (id: string): Promise<void> {
+    this.#ctx.checkWrite?.(this.name)
     const index = await this.#ready
     await this.#lock.run(id, async () => {
       if (!index.isLive(id)) {

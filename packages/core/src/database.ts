@@ -2,17 +2,22 @@ import { decode, encode } from 'cborg'
 import { Collection, type CollectionOptions, type CollectionType, type CollectionInput } from './collection.ts'
 import { CollectionStore } from './collection-store.ts'
 import type { ChangeEvent, UpdateEvent } from './store-types.ts'
-import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError } from './errors.ts'
+import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError, MalformedMessageError } from './errors.ts'
 import { TypedEmitter, type Unsubscribe } from './events.ts'
 import { checkCollectionName, checkId } from './ids.ts'
 import { META_KEY, SequenceKeys } from './keys.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
 import type { StorageAdapter } from './storage.ts'
 import { WriteQueue } from './write-queue.ts'
-import { databaseAddress } from './address.ts'
 import type { Peer } from './network/peer.ts'
 import { Replicator, type RejectedEvent, type ReplicationOptions, type SyncEvent } from './network/replicator.ts'
-import { resolveAddress, type DurableSource } from './network/durable.ts'
+import type { DurableSource } from './network/durable.ts'
+import type { Digest } from './digest.ts'
+import type { EncryptionOptions } from './crypto/secret.ts'
+import { ACCESS_COLLECTION, AccessList } from './security/access-list.ts'
+import { AccessControl, type DatabaseAccess } from './security/database-access.ts'
+import { signerOf, type Signer } from './security/identity.ts'
+import { setUpDatabase, type AccessOptions, type DatabaseSetup } from './security/setup.ts'
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
@@ -39,6 +44,20 @@ export interface DatabaseOptions {
   readonly peer?: Peer
   /** Timing of replication, when there is a peer. */
   readonly replication?: ReplicationOptions
+  /**
+   * A restricted database: only its owners and the writers they grant
+   * (`db.access.grant`) may write; every peer drops everyone else's
+   * updates. The owners are part of the address. @default open: anyone may write
+   */
+  readonly access?: AccessOptions
+  /**
+   * End-to-end encryption: `{ key }` (32 random bytes) or `{ passphrase }`.
+   * Updates on the wire, DHT blocks and heads are sealed with AES-GCM, and
+   * DHT keys are keyed pseudonyms, so peers without the key (DHT peers that
+   * store the data) see ciphertext only. Part of the address. Data on this
+   * device is not encrypted.
+   */
+  readonly encryption?: EncryptionOptions
   /** Records' `Y.Doc`s kept in memory at most per collection (more are loaded on demand). @default 1000 */
   readonly cacheSize?: number
   /** Compact a record's update log into one snapshot once it holds this many updates. @default 64 */
@@ -59,6 +78,8 @@ export interface DatabaseEvents {
   sync: SyncEvent
   /** Input from the network was refused; nothing changed. */
   rejected: RejectedEvent
+  /** The access list changed (a writer was granted or revoked, here or by a peer). */
+  access: { readonly writers: readonly string[] }
 }
 
 /** A Yjs update from a peer, as {@link Database.applyRemoteUpdate} takes it. */
@@ -99,22 +120,11 @@ const FORMAT = 1
 export async function createDatabase (options: DatabaseOptions): Promise<Database> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage } or { name, peer }')
   const { peer } = options
-  let name = options.name
-  if (options.address !== undefined) {
-    if (typeof options.address !== 'string') throw new InvalidArgumentError('"address" must be a string')
-    if (name === undefined) {
-      if (peer === undefined) throw new InvalidArgumentError('opening a database by address needs "peer"')
-      name = await resolveAddress(peer.libp2p.services.dht, options.address)
-    } else if (databaseAddress(name) !== options.address) {
-      throw new InvalidArgumentError(`database "${name}" does not have the address "${options.address}"`)
-    }
-  }
-  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-    throw new InvalidArgumentError('a database name is a string of 1 to 256 characters')
-  }
   if (peer !== undefined && (typeof peer.storage !== 'function' || typeof peer.libp2p !== 'object')) {
     throw new InvalidArgumentError('"peer" must be a Peer (nodePeer(), browserPeer())')
   }
+  const setup = await setUpDatabase(options)
+  const { name } = setup
   const storage = options.storage ?? await peer?.storage(name)
   if (storage === undefined) throw new InvalidArgumentError('createDatabase needs "storage" or "peer"')
   if (typeof storage?.get !== 'function' || typeof storage.batch !== 'function' || typeof storage.scan !== 'function') {
@@ -122,17 +132,20 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   }
   const stored = await storage.get(META_KEY)
   if (stored === undefined) {
-    await storage.put(META_KEY, encode({ name, format: FORMAT }))
+    await storage.put(META_KEY, encode({ name, format: FORMAT, address: setup.address }))
   } else {
-    const meta = decode(stored) as { name?: unknown, format?: unknown }
+    const meta = decode(stored) as { name?: unknown, format?: unknown, address?: unknown }
     if (meta.name !== name) {
       throw new DatabaseMismatchError(`the storage holds database "${String(meta.name)}", not "${name}"`)
     }
     if (meta.format !== FORMAT) throw new DatabaseMismatchError(`the storage is in format ${String(meta.format)}; this version reads ${FORMAT}`)
+    if (meta.address !== undefined && meta.address !== setup.address) {
+      throw new DatabaseMismatchError(`the storage holds database "${name}" at another address (other owners or key), not "${setup.address}"`)
+    }
   }
   const known = new Set<string>()
   for await (const [key] of storage.scan(COLLECTIONS_PREFIX, { keysOnly: true })) known.add(key.slice(COLLECTIONS_PREFIX.length))
-  const db = new Database({ ...options, name, storage }, known)
+  const db = new Database({ ...options, name, storage }, known, setup)
   await db.startReplication()
   return db
 }
@@ -167,11 +180,17 @@ export class Database {
   readonly #options: Required<Pick<DatabaseOptions, 'cacheSize' | 'compactEvery' | 'maxRecordBytes'>>
   #closed: Promise<void> | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
+  readonly #setup: DatabaseSetup
+  readonly #signer: Signer | undefined
+  readonly #access: AccessControl
+  #accessLoaded: Promise<void> | undefined
 
   /** @internal Use {@link createDatabase}. */
-  constructor (options: DatabaseOptions & { name: string, storage: StorageAdapter }, known: Set<string> = new Set()) {
+  constructor (options: DatabaseOptions & { name: string, storage: StorageAdapter }, known: Set<string>, setup: DatabaseSetup) {
     this.name = options.name
-    this.address = databaseAddress(options.name)
+    this.address = setup.address
+    this.#setup = setup
+    this.#signer = options.peer === undefined ? undefined : signerOf(options.peer.privateKey)
     this.#storage = options.storage
     this.#peer = options.peer
     this.#replication = options.replication
@@ -182,6 +201,27 @@ export class Database {
       compactEvery: positive(options.compactEvery, 'compactEvery') ?? 64,
       maxRecordBytes: positive(options.maxRecordBytes, 'maxRecordBytes') ?? 16 * 1024 * 1024
     }
+    this.#access = new AccessControl({
+      list: new AccessList(setup.address, setup.owners),
+      storage: options.storage,
+      queue: this.#queue,
+      signer: this.#signer,
+      publish: (id, update) => { this.#replicator?.publish({ collection: ACCESS_COLLECTION, target: 'record', id, update, origin: 'local' }) },
+      changed: () => { this.#events.emit('access', { writers: this.#access.writers() }) }
+    })
+  }
+
+  /**
+   * Who may write: anyone (an open database), or its owners and the
+   * writers they grant (`createDatabase({ access: { owners } })`).
+   */
+  get access (): DatabaseAccess {
+    return this.#access
+  }
+
+  /** Whether the database is end-to-end encrypted (`createDatabase({ encryption })`). */
+  get encrypted (): boolean {
+    return this.#setup.secret !== undefined
   }
 
   /**
@@ -230,6 +270,10 @@ export class Database {
   async applyRemoteUpdate (remote: RemoteUpdate): Promise<boolean> {
     return this.#track(async () => {
       if (!(remote.update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
+      if (remote.collection === ACCESS_COLLECTION) {
+        if (remote.target !== 'record') throw new MalformedMessageError('the access list has no index')
+        return this.#access.applyRemote(remote.update)
+      }
       const store = this.#store(checkCollectionName(remote.collection))
       if (remote.target === 'index') return store.applyRemoteIndex(remote.update)
       if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update)
@@ -267,8 +311,12 @@ export class Database {
 
   /** @internal Starts replication when the database has a peer; called by {@link createDatabase}. */
   async startReplication (): Promise<void> {
-    if (this.#peer === undefined || this.#replicator !== undefined) return
-    this.#replicator = new Replicator(this.#peer.libp2p, this.#syncSource(), {
+    this.#accessLoaded ??= this.#access.load()
+    await this.#accessLoaded
+    if (this.#peer === undefined || this.#replicator !== undefined || this.#signer === undefined) return
+    const secret = this.#setup.secret
+    const security = { signer: this.#signer, access: this.#access.list, sealer: secret, namer: secret }
+    this.#replicator = new Replicator(this.#peer.libp2p, this.#syncSource(), security, {
       onSync: (event) => { this.#events.emit('sync', event) },
       onRejected: (event) => { this.#events.emit('rejected', event) }
     }, this.#replication)
@@ -299,8 +347,10 @@ export class Database {
         seq: this.#seq,
         ...this.#options,
         onChange: (event) => { this.#events.emit('change', event) },
+        checkWrite: (collection) => { this.#access.assertWritable(collection) },
         onUpdate: (event) => {
-          if (event.origin === 'local') this.#replicator?.publish(event)
+          // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)
+          if (event.origin === 'local' && this.#access.canWrite()) this.#replicator?.publish(event)
           this.#events.emit('update', event)
         },
         onError: (error) => { this.#events.emit('error', error) }
@@ -314,17 +364,18 @@ export class Database {
     return store
   }
 
-  /** What catch-up sessions and the DHT read from and write to. */
+  /** What catch-up sessions and the DHT read from and write to. The access list rides along as the pseudo-collection `$access`. */
   #syncSource (): DurableSource {
+    const ops = (): ReadonlyMap<string, Uint8Array> => this.#access.list.ops()
     return {
-      name: this.name,
       address: this.address,
-      collections: async () => [...this.#known],
-      digests: async (c) => this.#store(c).digests(),
-      indexDigest: async (c) => this.#store(c).indexDigest(),
+      manifest: this.#setup.manifest,
+      collections: async () => [...(this.#access.restricted ? [ACCESS_COLLECTION] : []), ...this.#known],
+      digests: async (c) => c === ACCESS_COLLECTION ? accessDigests(ops()) : this.#store(c).digests(),
+      indexDigest: async (c) => c === ACCESS_COLLECTION ? NO_INDEX : this.#store(c).indexDigest(),
       indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
-      recordDiff: async (c, id, sv) => this.#store(c).recordDiff(id, sv),
-      storedUpdates: (c, ids) => this.#store(c).storedUpdates(ids),
+      recordDiff: async (c, id, sv) => c === ACCESS_COLLECTION ? ops().get(id) : this.#store(c).recordDiff(id, sv),
+      storedUpdates: (c, ids) => c === ACCESS_COLLECTION ? accessUpdates(ops(), ids) : this.#store(c).storedUpdates(ids),
       apply: async (update) => this.applyRemoteUpdate(update)
     }
   }
@@ -343,6 +394,23 @@ export class Database {
 
   #assertOpen (): void {
     if (this.#closed !== undefined) throw new DatabaseClosedError()
+  }
+}
+
+/** The access list's "index": the same on every peer, so that sessions never send one. */
+const NO_INDEX: Digest = { sv: new Uint8Array([0]), hash: new Uint8Array(8) }
+
+/** Access operations as catch-up digests: an operation is its own id, so equal ids mean equal content. */
+function accessDigests (ops: ReadonlyMap<string, Uint8Array>): ReadonlyMap<string, Digest> {
+  const out = new Map<string, Digest>()
+  for (const id of ops.keys()) out.set(id, NO_INDEX)
+  return out
+}
+
+async function * accessUpdates (ops: ReadonlyMap<string, Uint8Array>, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]> {
+  for (const id of ids) {
+    const bytes = ops.get(id)
+    if (bytes !== undefined) yield [id, [bytes]]
   }
 }
 

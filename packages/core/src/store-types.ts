@@ -41,6 +41,8 @@ export interface StoreContext {
   readonly onChange: (event: ChangeEvent) => void
   readonly onUpdate: (event: UpdateEvent) => void
   readonly onError: (error: Error) => void
+  /** Throws (`UnauthorizedWriterError`) when this peer may not write to the collection (a restricted database). */
+  readonly checkWrite?: (collection: string) => void
 }
 
 /** How a write treats an existing record. */

@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidArgumentError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
-import type { Connection, PeerId } from '@libp2p/interface'
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -18,7 +18,7 @@ import { PeerClosedError } from './errors.ts'
 import { libp2pOptions, type NodePeerServices } from './libp2p-options.ts'
 import { resolveOptions, type NodePeerOptions, type ResolvedNodePeerOptions } from './node-peer-options.ts'
 import { levelStorage } from './level-storage.ts'
-import { loadPeerKey } from './peer-key.ts'
+import { encodePeerKey, loadPeerKey } from './peer-key.ts'
 import { TrackedStorage } from './tracked-storage.ts'
 
 /** Subdirectory of the data directory that holds libp2p's datastore. */
@@ -55,7 +55,7 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   try {
     const privateKey = await loadPeerKey(resolved.dataDir, options.privateKey)
     const libp2p = await createLibp2p(libp2pOptions(resolved, privateKey, datastore))
-    return new NodePeer(libp2p, datastore, resolved)
+    return new NodePeer(libp2p, privateKey, datastore, resolved)
   } catch (error) {
     await datastore.close()
     throw error
@@ -66,6 +66,8 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
 export class NodePeer implements Peer {
   /** The libp2p node, started: its key is the user's identity. */
   readonly libp2p: KadmiumLibp2p
+  /** The peer's Ed25519 key: the user's identity, which signs what this peer writes. */
+  readonly privateKey: PrivateKey
   readonly #datastore: LevelDatastore
   readonly #databasesDir: string
   readonly #storages = new Set<StorageAdapter>()
@@ -74,8 +76,9 @@ export class NodePeer implements Peer {
   #closed: Promise<void> | undefined
 
   /** Use {@link nodePeer}: it loads the key and opens the datastore this takes. */
-  constructor (libp2p: Libp2p<NodePeerServices>, datastore: LevelDatastore, options: ResolvedNodePeerOptions) {
+  constructor (libp2p: Libp2p<NodePeerServices>, privateKey: PrivateKey, datastore: LevelDatastore, options: ResolvedNodePeerOptions) {
     this.libp2p = libp2p
+    this.privateKey = privateKey
     this.#datastore = datastore
     this.#databasesDir = join(options.dataDir, DATABASES_DIR)
     for (const address of options.bootstrap) {
@@ -87,6 +90,17 @@ export class NodePeer implements Peer {
   /** The peer's id, derived from its key. */
   get peerId (): PeerId {
     return this.libp2p.peerId
+  }
+
+  /**
+   * The identity as bytes (libp2p's protobuf form of the private key), to
+   * carry to another device: `nodePeer({ privateKey: decodePeerKey(bytes) })`
+   * there writes as the same user. Keep it secret. Two devices with one
+   * identity are one peer id on the network: run them one at a time, or
+   * give each device its own identity and grant both as writers.
+   */
+  exportIdentity (): Uint8Array {
+    return encodePeerKey(this.privateKey)
   }
 
   /** The addresses other peers can dial this one on (with `/p2p/<peer id>`). */

@@ -5,12 +5,14 @@
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
-import { DatabaseClosedError, DurabilityError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
+import { DatabaseClosedError, DurabilityError, InvalidArgumentError, KadmiumError, RecordTooLargeError } from '../errors.ts'
+import { toHex } from '../hash.ts'
+import type { ReplicaSecurity } from '../security/context.ts'
 import { TypedEmitter } from '../events.ts'
 import { KeyedLock } from '../lock.ts'
 import { getPart, MAX_PART_BYTES, partId, putPart, type ByteBudget, type Part, type PutPartResult } from './blocks.ts'
-import { decodeHead, encodeHead, MAX_HEAD_PARTS, type Head } from './head.ts'
-import { headKey } from './keys.ts'
+import { encodeHead, headParts, MAX_HEAD_PARTS, verifyHead, type Head } from './head.ts'
+import { headKey, HEAD_NS } from './keys.ts'
 import { mapLimit } from './map-limit.ts'
 import { mergeStates } from './merge.ts'
 import { getValues, putValue } from './query.ts'
@@ -181,14 +183,21 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   readonly #queue: RepublishQueue<Job>
   /** Per record: ids of parts that need no fetching (their content is in a state this store was given, or they are malformed). */
   readonly #settled = new Map<string, Set<string>>()
+  readonly #security: ReplicaSecurity | undefined
+  readonly #aad: Uint8Array
   #stopped = false
 
   /**
    * @param dht the node's kad-dht service, configured with Kadmium's protocol, validators and selectors
    * @param address the database's address: every head key derives from it
    */
-  constructor (dht: KadDHT, address: string, options: DhtStoreOptions = {}) {
+  /**
+   * @param security who signs heads, who may write, and (encrypted database) how blocks, heads and keys are hidden; without it the store only reads and writes bare parts
+   */
+  constructor (dht: KadDHT, address: string, options: DhtStoreOptions = {}, security?: ReplicaSecurity) {
     super()
+    this.#security = security
+    this.#aad = new TextEncoder().encode(address)
     if (typeof address !== 'string' || address.length === 0) throw new InvalidArgumentError('a DhtStore needs the database address')
     const merged = { ...DEFAULTS }
     for (const [name, value] of Object.entries(options)) {
@@ -272,7 +281,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     const key = recordKey(ref)
     return await this.#lock.run(key, async () => {
       const signal = this.#signals(options)
-      const hk = headKey(this.#address, collection, id)
+      const hk = await this.#headKey(collection, id)
       const settled = this.#settled.get(key) ?? new Set<string>()
       const read = await this.#readHeads(hk, ref, signal, settled, true)
       this.#checkRunning(options)
@@ -311,15 +320,16 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     const ref = { collection, id }
     return await this.#lock.run(recordKey(ref), async () => {
       const signal = this.#signals(options)
-      const hk = headKey(this.#address, collection, id)
-      const read = await this.#readHeads(hk, ref, signal, new Set(), options.readRepair !== false)
+      const hk = await this.#headKey(collection, id)
+      const repair = options.readRepair !== false && this.#mayWrite(collection)
+      const read = await this.#readHeads(hk, ref, signal, new Set(), repair)
       this.#checkRunning(options)
       if (read.fetched.length === 0) return undefined
       const merged = mergeStates(undefined, read.fetched.map((f) => f.bytes))
       for (const i of merged.rejected) this.#reject(ref, `part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
       if (merged.rejected.length === read.fetched.length) return undefined
       const disagreed = read.heads > 1 || merged.rejected.length > 0 || read.dropped.length > 0
-      if (disagreed && options.readRepair !== false) {
+      if (disagreed && repair) {
         try {
           const written = await this.#write(hk, merged.state, read.unfetched, signal)
           this.emit('repaired', { ...ref, heads: read.heads, acknowledged: written.count })
@@ -383,9 +393,12 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     const heads: Head[] = []
     for (const value of await getValues(this.#dht, hk, signal(), { learnPick: writeBack })) {
       try {
-        heads.push(decodeHead(value))
+        const signed = await verifyHead(hk, value)
+        this.#security?.access.check(signed.author, ref.collection)
+        heads.push(await headParts(hk, signed, this.#security?.sealer))
       } catch (error) {
-        this.#reject(ref, `a malformed head: ${(error as Error).message}`)
+        if (!(error instanceof KadmiumError)) throw error
+        this.#reject(ref, `a head refused: ${error.name}: ${error.message}`)
       }
     }
     const parts = new Map<string, Part>()
@@ -403,8 +416,15 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     // Every block is counted against the budget as it arrives, so parts can be fetched in parallel too.
     const results = await mapLimit([...parts], this.#options.blockConcurrency, async ([id, part]) => {
       try {
-        return await getPart(this.#dht, part, options)
+        const bytes = await getPart(this.#dht, part, options)
+        const sealer = this.#security?.sealer
+        return bytes === undefined || sealer === undefined ? bytes : await sealer.open(bytes, this.#aad)
       } catch (error) {
+        if (error instanceof KadmiumError && error.name === 'DecryptionError') {
+          this.#reject(ref, `part ${id} does not open with this database's key`)
+          read.dropped.push(id)
+          return null
+        }
         if (!(error instanceof RecordTooLargeError)) throw error
         this.#reject(ref, `part ${id} exceeds the ${budget.limit} bytes fetched at most per record`)
         read.dropped.push(id)
@@ -422,9 +442,13 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
 
   /** Stores `state` as one part, then puts the head naming it and the `kept` parts. */
   async #write (hk: Uint8Array, state: Uint8Array, kept: readonly Part[], signal: () => AbortSignal): Promise<{ part: Part, count: number }> {
-    const { part, acknowledged } = await putPart(this.#dht, state, { signal, concurrency: this.#options.blockConcurrency })
+    const security = this.#security
+    if (security === undefined) throw new InvalidArgumentError('writing records needs the database\'s security (a signer)')
+    const sealer = security.sealer
+    const bytes = sealer === undefined ? state : await sealer.seal(state, this.#aad)
+    const { part, acknowledged } = await putPart(this.#dht, bytes, { signal, concurrency: this.#options.blockConcurrency })
     const head: Head = { parts: [part, ...kept].slice(0, MAX_HEAD_PARTS) }
-    const headAcks = await putValue(this.#dht, hk, encodeHead(head), signal())
+    const headAcks = await putValue(this.#dht, hk, await encodeHead(hk, head, security.signer, sealer), signal())
     return { part, count: Math.min(acknowledged, headAcks) }
   }
 
@@ -440,6 +464,25 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#settled.delete(key)
     this.#settled.set(key, next)
     if (this.#settled.size > SETTLED_CACHE) this.#settled.delete(this.#settled.keys().next().value as string)
+  }
+
+  /** The DHT key of a record's head: in an encrypted database a keyed pseudonym, so storing peers cannot tell names. */
+  async #headKey (collection: string, id: string | null): Promise<Uint8Array> {
+    const namer = this.#security?.namer
+    if (namer === undefined) return headKey(this.#address, collection, id)
+    const name = await namer.name('head', this.#address, collection, id ?? '\u0000index')
+    return new TextEncoder().encode(`/${HEAD_NS}/${toHex(name)}`)
+  }
+
+  /** Whether this peer's heads for the collection would be accepted (read repair needs it). */
+  #mayWrite (collection: string): boolean {
+    if (this.#security === undefined) return false
+    try {
+      this.#security.access.check(this.#security.signer.publicKey, collection)
+      return true
+    } catch {
+      return false
+    }
   }
 
   #blockOptions (options: DhtOperationOptions): { signal: () => AbortSignal, concurrency: number } {

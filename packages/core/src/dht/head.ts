@@ -1,5 +1,7 @@
 import { decode, encode } from 'cborg'
 import { MalformedUpdateError } from '../errors.ts'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
+import type { Sealer } from '../security/sealer.ts'
 
 /** Size of one block at most: below kad-dht's 4 MiB message limit, with room for framing. */
 export const MAX_BLOCK_BYTES = 1024 * 1024
@@ -7,41 +9,77 @@ export const MAX_BLOCK_BYTES = 1024 * 1024
 export const MAX_HEAD_PARTS = 64
 /** Blocks one part may span at most (64 MiB). */
 export const MAX_PART_BLOCKS = 64
+/** Largest head accepted. */
+const MAX_HEAD_BYTES = 256 * 1024
+const DOMAIN = 'kadmium/head/2'
 
 /**
  * A head: the parts whose merge is a record's state. Each part is one Yjs
  * update, stored as the concatenation of the blocks it lists (by SHA-256),
  * so that updates larger than a DHT message can be stored.
  *
- * Wire form (CBOR): `{ v: 1, parts: [[hash, hash, ...], ...] }` with each
- * hash 32 bytes. Signatures are added by the security work (`sig`, `key`).
+ * Wire form (CBOR): `{ v: 2, k: author key, s: signature, p: parts, e?: true }`
+ * where `p` is the CBOR bytes of `[[hash, hash, ...], ...]` (each hash 32
+ * bytes) or, with `e: true`, those bytes sealed with the database's key.
+ * The author signs `signedBytes('kadmium/head/2', dhtKey, p)`: a head
+ * cannot be moved to another record, and the DHT validator checks the
+ * signature of every head it stores.
  */
 export interface Head {
   readonly parts: ReadonlyArray<readonly Uint8Array[]>
 }
 
-/** Encodes a head for the DHT. */
-export function encodeHead (head: Head): Uint8Array {
-  return encode({ v: 1, parts: head.parts })
+/** A head whose signature verified; its parts may still be sealed. */
+export interface SignedHead {
+  /** The author's raw Ed25519 public key. */
+  readonly author: Uint8Array
+  /** The (possibly sealed) parts bytes. */
+  readonly p: Uint8Array
+  /** Whether `p` is sealed. */
+  readonly sealed: boolean
+}
+
+/** Encodes and signs a head for the DHT key `key` (sealing its parts when a sealer is given). */
+export async function encodeHead (key: Uint8Array, head: Head, signer: Signer, sealer?: Sealer): Promise<Uint8Array> {
+  const plain = encode(head.parts)
+  const p = sealer === undefined ? plain : await sealer.seal(plain, key)
+  const s = await signer.sign(signedBytes(DOMAIN, key, p))
+  return encode({ v: 2, k: signer.publicKey, s, p, ...(sealer === undefined ? {} : { e: true }) })
 }
 
 /**
- * Decodes and checks a head.
+ * Decodes a head and checks its signature for the DHT key `key`; the parts
+ * of an unsealed head are checked too.
  * @throws {MalformedUpdateError} the bytes are not a well-formed head
+ * @throws {SignatureError} the signature does not verify
  */
-export function decodeHead (bytes: Uint8Array): Head {
-  let value: unknown
-  try {
-    value = decode(bytes)
-  } catch (cause) {
-    throw new MalformedUpdateError('a head does not decode', { cause })
-  }
-  const v = value as { v?: unknown, parts?: unknown }
-  if (typeof value !== 'object' || value === null || v.v !== 1 || !Array.isArray(v.parts)) {
-    throw new MalformedUpdateError('a head must be { v: 1, parts: [...] }')
-  }
-  if (v.parts.length === 0 || v.parts.length > MAX_HEAD_PARTS) throw new MalformedUpdateError(`a head names 1 to ${MAX_HEAD_PARTS} parts`)
-  for (const part of v.parts as unknown[]) {
+export async function verifyHead (key: Uint8Array, bytes: Uint8Array): Promise<SignedHead> {
+  if (bytes.length > MAX_HEAD_BYTES) throw new MalformedUpdateError(`a head is at most ${MAX_HEAD_BYTES} bytes`)
+  const v = cbor(bytes) as { v?: unknown, k?: unknown, s?: unknown, p?: unknown, e?: unknown }
+  if (typeof v !== 'object' || v === null || v.v !== 2) throw new MalformedUpdateError('a head must be { v: 2, k, s, p }')
+  if (!(v.k instanceof Uint8Array) || v.k.length !== PUBLIC_KEY_BYTES) throw new MalformedUpdateError('a head names its author\'s 32-byte key')
+  if (!(v.s instanceof Uint8Array) || v.s.length !== SIGNATURE_BYTES) throw new MalformedUpdateError('a head signature is 64 bytes')
+  if (!(v.p instanceof Uint8Array) || (v.e !== undefined && v.e !== true)) throw new MalformedUpdateError('a head holds its parts as bytes')
+  await verifySignature(v.k, signedBytes(DOMAIN, key, v.p), v.s)
+  const sealed = v.e === true
+  if (!sealed) decodeParts(v.p)
+  return { author: v.k, p: v.p, sealed }
+}
+
+/**
+ * The parts of a verified head (opening them with the sealer when sealed).
+ * @throws {MalformedUpdateError} the parts do not decode, or sealed parts in an unencrypted database (or the reverse)
+ * @throws {DecryptionError} sealed parts do not open with this key
+ */
+export async function headParts (key: Uint8Array, head: SignedHead, sealer?: Sealer): Promise<Head> {
+  if (head.sealed !== (sealer !== undefined)) throw new MalformedUpdateError(head.sealed ? 'a sealed head in an unencrypted database' : 'a plain head in an encrypted database')
+  return { parts: decodeParts(sealer === undefined ? head.p : await sealer.open(head.p, key)) }
+}
+
+function decodeParts (bytes: Uint8Array): Uint8Array[][] {
+  const parts = cbor(bytes)
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_HEAD_PARTS) throw new MalformedUpdateError(`a head names 1 to ${MAX_HEAD_PARTS} parts`)
+  for (const part of parts as unknown[]) {
     if (!Array.isArray(part) || part.length === 0 || part.length > MAX_PART_BLOCKS) {
       throw new MalformedUpdateError(`a head part lists 1 to ${MAX_PART_BLOCKS} blocks`)
     }
@@ -49,5 +87,13 @@ export function decodeHead (bytes: Uint8Array): Head {
       if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new MalformedUpdateError('a block hash is 32 bytes')
     }
   }
-  return { parts: v.parts as Uint8Array[][] }
+  return parts as Uint8Array[][]
+}
+
+function cbor (bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes)
+  } catch (cause) {
+    throw new MalformedUpdateError('a head does not decode', { cause })
+  }
 }

@@ -1,6 +1,6 @@
 import { MalformedUpdateError } from '../errors.ts'
 import { sha256, toHex } from '../hash.ts'
-import { decodeHead, MAX_BLOCK_BYTES } from './head.ts'
+import { MAX_BLOCK_BYTES, verifyHead } from './head.ts'
 import { BLOCK_NS, HEAD_NS, parseKey } from './keys.ts'
 
 type ValidateFn = (key: Uint8Array, value: Uint8Array) => void | Promise<void>
@@ -14,10 +14,10 @@ function validateBlock (key: Uint8Array, value: Uint8Array): void {
   if (toHex(sha256(value)) !== parsed.hex) throw new MalformedUpdateError('block bytes do not match their hash')
 }
 
-/** Rejects a head that does not decode. */
-function validateHead (key: Uint8Array, value: Uint8Array): void {
+/** Rejects a head that does not decode or whose signature does not verify for its key. */
+async function validateHead (key: Uint8Array, value: Uint8Array): Promise<void> {
   if (parseKey(key)?.ns !== HEAD_NS) throw new MalformedUpdateError('not a head key')
-  decodeHead(value)
+  await verifyHead(key, value)
 }
 
 /**

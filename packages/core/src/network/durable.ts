@@ -1,9 +1,8 @@
 import type { KadDHT } from '@libp2p/kad-dht'
-import { decode } from 'cborg'
 import { CID } from 'multiformats/cid'
-import { databaseAddress, encodeManifest } from '../address.ts'
 import { DhtStore, type DhtStoreOptions } from '../dht/dht-store.ts'
 import { InvalidArgumentError, NotFoundError } from '../errors.ts'
+import type { ReplicaSecurity } from '../security/context.ts'
 import type { RejectedEvent } from './replicator.ts'
 import type { SyncSource } from './sync-session.ts'
 
@@ -15,7 +14,8 @@ const EMPTY_UPDATE = new Uint8Array([0, 0])
 
 /** What durable storage needs to know of the database. */
 export interface DurableSource extends SyncSource {
-  readonly name: string
+  /** The database's manifest (its address is the hash of these bytes). */
+  readonly manifest: Uint8Array
 }
 
 /** Options of a write's DHT durability. */
@@ -43,10 +43,12 @@ export class DurableRecords {
   readonly #due = new Map<string, { collection: string, id: string | null }>()
   #dueTimer: ReturnType<typeof setTimeout> | undefined
 
-  constructor (dht: KadDHT, source: DurableSource, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}) {
+  constructor (
+    dht: KadDHT, source: DurableSource, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
+  ) {
     this.#source = source
     this.#online = online
-    this.store = new DhtStore(dht, source.address, options)
+    this.store = new DhtStore(dht, source.address, options, security)
     this.store.on('failed', (e) => {
       if (e.retryIn === undefined) this.#parked.set(refKey(e.collection, e.id), { collection: e.collection, id: e.id })
     })
@@ -68,7 +70,7 @@ export class DurableRecords {
 
   /** Stores the manifest block (in the background). */
   announce (): void {
-    this.store.putUpdate(encodeManifest(this.#source.name)).catch(() => {})
+    this.store.putUpdate(this.#source.manifest).catch(() => {})
   }
 
   /** Puts a record (or, with `id` null, the collection index) in the background; offline, once online again. */
@@ -150,11 +152,12 @@ function refKey (collection: string, id: string | null): string {
 }
 
 /**
- * Finds a database's name from its address: reads the manifest block from
- * the DHT and checks that it hashes to the address.
+ * Fetches a database's manifest by its address from the DHT (the block is
+ * checked against its hash, so the bytes are the ones the address names).
  * @throws {NotFoundError} no peer holds the manifest
+ * @throws {InvalidArgumentError} the address is not a database address
  */
-export async function resolveAddress (dht: KadDHT, address: string, timeout = 15_000): Promise<string> {
+export async function fetchManifest (dht: KadDHT, address: string, timeout = 15_000): Promise<Uint8Array> {
   let cid: CID
   try {
     cid = CID.parse(address)
@@ -165,13 +168,8 @@ export async function resolveAddress (dht: KadDHT, address: string, timeout = 15
   try {
     const bytes = await store.getPart([cid.multihash.digest])
     if (bytes === undefined) throw new NotFoundError('manifests', address)
-    const manifest = decode(bytes) as { name?: unknown }
-    if (typeof manifest.name !== 'string' || databaseAddress(manifest.name) !== address) {
-      throw new InvalidArgumentError(`the manifest found for "${address}" does not match it`)
-    }
-    return manifest.name
+    return bytes
   } finally {
     await store.stop()
   }
 }
-

@@ -1,18 +1,26 @@
 /**
  * The gossip envelope: one message on a database's topic, carrying one or
- * more Yjs updates. Wire form, CBOR:
+ * more Yjs updates, signed by its author. Wire form, CBOR:
  *
  * ```
- * { b: body, a?: author public key, s?: signature over b }   (signatures: the security work)
- * body = { v: 1, db: address, f: sender peer id, n: 8-byte nonce,
- *          e: [[collection, target (0 record | 1 index), id | null, update | null], ...] }
+ * envelope = [2, author, signature, body]        author: 32-byte Ed25519 public key
+ * body     = bytes of CBOR [ts, seq, entries]    ts: ms since 1970; seq: per-author counter
+ * entries  = [[collection, target (0 record | 1 index), id | null, update | null], ...]
+ *            or, in an encrypted database, the AES-GCM sealed bytes of that array
+ * signature = Ed25519 over signedBytes('kadmium/envelope/2', address, body)
  * ```
- * An entry whose update is `null` is a hint: the update was too large for
- * gossip; fetch it from the sender with the catch-up protocol.
+ * The database address is covered by the signature but not sent: the
+ * topic names it, and an envelope moved to another database's topic fails
+ * verification. `ts` and `seq` make every envelope distinct and let
+ * receivers refuse stale or replayed ones. An entry whose update is `null`
+ * is a hint: the update was too large for gossip; fetch it from the author
+ * with the catch-up protocol.
  * @module
  */
 import { decode, encode } from 'cborg'
 import { MalformedMessageError } from '../errors.ts'
+import { authorId, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
+import type { Sealer } from '../security/sealer.ts'
 
 /** Largest envelope accepted or sent (gossipsub caps a message at 4 MiB with its framing). */
 export const MAX_ENVELOPE_BYTES = 3 * 1024 * 1024
@@ -20,6 +28,9 @@ export const MAX_ENVELOPE_BYTES = 3 * 1024 * 1024
 export const TARGET_ENVELOPE_BYTES = 512 * 1024
 /** Entries one envelope may carry at most. */
 export const MAX_ENVELOPE_ENTRIES = 10_000
+/** The envelope format version. */
+export const ENVELOPE_VERSION = 2
+const DOMAIN = 'kadmium/envelope/2'
 
 /** One update in an envelope. */
 export interface EnvelopeEntry {
@@ -31,25 +42,51 @@ export interface EnvelopeEntry {
   readonly update?: Uint8Array
 }
 
-/** A decoded envelope. */
+/** An envelope whose structure was checked, not yet its signature. */
+export interface RawEnvelope {
+  /** The author's raw public key. */
+  readonly author: Uint8Array
+  readonly signature: Uint8Array
+  /** The signed body bytes. */
+  readonly body: Uint8Array
+  /** When the author sent it (ms since 1970, the author's clock). */
+  readonly ts: number
+  /** The author's counter. */
+  readonly seq: number
+  /** Entries, or the sealed bytes of the entries in an encrypted database. */
+  readonly entries: readonly EnvelopeEntry[] | Uint8Array
+}
+
+/** A verified (and, if need be, decrypted) envelope. */
 export interface Envelope {
-  /** The database address. */
-  readonly db: string
-  /** The peer id of the sender. */
+  /** The author, as a peer id string. */
   readonly from: string
+  /** The author's raw public key. */
+  readonly author: Uint8Array
+  readonly ts: number
+  readonly seq: number
   readonly entries: readonly EnvelopeEntry[]
 }
 
-/** Encodes an envelope (with a fresh nonce, so that equal contents still make distinct messages). */
-export function encodeEnvelope (envelope: Envelope): Uint8Array {
-  const body = encode({
-    v: 1,
-    db: envelope.db,
-    f: envelope.from,
-    n: crypto.getRandomValues(new Uint8Array(8)),
-    e: envelope.entries.map((e) => [e.collection, e.target === 'record' ? 0 : 1, e.id ?? null, e.update ?? null])
-  })
-  return encode({ b: body })
+/** How envelopes of one database are made and opened. */
+export interface EnvelopeContext {
+  /** The database address (covered by signatures). */
+  readonly address: string
+  /** Encrypts entries, in an encrypted database. */
+  readonly sealer?: Sealer | undefined
+}
+
+let lastSeq = 0
+
+/** Encodes and signs an envelope (sealing its entries in an encrypted database). */
+export async function encodeEnvelope (entries: readonly EnvelopeEntry[], signer: Signer, context: EnvelopeContext): Promise<Uint8Array> {
+  const plain = entries.map((e) => [e.collection, e.target === 'record' ? 0 : 1, e.id ?? null, e.update ?? null])
+  const address = new TextEncoder().encode(context.address)
+  const payload = context.sealer === undefined ? plain : await context.sealer.seal(encode(plain), address)
+  lastSeq = (lastSeq + 1) % Number.MAX_SAFE_INTEGER
+  const body = encode([Date.now(), lastSeq, payload])
+  const signature = await signer.sign(signedBytes(DOMAIN, address, body))
+  return encode([ENVELOPE_VERSION, signer.publicKey, signature, body])
 }
 
 /** The encoded size of one entry, near enough to fill envelopes. */
@@ -58,22 +95,56 @@ export function entrySize (entry: EnvelopeEntry): number {
 }
 
 /**
- * Decodes and checks an envelope from the network.
+ * Decodes and checks an envelope's structure (not its signature: see
+ * {@link openEnvelope}).
  * @throws {MalformedMessageError} anything off: size, shape, types
  */
-export function decodeEnvelope (bytes: Uint8Array): Envelope {
+export function decodeEnvelope (bytes: Uint8Array): RawEnvelope {
   if (bytes.length > MAX_ENVELOPE_BYTES) throw new MalformedMessageError(`an envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
-  const outer = cbor(bytes) as { b?: unknown }
-  if (typeof outer !== 'object' || outer === null || !(outer.b instanceof Uint8Array)) throw new MalformedMessageError('an envelope must be { b: body }')
-  const body = cbor(outer.b) as { v?: unknown, db?: unknown, f?: unknown, n?: unknown, e?: unknown }
-  if (typeof body !== 'object' || body === null || body.v !== 1) throw new MalformedMessageError('an envelope body must have v: 1')
-  if (typeof body.db !== 'string' || typeof body.f !== 'string' || !(body.n instanceof Uint8Array)) {
-    throw new MalformedMessageError('an envelope body needs db, f and n')
+  const outer = cbor(bytes)
+  if (!Array.isArray(outer) || outer.length !== 4 || outer[0] !== ENVELOPE_VERSION) {
+    throw new MalformedMessageError(`an envelope is [${ENVELOPE_VERSION}, author, signature, body]`)
   }
-  if (!Array.isArray(body.e) || body.e.length === 0 || body.e.length > MAX_ENVELOPE_ENTRIES) {
+  const [, author, signature, body] = outer as unknown[]
+  if (!(author instanceof Uint8Array) || author.length !== PUBLIC_KEY_BYTES) throw new MalformedMessageError('an envelope author is a 32-byte key')
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) throw new MalformedMessageError('an envelope signature is 64 bytes')
+  if (!(body instanceof Uint8Array)) throw new MalformedMessageError('an envelope body is bytes')
+  const inner = cbor(body)
+  if (!Array.isArray(inner) || inner.length !== 3) throw new MalformedMessageError('an envelope body is [ts, seq, entries]')
+  const [ts, seq, payload] = inner as unknown[]
+  if (!Number.isSafeInteger(ts) || (ts as number) < 0 || !Number.isSafeInteger(seq) || (seq as number) < 0) {
+    throw new MalformedMessageError('an envelope needs a time and a counter')
+  }
+  const entries = payload instanceof Uint8Array ? payload : decodeEntries(payload)
+  return { author, signature, body, ts: ts as number, seq: seq as number, entries }
+}
+
+/**
+ * Verifies an envelope's signature for this database and opens its
+ * entries.
+ * @throws {SignatureError} the signature does not verify (forged, or of another database)
+ * @throws {DecryptionError} sealed entries do not open with this database's key
+ * @throws {MalformedMessageError} entries are sealed in an unencrypted database or the reverse, or do not decode
+ */
+export async function openEnvelope (raw: RawEnvelope, context: EnvelopeContext): Promise<Envelope> {
+  const address = new TextEncoder().encode(context.address)
+  await verifySignature(raw.author, signedBytes(DOMAIN, address, raw.body), raw.signature)
+  let entries: readonly EnvelopeEntry[]
+  if (raw.entries instanceof Uint8Array) {
+    if (context.sealer === undefined) throw new MalformedMessageError('sealed entries in an unencrypted database')
+    entries = decodeEntries(cbor(await context.sealer.open(raw.entries, address)))
+  } else {
+    if (context.sealer !== undefined) throw new MalformedMessageError('plain entries in an encrypted database')
+    entries = raw.entries
+  }
+  return { from: authorId(raw.author), author: raw.author, ts: raw.ts, seq: raw.seq, entries }
+}
+
+function decodeEntries (value: unknown): EnvelopeEntry[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ENVELOPE_ENTRIES) {
     throw new MalformedMessageError(`an envelope carries 1 to ${MAX_ENVELOPE_ENTRIES} entries`)
   }
-  const entries: EnvelopeEntry[] = (body.e as unknown[]).map((raw) => {
+  return (value as unknown[]).map((raw) => {
     if (!Array.isArray(raw) || raw.length !== 4) throw new MalformedMessageError('an entry is [collection, target, id, update]')
     const [collection, target, id, update] = raw as unknown[]
     if (typeof collection !== 'string' || (target !== 0 && target !== 1)) throw new MalformedMessageError('an entry needs a collection and a target')
@@ -86,7 +157,6 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
       ...(update instanceof Uint8Array ? { update } : {})
     }
   })
-  return { db: body.db, from: body.f, entries }
 }
 
 function cbor (bytes: Uint8Array): unknown {

@@ -1,7 +1,13 @@
 import { TopicValidatorResult, type GossipSub, type Message, type SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
-import { MalformedMessageError } from '../errors.ts'
-import { decodeEnvelope, encodeEnvelope, entrySize, MAX_ENVELOPE_BYTES, TARGET_ENVELOPE_BYTES, type Envelope, type EnvelopeEntry } from './envelope.ts'
+import { KadmiumError, MalformedMessageError } from '../errors.ts'
+import type { Signer } from '../security/identity.ts'
+import { ReplayFilter } from '../security/replay.ts'
+import type { WriteAccess } from '../security/access.ts'
+import type { Sealer } from '../security/sealer.ts'
+import {
+  decodeEnvelope, encodeEnvelope, entrySize, MAX_ENVELOPE_BYTES, openEnvelope, TARGET_ENVELOPE_BYTES, type Envelope, type EnvelopeEntry
+} from './envelope.ts'
 
 /** The gossipsub topic of a database. */
 export function topicOf (address: string): string {
@@ -18,6 +24,16 @@ export interface GossipHandlers {
   readonly onJoin?: (peer: PeerId) => void
 }
 
+/** Who a {@link GossipChannel} signs as, who may write, and how entries are sealed. */
+export interface GossipSecurity {
+  readonly signer: Signer
+  readonly access: WriteAccess
+  readonly sealer?: Sealer | undefined
+}
+
+/** Envelopes from one peer being validated at once at most; more are dropped (catch-up repairs). */
+const MAX_VALIDATING_PER_PEER = 256
+
 /**
  * A database's live channel: one gossipsub topic. Local updates go out in
  * batches (everything written in one tick shares envelopes); incoming
@@ -28,8 +44,11 @@ export class GossipChannel {
   readonly topic: string
   readonly #pubsub: GossipSub
   readonly #address: string
-  readonly #self: string
   readonly #handlers: GossipHandlers
+  readonly #security: GossipSecurity
+  readonly #replays = new ReplayFilter()
+  /** Envelopes under validation, by the peer that sent them. */
+  readonly #validating = new Map<string, number>()
   /** Envelopes decoded by the validator, handed to the message listener. */
   readonly #decoded = new WeakMap<Uint8Array, Envelope>()
   #outbox: EnvelopeEntry[] = []
@@ -40,10 +59,10 @@ export class GossipChannel {
     if (subscriptions.some((s) => s.topic === this.topic && s.subscribe)) this.#handlers.onJoin?.(peerId)
   }
 
-  constructor (pubsub: GossipSub, address: string, self: PeerId, handlers: GossipHandlers) {
+  constructor (pubsub: GossipSub, address: string, security: GossipSecurity, handlers: GossipHandlers) {
     this.#pubsub = pubsub
     this.#address = address
-    this.#self = self.toString()
+    this.#security = security
     this.#handlers = handlers
     this.topic = topicOf(address)
   }
@@ -88,7 +107,8 @@ export class GossipChannel {
         this.#outbox = []
         for (const batch of batches(entries)) {
           try {
-            await this.#pubsub.publish(this.topic, encodeEnvelope({ db: this.#address, from: this.#self, entries: batch }))
+            const envelope = await encodeEnvelope(batch, this.#security.signer, { address: this.#address, sealer: this.#security.sealer })
+            await this.#pubsub.publish(this.topic, envelope)
           } catch {
             // No subscribers, or a duplicate: gossip is best effort; catch-up repairs.
           }
@@ -99,22 +119,38 @@ export class GossipChannel {
     }
   }
 
-  #validate (from: PeerId, message: Message): TopicValidatorResult {
+  async #validate (from: PeerId, message: Message): Promise<TopicValidatorResult> {
+    const peer = from.toString()
+    const load = this.#validating.get(peer) ?? 0
+    // A flood from one peer: drop what it sends beyond a bound, without a verdict.
+    if (load >= MAX_VALIDATING_PER_PEER) return TopicValidatorResult.Ignore
+    this.#validating.set(peer, load + 1)
     try {
-      const envelope = decodeEnvelope(message.data)
-      if (envelope.db !== this.#address) throw new MalformedMessageError('an envelope of another database')
+      const raw = decodeEnvelope(message.data)
+      const freshness = this.#replays.check(raw.author, raw.ts, raw.seq)
+      if (freshness === 'stale') throw new MalformedMessageError('a stale envelope (older than the replay window, or from the future)')
+      if (freshness === 'replay') return TopicValidatorResult.Ignore
+      const envelope = await openEnvelope(raw, { address: this.#address, sealer: this.#security.sealer })
+      for (const entry of envelope.entries) this.#security.access.check(envelope.author, entry.collection)
       this.#decoded.set(message.data, envelope)
       return TopicValidatorResult.Accept
     } catch (error) {
-      this.#handlers.onRejected((error as Error).message, from)
+      const reason = error instanceof KadmiumError ? `${error.name}: ${error.message}` : `MalformedMessageError: ${String(error)}`
+      this.#handlers.onRejected(reason, from)
       return TopicValidatorResult.Reject
+    } finally {
+      const left = (this.#validating.get(peer) ?? 1) - 1
+      if (left === 0) this.#validating.delete(peer)
+      else this.#validating.set(peer, left)
     }
   }
 
   #receive (message: Message): void {
     if (message.topic !== this.topic) return
     const envelope = this.#decoded.get(message.data)
-    if (envelope === undefined || envelope.from === this.#self) return
+    // (Own envelopes never come back: gossipsub runs with emitSelf off.)
+    if (envelope === undefined) return
+    this.#decoded.delete(message.data)
     this.#handlers.onEnvelope(envelope)
   }
 }

@@ -1,5 +1,5 @@
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { StorageAdapter } from '../storage.ts'
 
@@ -24,6 +24,11 @@ export type KadmiumLibp2p = Libp2p<KadmiumServices>
 export interface Peer {
   /** The libp2p node: its key is the user's identity. */
   readonly libp2p: KadmiumLibp2p
+  /**
+   * The node's private key (Ed25519): the user's identity, which signs
+   * every envelope, catch-up message and DHT head this peer sends.
+   */
+  readonly privateKey: PrivateKey
   /** Storage for the database of this name on this device. */
   storage (database: string): StorageAdapter | Promise<StorageAdapter>
   /** Stops the node and releases what it holds. */

@@ -3,12 +3,15 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
 import type { UpdateEvent } from '../store-types.ts'
-import { SyncError } from '../errors.ts'
+import { DecryptionError, SyncError } from '../errors.ts'
+import type { ReplicaSecurity } from '../security/context.ts'
+import { signedBytes } from '../security/identity.ts'
+import { ACCESS_COLLECTION } from '../security/access-list.ts'
 import type { Envelope } from './envelope.ts'
 import { GossipChannel } from './gossip.ts'
 import type { KadmiumLibp2p } from './peer.ts'
-import { SYNC_PROTOCOL } from './sync-messages.ts'
-import { SyncRegistry } from './sync-registry.ts'
+import { SESSION_NONCE_BYTES, SYNC_PROTOCOL } from './sync-messages.ts'
+import { SyncRegistry, type Hello } from './sync-registry.ts'
 import { messages, readMessage, runSession, writeMessage } from './sync-session.ts'
 import { DurableRecords, type DurableSource, type ReplicasOptions } from './durable.ts'
 import type { DhtStoreOptions } from '../dht/dht-store.ts'
@@ -57,6 +60,9 @@ export interface ReplicatorEvents {
   readonly onRejected: (event: RejectedEvent) => void
 }
 
+/** Envelopes applied at once at most; more are dropped. */
+const MAX_APPLYING_ENVELOPES = 1024
+
 /**
  * Replicates one database with the peers of a libp2p node: live updates
  * over gossipsub, catch-up sessions with every peer of the database that
@@ -66,6 +72,7 @@ export class Replicator {
   readonly #libp2p: KadmiumLibp2p
   readonly #source: DurableSource
   readonly #events: ReplicatorEvents
+  readonly #security: ReplicaSecurity
   readonly #options: Required<Omit<ReplicationOptions, 'dht'>>
   readonly #durable: DurableRecords
   readonly #gossip: GossipChannel
@@ -79,6 +86,9 @@ export class Replicator {
   #resumeTimer: ReturnType<typeof setTimeout> | undefined
   /** Sessions served (dialed by the peer) now. */
   #serving = 0
+  /** Envelopes being applied now, and dropped so far. */
+  #applying = 0
+  #dropped = 0
   #lastSync: Date | undefined
   #stopped = false
   readonly #onIdentify = (event: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
@@ -89,9 +99,10 @@ export class Replicator {
     this.#resumeSoon()
   }
 
-  constructor (libp2p: KadmiumLibp2p, source: DurableSource, events: ReplicatorEvents, options: ReplicationOptions = {}) {
+  constructor (libp2p: KadmiumLibp2p, source: DurableSource, security: ReplicaSecurity, events: ReplicatorEvents, options: ReplicationOptions = {}) {
     this.#libp2p = libp2p
     this.#source = source
+    this.#security = security
     this.#events = events
     this.#options = {
       syncInterval: options.syncInterval ?? 30_000,
@@ -100,9 +111,9 @@ export class Replicator {
       dhtReadTimeout: options.dhtReadTimeout ?? 5_000,
       closeTimeout: options.closeTimeout ?? 5_000
     }
-    this.#durable = new DurableRecords(libp2p.services.dht, source, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
+    this.#durable = new DurableRecords(libp2p.services.dht, source, security, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
     this.#registry = SyncRegistry.of(libp2p)
-    this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, libp2p.peerId, {
+    this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, security, {
       onEnvelope: (envelope) => { this.#receive(envelope) },
       onRejected: (reason, from) => { events.onRejected({ reason, via: 'gossip', peer: from.toString() }) },
       // Until a new peer's subscription reached us, our gossip could not reach
@@ -147,7 +158,7 @@ export class Replicator {
   /** Joins the database's topic, serves and starts catch-up, announces and looks for peers. */
   async start (): Promise<void> {
     this.#gossip.start()
-    await this.#registry.register(this.#source.address, { serve: async (lp, peer) => this.#serve(lp, peer) })
+    await this.#registry.register(this.#source.address, { serve: async (lp, peer, hello) => this.#serve(lp, peer, hello) })
     this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
     for (const connection of this.#libp2p.getConnections()) {
       if (this.#leads(connection.remotePeer)) this.sync(connection.remotePeer).catch(() => {})
@@ -162,7 +173,8 @@ export class Replicator {
   publish (update: UpdateEvent): void {
     if (this.#stopped) return
     this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
-    this.#durable.schedule(update.collection, update.id ?? null)
+    // The access list travels by gossip and catch-up only (its operations are not Yjs states).
+    if (update.collection !== ACCESS_COLLECTION) this.#durable.schedule(update.collection, update.id ?? null)
   }
 
   /** Resolves once queued updates are published. */
@@ -247,6 +259,12 @@ export class Replicator {
   }
 
   #receive (envelope: Envelope): void {
+    // A flood: envelopes beyond the bound are dropped (the next catch-up repairs), so memory stays bounded.
+    if (this.#applying >= MAX_APPLYING_ENVELOPES) {
+      this.#dropped++
+      return
+    }
+    this.#applying++
     void (async () => {
       let hinted = false
       for (const entry of envelope.entries) {
@@ -266,7 +284,12 @@ export class Replicator {
           await this.sync(peerIdFromString(envelope.from))
         } catch {}
       }
-    })()
+    })().finally(() => { this.#applying-- })
+  }
+
+  /** Envelopes dropped because too many were being applied (a flood); catch-up repairs what they carried. */
+  get dropped (): number {
+    return this.#dropped
   }
 
   async #dialSession (peer: PeerId): Promise<void> {
@@ -276,7 +299,8 @@ export class Replicator {
       const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.syncTimeout)])
       stream = await retry(async () => this.#libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal }), signal)
       const lp = messages(stream)
-      await writeMessage(lp, { t: 'h', v: 1, db: this.#source.address })
+      const mine = nonce()
+      await writeMessage(lp, { t: 'h', v: 2, db: this.#source.address, n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
       const answer = await readMessage(lp, this.#options.syncTimeout)
       if (answer.t === 'e') {
         this.#strangers.add(key)
@@ -284,7 +308,8 @@ export class Replicator {
         return
       }
       if (answer.t !== 'o') throw new SyncError(`unexpected answer "${answer.t}" to hello`)
-      await this.#session(lp, key)
+      await this.#checkProof(answer.p, peer, this.#libp2p.peerId)
+      await this.#session(lp, peer, mine, answer.n)
       await stream.close()
     } catch (error) {
       stream?.abort(error instanceof Error ? error : new Error(String(error)))
@@ -293,10 +318,18 @@ export class Replicator {
     }
   }
 
-  async #serve (lp: LengthPrefixedStream<Stream>, peer: PeerId): Promise<void> {
+  async #serve (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void> {
     this.#serving++
     try {
-      await this.#session(lp, peer.toString())
+      try {
+        await this.#checkProof(hello.p, peer, this.#libp2p.peerId)
+      } catch (error) {
+        await writeMessage(lp, { t: 'e', reason: 'the key proof does not open' })
+        throw error
+      }
+      const mine = nonce()
+      await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
+      await this.#session(lp, peer, mine, hello.n)
     } catch (error) {
       if (!this.#stopped) this.#events.onSync({ peer: peer.toString(), phase: 'error', done: 0, total: 0, error: error as Error })
       throw error
@@ -305,20 +338,63 @@ export class Replicator {
     }
   }
 
-  async #session (lp: LengthPrefixedStream<Stream>, peer: string): Promise<void> {
-    this.#events.onSync({ peer, phase: 'start', done: 0, total: 0 })
+  /**
+   * In an encrypted database each side of a session proves it holds the
+   * key: it seals nothing, bound to the database and both peer ids (which
+   * the connection authenticates), and the other side opens it.
+   */
+  async #proof (from: PeerId, to: PeerId): Promise<{ p?: Uint8Array }> {
+    const sealer = this.#security.sealer
+    if (sealer === undefined) return {}
+    return { p: await sealer.seal(new Uint8Array(0), this.#proofContext(from, to)) }
+  }
+
+  /** @throws {DecryptionError} the peer did not prove it holds the key */
+  async #checkProof (proof: Uint8Array | undefined, from: PeerId, to: PeerId): Promise<void> {
+    const sealer = this.#security.sealer
+    if (sealer === undefined) return
+    if (proof === undefined) throw new DecryptionError('the peer sent no key proof for an encrypted database')
+    try {
+      await sealer.open(proof, this.#proofContext(from, to))
+    } catch (cause) {
+      this.#events.onRejected({ reason: 'DecryptionError: a catch-up peer does not hold the key', via: 'sync', peer: from.toString() })
+      throw cause
+    }
+  }
+
+  #proofContext (from: PeerId, to: PeerId): Uint8Array {
+    const encoder = new TextEncoder()
+    return signedBytes('kadmium/sync-proof', encoder.encode(this.#source.address), encoder.encode(from.toString()), encoder.encode(to.toString()))
+  }
+
+  async #session (lp: LengthPrefixedStream<Stream>, peer: PeerId, mine: Uint8Array, theirs: Uint8Array): Promise<void> {
+    const key = peer.toString()
+    if (peer.publicKey?.type !== 'Ed25519') throw new SyncError('catch-up peers have Ed25519 keys')
+    this.#events.onSync({ peer: key, phase: 'start', done: 0, total: 0 })
     let last = { done: 0, total: 0 }
-    const result = await runSession(lp, this.#source, {
+    const security = {
+      address: this.#source.address,
+      signer: this.#security.signer,
+      peerKey: peer.publicKey.raw,
+      mine,
+      theirs,
+      access: this.#security.access
+    }
+    const result = await runSession(lp, this.#source, security, {
       idleTimeout: this.#options.syncTimeout,
       onProgress: (done, total) => {
         last = { done, total }
-        this.#events.onSync({ peer, phase: 'progress', done, total })
+        this.#events.onSync({ peer: key, phase: 'progress', done, total })
       },
-      onRejected: (reason) => { this.#events.onRejected({ reason, via: 'sync', peer }) }
+      onRejected: (reason) => { this.#events.onRejected({ reason, via: 'sync', peer: key }) }
     })
     this.#lastSync = new Date()
-    this.#events.onSync({ peer, phase: 'done', done: result.received, total: last.total })
+    this.#events.onSync({ peer: key, phase: 'done', done: result.received, total: last.total })
   }
+}
+
+function nonce (): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(SESSION_NONCE_BYTES))
 }
 
 /**

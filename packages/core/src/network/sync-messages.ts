@@ -4,14 +4,21 @@
  *
  * | message | form | sent |
  * | --- | --- | --- |
- * | hello | `{ t: 'h', v: 1, db }` | by the dialer, first |
- * | ok / error | `{ t: 'o' }` / `{ t: 'e', reason }` | by the listener, in answer |
+ * | hello | `{ t: 'h', v: 2, db, n, p? }` | by the dialer, first: `n` a fresh 16-byte nonce, `p` the key proof of an encrypted database |
+ * | ok / error | `{ t: 'o', n, p? }` / `{ t: 'e', reason }` | by the listener, in answer: its own nonce (and proof) |
  * | digest | `{ t: 'd', c, i?: [sv, hash], r: [[id, sv, hash], ...] }` | both, per collection, in chunks; `i` (the index) in the first chunk |
  * | digest end | `{ t: 'D' }` | both |
  * | plan | `{ t: 'p', n }` | both: how many updates follow |
- * | updates | `{ t: 'u', x: [[c, id or null, [update, ...]], ...] }` | both; `null` id: the collection index |
- * | big update | `{ t: 'b', c, id, k, n, part }` | both: part `k` of `n` of one update too large for a message |
+ * | updates | `{ t: 'u', y, s }`, `y` the CBOR bytes of `[[c, id or null, [update, ...]], ...]` | both; `null` id: the collection index |
+ * | big update | `{ t: 'b', y, s }`, `y` the CBOR bytes of `[c, id, k, n, part]` | both: part `k` of `n` of one update too large for a message |
  * | done | `{ t: 'x' }` | both, last |
+ *
+ * Updates and big-update parts are signed by their sender: `s` is an
+ * Ed25519 signature over `signedBytes('kadmium/sync/2', address, nonce,
+ * counter, t, y)` where `nonce` is the one the *receiver* sent in its
+ * hello/ok and `counter` numbers the sender's signed messages of the
+ * session from 0 — so that no signed message can be replayed into another
+ * session, reordered, or moved to another database.
  * @module
  */
 import { decode, encode } from 'cborg'
@@ -28,20 +35,21 @@ export const TARGET_SYNC_MESSAGE_BYTES = 1024 * 1024
 export const DIGEST_CHUNK = 4096
 /** Largest single update reassembled from big-update parts. */
 export const MAX_BIG_UPDATE_BYTES = 64 * 1024 * 1024
+/** Length of a session nonce. */
+export const SESSION_NONCE_BYTES = 16
 
 /** One update set in an updates message: `id` null for the collection index. */
 export type SyncItem = readonly [collection: string, id: string | null, updates: readonly Uint8Array[]]
 
 /** A protocol message. */
 export type SyncMessage =
-  | { readonly t: 'h', readonly v: 1, readonly db: string }
-  | { readonly t: 'o' }
+  | { readonly t: 'h', readonly v: 2, readonly db: string, readonly n: Uint8Array, readonly p?: Uint8Array }
+  | { readonly t: 'o', readonly n: Uint8Array, readonly p?: Uint8Array }
   | { readonly t: 'e', readonly reason: string }
   | { readonly t: 'd', readonly c: string, readonly i?: Digest, readonly r: ReadonlyArray<readonly [string, Digest]> }
   | { readonly t: 'D' }
   | { readonly t: 'p', readonly n: number }
-  | { readonly t: 'u', readonly x: readonly SyncItem[] }
-  | { readonly t: 'b', readonly c: string, readonly id: string | null, readonly k: number, readonly n: number, readonly part: Uint8Array }
+  | { readonly t: 'u' | 'b', readonly y: Uint8Array, readonly s: Uint8Array }
   | { readonly t: 'x' }
 
 /** Encodes a message. */
@@ -68,9 +76,11 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
   if (typeof m !== 'object' || m === null) throw new MalformedMessageError('a sync message is an object')
   switch (m.t) {
     case 'h':
-      if (m.v !== 1 || typeof m.db !== 'string') throw new MalformedMessageError('hello needs v: 1 and db')
-      return { t: 'h', v: 1, db: m.db }
-    case 'o': case 'D': case 'x':
+      if (m.v !== 2 || typeof m.db !== 'string' || m.db.length > 512) throw new MalformedMessageError('hello needs v: 2 and db')
+      return { t: 'h', v: 2, db: m.db, n: nonceOf(m.n), ...proofOf(m.p) }
+    case 'o':
+      return { t: 'o', n: nonceOf(m.n), ...proofOf(m.p) }
+    case 'D': case 'x':
       return { t: m.t }
     case 'e':
       return { t: 'e', reason: typeof m.reason === 'string' ? m.reason.slice(0, 200) : 'unknown' }
@@ -86,29 +96,74 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
       })
       return { t: 'd', c: m.c, ...(i !== undefined ? { i } : {}), r }
     }
-    case 'u': {
-      if (!Array.isArray(m.x)) throw new MalformedMessageError('updates need x')
-      const x = (m.x as unknown[]).map((item): SyncItem => {
-        if (!Array.isArray(item) || item.length !== 3) throw new MalformedMessageError('an item is [c, id, updates]')
-        const [c, id, updates] = item as unknown[]
-        if (typeof c !== 'string' || (id !== null && typeof id !== 'string') || !Array.isArray(updates) || updates.length > 10_000) {
-          throw new MalformedMessageError('an item is [c, id, updates]')
-        }
-        if (!updates.every((u) => u instanceof Uint8Array)) throw new MalformedMessageError('updates are bytes')
-        return [c, id, updates]
-      })
-      return { t: 'u', x }
-    }
-    case 'b':
-      if (typeof m.c !== 'string' || (m.id !== null && typeof m.id !== 'string') || !Number.isSafeInteger(m.k) || !Number.isSafeInteger(m.n) ||
-        !(m.part instanceof Uint8Array) || (m.n as number) < 1 || (m.k as number) < 0 || (m.k as number) >= (m.n as number) ||
-        (m.n as number) * MAX_SYNC_MESSAGE_BYTES > MAX_BIG_UPDATE_BYTES * 2) {
-        throw new MalformedMessageError('a big-update part is malformed')
-      }
-      return { t: 'b', c: m.c, id: m.id, k: m.k as number, n: m.n as number, part: m.part }
+    case 'u': case 'b':
+      if (!(m.y instanceof Uint8Array) || !(m.s instanceof Uint8Array) || m.s.length !== 64) throw new MalformedMessageError('a signed message needs y and s')
+      return { t: m.t, y: m.y, s: m.s }
     default:
       throw new MalformedMessageError(`unknown sync message "${String(m.t)}"`)
   }
+}
+
+/**
+ * Decodes the payload of an updates message.
+ * @throws {MalformedMessageError} anything off
+ */
+export function decodeItems (bytes: Uint8Array): SyncItem[] {
+  const x = cborOf(bytes)
+  if (!Array.isArray(x)) throw new MalformedMessageError('updates are a list')
+  return (x as unknown[]).map((item): SyncItem => {
+    if (!Array.isArray(item) || item.length !== 3) throw new MalformedMessageError('an item is [c, id, updates]')
+    const [c, id, updates] = item as unknown[]
+    if (typeof c !== 'string' || (id !== null && typeof id !== 'string') || !Array.isArray(updates) || updates.length > 10_000) {
+      throw new MalformedMessageError('an item is [c, id, updates]')
+    }
+    if (!updates.every((u) => u instanceof Uint8Array)) throw new MalformedMessageError('updates are bytes')
+    return [c, id, updates]
+  })
+}
+
+/** One part of an update too large for one message. */
+export interface BigPart {
+  readonly c: string
+  readonly id: string | null
+  readonly k: number
+  readonly n: number
+  readonly part: Uint8Array
+}
+
+/**
+ * Decodes the payload of a big-update message.
+ * @throws {MalformedMessageError} anything off
+ */
+export function decodeBigPart (bytes: Uint8Array): BigPart {
+  const v = cborOf(bytes)
+  if (!Array.isArray(v) || v.length !== 5) throw new MalformedMessageError('a big-update part is [c, id, k, n, part]')
+  const [c, id, k, n, part] = v as unknown[]
+  if (typeof c !== 'string' || (id !== null && typeof id !== 'string') || !Number.isSafeInteger(k) || !Number.isSafeInteger(n) ||
+    !(part instanceof Uint8Array) || (n as number) < 1 || (k as number) < 0 || (k as number) >= (n as number) ||
+    (n as number) * MAX_SYNC_MESSAGE_BYTES > MAX_BIG_UPDATE_BYTES * 2) {
+    throw new MalformedMessageError('a big-update part is malformed')
+  }
+  return { c, id, k: k as number, n: n as number, part }
+}
+
+function cborOf (bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes)
+  } catch (cause) {
+    throw new MalformedMessageError('a sync payload is not CBOR', { cause })
+  }
+}
+
+function nonceOf (value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== SESSION_NONCE_BYTES) throw new MalformedMessageError(`a session nonce is ${SESSION_NONCE_BYTES} bytes`)
+  return value
+}
+
+function proofOf (value: unknown): { p?: Uint8Array } {
+  if (value === undefined) return {}
+  if (!(value instanceof Uint8Array) || value.length > 256) throw new MalformedMessageError('a key proof is at most 256 bytes')
+  return { p: value }
 }
 
 function digestOf (value: unknown): Digest {

@@ -1,11 +1,15 @@
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { messages, readMessage, writeMessage } from './sync-session.ts'
-import { SYNC_PROTOCOL } from './sync-messages.ts'
+import { SYNC_PROTOCOL, type SyncMessage } from './sync-messages.ts'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+
+/** A hello message. */
+export type Hello = Extract<SyncMessage, { t: 'h' }>
 
 /** Serves catch-up sessions for one database. */
 export interface SyncServer {
-  serve (lp: LengthPrefixedStream<Stream>, peer: PeerId): Promise<void>
+  /** Answers the hello (ok or error) and runs the session. */
+  serve (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void>
 }
 
 const registries = new WeakMap<Libp2p, SyncRegistry>()
@@ -66,8 +70,7 @@ export class SyncRegistry {
         await stream.close()
         return
       }
-      await writeMessage(lp, { t: 'o' })
-      await server.serve(lp, connection.remotePeer)
+      await server.serve(lp, connection.remotePeer, hello)
       await stream.close()
     } catch (error) {
       stream.abort(error instanceof Error ? error : new Error(String(error)))

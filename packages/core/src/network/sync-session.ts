@@ -3,10 +3,14 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { RemoteUpdate } from '../database.ts'
 import type { Digest } from '../digest.ts'
 import { MalformedMessageError, SyncError } from '../errors.ts'
+import { encode } from 'cborg'
 import { bytesEqual } from '../hash.ts'
+import type { WriteAccess } from '../security/access.ts'
+import { ACCESS_COLLECTION } from '../security/access-list.ts'
+import { signedBytes, verifySignature, type Signer } from '../security/identity.ts'
 import {
-  decodeSyncMessage, DIGEST_CHUNK, encodeSyncMessage, MAX_BIG_UPDATE_BYTES, MAX_SYNC_MESSAGE_BYTES, TARGET_SYNC_MESSAGE_BYTES,
-  type SyncItem, type SyncMessage
+  decodeBigPart, decodeItems, decodeSyncMessage, DIGEST_CHUNK, encodeSyncMessage, MAX_BIG_UPDATE_BYTES, MAX_SYNC_MESSAGE_BYTES,
+  TARGET_SYNC_MESSAGE_BYTES, type SyncItem, type SyncMessage
 } from './sync-messages.ts'
 
 /** What a catch-up session reads from and writes to: one database. */
@@ -19,6 +23,22 @@ export interface SyncSource {
   recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
   storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
   apply (update: RemoteUpdate): Promise<boolean>
+}
+
+/** Who signs a session's messages, whose signatures it checks, and who may write. */
+export interface SessionSecurity {
+  /** The database address (covered by signatures). */
+  readonly address: string
+  /** Signs what this side sends. */
+  readonly signer: Signer
+  /** The session peer's raw Ed25519 public key (from its authenticated connection). */
+  readonly peerKey: Uint8Array
+  /** The nonce this side sent: the peer signs with it. */
+  readonly mine: Uint8Array
+  /** The nonce the peer sent: this side signs with it. */
+  readonly theirs: Uint8Array
+  /** Who may write: the peer's updates are applied only where it may. */
+  readonly access: WriteAccess
 }
 
 /** Options of a session. */
@@ -46,7 +66,7 @@ interface TheirState {
 
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
 /** Digest entries one peer may announce at most. */
-const MAX_DIGEST_ENTRIES = 2_000_000
+const MAX_DIGEST_ENTRIES = 1_000_000
 /** Updates applied at once while receiving. */
 const APPLY_CONCURRENCY = 64
 
@@ -79,7 +99,9 @@ export async function writeMessage (lp: LengthPrefixedStream<Stream>, message: S
  * that differ, and the collection index last. Three message rounds
  * whatever the number of records.
  */
-export async function runSession (lp: LengthPrefixedStream<Stream>, source: SyncSource, options: SessionOptions = {}): Promise<SessionResult> {
+export async function runSession (
+  lp: LengthPrefixedStream<Stream>, source: SyncSource, security: SessionSecurity, options: SessionOptions = {}
+): Promise<SessionResult> {
   const idle = options.idleTimeout ?? 30_000
   let resolveTheirs!: (state: Map<string, TheirState>) => void
   let rejectTheirs!: (error: Error) => void
@@ -90,7 +112,7 @@ export async function runSession (lp: LengthPrefixedStream<Stream>, source: Sync
   theirs.catch(() => {})
   const send = async (): Promise<number> => {
     await sendDigests(lp, source)
-    return sendUpdates(lp, source, await theirs)
+    return sendUpdates(new SignedWriter(lp, security), source, await theirs)
   }
   const receive = async (): Promise<number> => {
     try {
@@ -99,7 +121,7 @@ export async function runSession (lp: LengthPrefixedStream<Stream>, source: Sync
       rejectTheirs(error as Error)
       throw error
     }
-    return receiveUpdates(lp, source, idle, options)
+    return receiveUpdates(lp, source, idle, security, options)
   }
   const [sent, received] = await Promise.all([send(), receive()])
   return { sent, received }
@@ -132,7 +154,7 @@ async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number): 
   }
 }
 
-async function sendUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSource, theirs: Map<string, TheirState>): Promise<number> {
+async function sendUpdates (out: SignedWriter, source: SyncSource, theirs: Map<string, TheirState>): Promise<number> {
   // First decide what to send, so that the peer can show progress.
   const plans: Array<{ c: string, missing: string[], differing: Array<[string, Uint8Array]>, index: Uint8Array | undefined }> = []
   let total = 0
@@ -150,33 +172,72 @@ async function sendUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSource
     plans.push({ c, missing, differing, index })
     total += missing.length + differing.length + (index === undefined ? 0 : 1)
   }
-  await writeMessage(lp, { t: 'p', n: total })
-  const out = new Batcher(lp)
+  await writeMessage(out.lp, { t: 'p', n: total })
+  const batcher = new Batcher(out)
   for (const { c, missing, differing } of plans) {
     if (missing.length > 0) {
-      for await (const [id, updates] of source.storedUpdates(c, new Set(missing))) await out.add([c, id, updates])
+      for await (const [id, updates] of source.storedUpdates(c, new Set(missing))) await batcher.add([c, id, updates])
     }
     for (const [id, sv] of differing) {
       const diff = await source.recordDiff(c, id, sv)
-      await out.add([c, id, diff === undefined ? [] : [diff]])
+      await batcher.add([c, id, diff === undefined ? [] : [diff]])
     }
   }
   // Indexes last: records arrive before the index entries that make them live.
   for (const { c, index } of plans) {
-    if (index !== undefined) await out.add([c, null, [await source.indexDiff(c, index)]])
+    if (index !== undefined) await batcher.add([c, null, [await source.indexDiff(c, index)]])
   }
-  await out.flush()
-  await writeMessage(lp, { t: 'x' })
+  await batcher.flush()
+  await writeMessage(out.lp, { t: 'x' })
   return total
+}
+
+const DOMAIN = 'kadmium/sync/2'
+const encoder = new TextEncoder()
+
+/** The bytes a signed session message's signature covers. */
+function covered (security: SessionSecurity, nonce: Uint8Array, counter: number, t: 'u' | 'b', y: Uint8Array): Uint8Array {
+  return signedBytes(DOMAIN, encoder.encode(security.address), nonce, encoder.encode(`${counter}:${t}`), y)
+}
+
+/** Writes this side's signed messages, numbering them. */
+class SignedWriter {
+  readonly lp: LengthPrefixedStream<Stream>
+  readonly #security: SessionSecurity
+  #counter = 0
+  constructor (lp: LengthPrefixedStream<Stream>, security: SessionSecurity) {
+    this.lp = lp
+    this.#security = security
+  }
+
+  async write (t: 'u' | 'b', payload: unknown): Promise<void> {
+    const y = encode(payload)
+    const s = await this.#security.signer.sign(covered(this.#security, this.#security.theirs, this.#counter++, t, y))
+    await writeMessage(this.lp, { t, y, s })
+  }
+}
+
+/** Checks the peer's signed messages in order. */
+class SignedReader {
+  readonly #security: SessionSecurity
+  #counter = 0
+  constructor (security: SessionSecurity) {
+    this.#security = security
+  }
+
+  /** @throws {SignatureError} the message is not the peer's next one */
+  async verify (t: 'u' | 'b', y: Uint8Array, s: Uint8Array): Promise<void> {
+    await verifySignature(this.#security.peerKey, covered(this.#security, this.#security.mine, this.#counter++, t, y), s)
+  }
 }
 
 /** Packs items into messages of about TARGET_SYNC_MESSAGE_BYTES; splits updates too large for one. */
 class Batcher {
-  readonly #lp: LengthPrefixedStream<Stream>
+  readonly #out: SignedWriter
   #items: SyncItem[] = []
   #size = 0
-  constructor (lp: LengthPrefixedStream<Stream>) {
-    this.#lp = lp
+  constructor (out: SignedWriter) {
+    this.#out = out
   }
 
   async add (item: SyncItem): Promise<void> {
@@ -187,7 +248,7 @@ class Batcher {
       for (const update of updates) {
         const n = Math.max(1, Math.ceil(update.length / TARGET_SYNC_MESSAGE_BYTES))
         for (let k = 0; k < n; k++) {
-          await writeMessage(this.#lp, { t: 'b', c, id, k, n, part: update.subarray(k * TARGET_SYNC_MESSAGE_BYTES, (k + 1) * TARGET_SYNC_MESSAGE_BYTES) })
+          await this.#out.write('b', [c, id, k, n, update.subarray(k * TARGET_SYNC_MESSAGE_BYTES, (k + 1) * TARGET_SYNC_MESSAGE_BYTES)])
         }
       }
       return
@@ -202,11 +263,15 @@ class Batcher {
     const x = this.#items
     this.#items = []
     this.#size = 0
-    await writeMessage(this.#lp, { t: 'u', x })
+    await this.#out.write('u', x)
   }
 }
 
-async function receiveUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSource, idle: number, options: SessionOptions): Promise<number> {
+async function receiveUpdates (
+  lp: LengthPrefixedStream<Stream>, source: SyncSource, idle: number, security: SessionSecurity, options: SessionOptions
+): Promise<number> {
+  const signed = new SignedReader(security)
+  let parts = 0
   const first = await readMessage(lp, idle)
   if (first.t !== 'p') throw new MalformedMessageError(`expected a plan, got "${first.t}"`)
   const total = first.n
@@ -214,6 +279,12 @@ async function receiveUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSou
   let big: { c: string, id: string | null, n: number, parts: Uint8Array[], size: number } | undefined
   const apply = async (items: readonly SyncItem[]): Promise<void> => {
     const one = async ([c, id, updates]: SyncItem): Promise<void> => {
+      try {
+        security.access.check(security.peerKey, c)
+      } catch (error) {
+        options.onRejected?.(`${(error as Error).name}: ${(error as Error).message}`)
+        return
+      }
       for (const update of updates) {
         try {
           await source.apply(id === null ? { collection: c, target: 'index', update } : { collection: c, target: 'record', id, update })
@@ -222,7 +293,9 @@ async function receiveUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSou
         }
       }
     }
-    const records = items.filter((item) => item[1] !== null)
+    // Access operations first: they decide whether the peer's records may be applied.
+    for (const item of items) if (item[0] === ACCESS_COLLECTION) await one(item)
+    const records = items.filter((item) => item[1] !== null && item[0] !== ACCESS_COLLECTION)
     for (let i = 0; i < records.length; i += APPLY_CONCURRENCY) await Promise.all(records.slice(i, i + APPLY_CONCURRENCY).map(one))
     for (const item of items) if (item[1] === null) await one(item)
     done += items.length
@@ -233,16 +306,21 @@ async function receiveUpdates (lp: LengthPrefixedStream<Stream>, source: SyncSou
     const m = await readMessage(lp, idle)
     if (m.t === 'x') break
     if (m.t === 'u') {
+      await signed.verify('u', m.y, m.s)
+      const x = decodeItems(m.y)
       // A record whose stored updates are large arrives as several items, so allow some slack.
-      if (done + m.x.length > total * 4 + 1000) throw new MalformedMessageError('the peer sent far more than it announced')
-      await apply(m.x)
+      if (done + x.length > total * 4 + 1000) throw new MalformedMessageError('the peer sent far more than it announced')
+      await apply(x)
     } else if (m.t === 'b') {
-      if (m.k === 0) big = { c: m.c, id: m.id, n: m.n, parts: [], size: 0 }
-      if (big === undefined || big.c !== m.c || big.id !== m.id || big.n !== m.n || big.parts.length !== m.k) {
+      await signed.verify('b', m.y, m.s)
+      const b = decodeBigPart(m.y)
+      if (++parts > (total * 4 + 1000) * 64) throw new MalformedMessageError('the peer sent far more than it announced')
+      if (b.k === 0) big = { c: b.c, id: b.id, n: b.n, parts: [], size: 0 }
+      if (big === undefined || big.c !== b.c || big.id !== b.id || big.n !== b.n || big.parts.length !== b.k) {
         throw new MalformedMessageError('big-update parts out of order')
       }
-      big.parts.push(m.part)
-      big.size += m.part.length
+      big.parts.push(b.part)
+      big.size += b.part.length
       if (big.size > MAX_BIG_UPDATE_BYTES) throw new MalformedMessageError('a big update exceeds the limit')
       if (big.parts.length === big.n) {
         const whole = new Uint8Array(big.size)

@@ -8,7 +8,7 @@ import { BLOCK_NS, blockKey, HEAD_NS } from '../../src/dht/keys.ts'
 import { putValue } from '../../src/dht/query.ts'
 import { dhtValidators } from '../../src/dht/validators.ts'
 import { sha256 } from '../../src/hash.ts'
-import { connectAll, createDhtNode, createMesh, stopAll, type DhtNode } from './helpers.ts'
+import { connectAll, createDhtNode, createMesh, stopAll, testSecurity, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'blocks-test-database'
 const permissive = { [BLOCK_NS]: () => {}, [HEAD_NS]: () => {} }
@@ -31,7 +31,7 @@ describe('blocks', { timeout: 30_000 }, () => {
   let careless: DhtNode
   const stores: DhtStore[] = []
   const store = (node: DhtNode): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 })
+    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, testSecurity)
     stores.push(s)
     return s
   }

@@ -12,6 +12,19 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../../src/dht/keys.ts'
 import { dhtSelectors, dhtValidators } from '../../src/dht/validators.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { OPEN_ACCESS } from '../../src/security/access.ts'
+import { signerOf } from '../../src/security/identity.ts'
+import type { ReplicaSecurity } from '../../src/security/context.ts'
+import { headParts, verifyHead } from '../../src/dht/head.ts'
+
+/** An identity for DHT stores in tests: a fresh Ed25519 key, an open database. */
+export const testSecurity: ReplicaSecurity = { signer: signerOf(await generateKeyPair('Ed25519')), access: OPEN_ACCESS }
+
+/** Checks and decodes a head as the store does (signature for `key`, then parts). */
+export async function readHead (key: Uint8Array, value: Uint8Array): Promise<{ parts: ReadonlyArray<readonly Uint8Array[]> }> {
+  return headParts(key, await verifyHead(key, value))
+}
 
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
 export type DhtServices = { dht: KadDHT, ping: unknown, identify: unknown }

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { DhtStore, type RepairedEvent } from '../../src/dht/dht-store.ts'
-import { decodeHead } from '../../src/dht/head.ts'
 import { headKey } from '../../src/dht/keys.ts'
 import { getValues } from '../../src/dht/query.ts'
-import { connectAll, createDhtNode, createMesh, stopAll, type DhtNode } from './helpers.ts'
+import { connectAll, createDhtNode, createMesh, readHead, stopAll, testSecurity, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'partition-test-database'
 
@@ -13,7 +12,7 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
   const nodes: DhtNode[] = []
   const stores: DhtStore[] = []
   const store = (node: DhtNode): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 })
+    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, testSecurity)
     stores.push(s)
     return s
   }
@@ -69,7 +68,7 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
     for (const node of nodes) {
       const values = await getValues(node.services.dht, key, AbortSignal.timeout(5000))
       assert.equal(values.length, 1, 'one head everywhere')
-      assert.equal(decodeHead(values[0] as Uint8Array).parts.length, 1)
+      assert.equal((await readHead(key, values[0] as Uint8Array)).parts.length, 1)
     }
     // And a read that finds agreeing replicas writes nothing.
     assert.ok(await store(left[2] as DhtNode).getRecord('todos', 'milk') !== undefined)

@@ -3,13 +3,13 @@ import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { DurabilityError } from '../../src/errors.ts'
 import { DhtStore, type DhtStoreOptions, type RejectedEvent, type RemoteStateEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
-import { decodeHead, encodeHead } from '../../src/dht/head.ts'
+import { encodeHead } from '../../src/dht/head.ts'
 import { BLOCK_NS, HEAD_NS, headKey } from '../../src/dht/keys.ts'
 import { getValues, putValue } from '../../src/dht/query.ts'
 import { putPart } from '../../src/dht/blocks.ts'
 import { sha256 } from '../../src/hash.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, connectAll, createDhtNode, createMesh, stopAll, type DhtNode } from './helpers.ts'
+import { connect, connectAll, createDhtNode, createMesh, readHead, stopAll, testSecurity, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'records-test-database'
 
@@ -42,7 +42,7 @@ describe('DHT records', { timeout: 30_000 }, () => {
   const extra: DhtNode[] = []
   const stores: DhtStore[] = []
   const store = (node: DhtNode, options: DhtStoreOptions = {}): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000, ...options })
+    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000, ...options }, testSecurity)
     stores.push(s)
     return s
   }
@@ -99,8 +99,9 @@ describe('DHT records', { timeout: 30_000 }, () => {
     const state = await timed('get, 5 peers', async () => await r.getRecord('todos', 'bread'))
     assert.deepEqual(fieldsOf(state), { title: 'bread', done: true, priority: 2 })
     assert.equal(repaired.length, 0, 'the replicas agreed')
-    for (const value of await getValues(servers[1]!.services.dht, headKey(ADDRESS, 'todos', 'bread'), AbortSignal.timeout(5000))) {
-      assert.equal(decodeHead(value).parts.length, 1, 'the head names one compacted part')
+    const breadKey = headKey(ADDRESS, 'todos', 'bread')
+    for (const value of await getValues(servers[1]!.services.dht, breadKey, AbortSignal.timeout(5000))) {
+      assert.equal((await readHead(breadKey, value)).parts.length, 1, 'the head names one compacted part')
     }
     // Putting a state that holds everything reports nothing.
     await q.putRecord('todos', 'bread', state as Uint8Array)
@@ -141,14 +142,14 @@ describe('DHT records', { timeout: 30_000 }, () => {
     const rejected: RejectedEvent[] = []
     carelessReader.on('rejected', (e) => rejected.push(e))
     assert.deepEqual(fieldsOf(await carelessReader.getRecord('todos', 'eggs', { readRepair: false })), { title: 'eggs' })
-    assert.ok(rejected.some((e) => /malformed head/.test(e.reason) && e.id === 'eggs'), 'the malformed head is reported')
+    assert.ok(rejected.some((e) => /head refused: MalformedUpdateError/.test(e.reason) && e.id === 'eggs'), 'the malformed head is reported')
 
     // A well-formed head naming a block that is not a Yjs update, and a block nobody has, put by a
     // peer while it was alone (so that it did not overwrite the honest replicas), which then joins.
     const loner = await extraNode({ validators: permissive })
     const junk = await putPart(loner.services.dht, new TextEncoder().encode('not a yjs update'), { signal: () => AbortSignal.timeout(5000), concurrency: 2 })
     const missing = [sha256(new TextEncoder().encode('never stored'))]
-    assert.equal(await putValue(loner.services.dht, key, encodeHead({ parts: [junk.part, missing] }), AbortSignal.timeout(5000)), 0)
+    assert.equal(await putValue(loner.services.dht, key, await encodeHead(key, { parts: [junk.part, missing] }, testSecurity.signer), AbortSignal.timeout(5000)), 0)
     await connectAll([...servers, loner])
     const reader = store(servers[2] as DhtNode)
     const reports: RejectedEvent[] = []
@@ -159,7 +160,7 @@ describe('DHT records', { timeout: 30_000 }, () => {
     assert.ok(reports.some((e) => /not a Yjs update/.test(e.reason)), 'the junk part is reported')
     assert.equal(repairs.length, 1, 'the disagreeing replicas were repaired')
     // The repaired head drops the junk part and keeps the one that could not be fetched (it may come back).
-    const heads = (await getValues(servers[3]!.services.dht, key, AbortSignal.timeout(5000))).map(decodeHead)
+    const heads = await Promise.all((await getValues(servers[3]!.services.dht, key, AbortSignal.timeout(5000))).map(async (v) => readHead(key, v)))
     assert.ok(heads.length >= 1)
     for (const head of heads) {
       assert.equal(head.parts.length, 2)

@@ -11,7 +11,9 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { keepOpen } from '@kadmium/core/testing'
+import type { PrivateKey } from '@libp2p/interface'
 import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
 
 let counter = 0
@@ -23,8 +25,10 @@ export interface TestPeer extends Peer {
 }
 
 /** Starts a Kadmium peer on a fresh memory address. */
-export async function createTestPeer (storages = new Map<string, StorageAdapter>()): Promise<TestPeer> {
+export async function createTestPeer (storages = new Map<string, StorageAdapter>(), key?: PrivateKey): Promise<TestPeer> {
+  const privateKey = key ?? await generateKeyPair('Ed25519')
   const libp2p = await createLibp2p({
+    privateKey,
     addresses: { listen: [`/memory/kadmium-net-${process.pid}-${counter++}`] },
     transports: [memory()],
     connectionEncrypters: [noise()],
@@ -39,6 +43,7 @@ export async function createTestPeer (storages = new Map<string, StorageAdapter>
   }) as unknown as KadmiumLibp2p
   return {
     libp2p,
+    privateKey,
     storages,
     storage (name) {
       let storage = storages.get(name)

@@ -1,0 +1,43 @@
+/**
+ * Refuses stale and replayed envelopes: an envelope older than the window
+ * (or too far in the future) is stale; one already seen inside the window
+ * is a replay. Memory is bounded by the window and a hard cap.
+ * @module
+ */
+import { toHex } from '../hash.ts'
+
+/** How far an envelope's time may be from ours (ms): clocks of devices drift. */
+export const REPLAY_WINDOW_MS = 10 * 60_000
+/** Envelopes remembered at most (beyond it the oldest are forgotten early). */
+const MAX_REMEMBERED = 200_000
+
+/** What {@link ReplayFilter.check} found. */
+export type Freshness = 'fresh' | 'stale' | 'replay'
+
+/** Remembers the envelopes seen within the window. */
+export class ReplayFilter {
+  readonly #window: number
+  /** key → time seen, in insertion order. */
+  readonly #seen = new Map<string, number>()
+
+  constructor (window = REPLAY_WINDOW_MS) {
+    this.#window = window
+  }
+
+  /** Classifies an envelope by its author, time and counter; remembers a fresh one. */
+  check (author: Uint8Array, ts: number, seq: number, now = Date.now()): Freshness {
+    if (Math.abs(now - ts) > this.#window) return 'stale'
+    this.#expire(now)
+    const key = `${toHex(author)}:${ts}:${seq}`
+    if (this.#seen.has(key)) return 'replay'
+    this.#seen.set(key, now)
+    return 'fresh'
+  }
+
+  #expire (now: number): void {
+    for (const [key, at] of this.#seen) {
+      if (now - at <= 2 * this.#window && this.#seen.size < MAX_REMEMBERED) break
+      this.#seen.delete(key)
+    }
+  }
+}
