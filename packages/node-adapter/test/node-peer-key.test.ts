@@ -15,7 +15,9 @@ describe('nodePeer: the privateKey option (one identity on several devices)', ()
 
   test('a key exported from one device runs a peer of the same id on another', TEST_TIMEOUT, async () => {
     const laptop = await sandbox.peer('laptop')
-    const exported = encodePeerKey(await readPeerKeyOf(sandbox, 'laptop'))
+    const exported = laptop.exportIdentity()
+    assert.deepEqual(exported, encodePeerKey(await readPeerKeyOf(sandbox, 'laptop')))
+    assert.ok(peerIdFromPrivateKey(laptop.privateKey).equals(laptop.peerId))
 
     const phone = await sandbox.peer('phone', { privateKey: decodePeerKey(exported) })
     assert.ok(phone.peerId.equals(laptop.peerId))
