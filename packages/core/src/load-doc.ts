@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import { MalformedUpdateError } from './errors.ts'
 import { STORAGE_LOAD } from './origins.ts'
 import type { StorageAdapter } from './storage.ts'
+import { compareLogKeys } from './keys.ts'
 
 /** A `Y.Doc` read back from storage, with the keys of its update log. */
 export interface LoadedDoc {
@@ -36,6 +37,9 @@ export async function loadDoc (storage: StorageAdapter, prefix: string, fresh = 
   } else {
     for await (const entry of storage.scan(prefix)) entries.push(entry)
   }
+  // The snapshot first, then the log in the order it was written: Yjs applies in-order updates at once.
+  const snapshot = prefix + 's'
+  entries.sort(([a], [b]) => a === snapshot ? -1 : b === snapshot ? 1 : compareLogKeys(a, b))
   try {
     doc.transact(() => {
       for (const [key, update] of entries) {
