@@ -6,12 +6,12 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { DatabaseClosedError, DurabilityError, InvalidArgumentError, KadmiumError, RecordTooLargeError } from '../errors.ts'
-import { toHex } from '../hash.ts'
+import { sha256, toHex } from '../hash.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { TypedEmitter } from '../events.ts'
 import { KeyedLock } from '../lock.ts'
 import { getPart, MAX_PART_BYTES, partId, putPart, type ByteBudget, type Part, type PutPartResult } from './blocks.ts'
-import { encodeHead, headParts, MAX_HEAD_PARTS, verifyHead, type Head } from './head.ts'
+import { encodeHead, headParts, MAX_HEAD_PARTS, MAX_INLINE_BYTES, verifyHead, type Head } from './head.ts'
 import { headKey, HEAD_NS } from './keys.ts'
 import { mapLimit } from './map-limit.ts'
 import { mergeStates } from './merge.ts'
@@ -403,7 +403,15 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     }
     const parts = new Map<string, Part>()
     const named = new Set<string>()
+    const inline = new Map<string, { part: Part, bytes: Uint8Array }>()
     for (const head of heads) {
+      if (head.inline !== undefined) {
+        // An inline state is named by its hash, like a one-block part.
+        const part = [sha256(head.inline)]
+        const id = partId(part)
+        named.add(id)
+        if (!settled.has(id) && !inline.has(id)) inline.set(id, { part, bytes: head.inline })
+      }
       for (const part of head.parts) {
         const id = partId(part)
         named.add(id)
@@ -411,6 +419,16 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       }
     }
     const read: HeadRead = { heads: heads.length, fetched: [], unfetched: [], dropped: [], named }
+    const sealer = this.#security?.sealer
+    for (const [id, { part, bytes }] of inline) {
+      try {
+        read.fetched.push({ part, bytes: sealer === undefined ? bytes : await sealer.open(bytes, this.#aad) })
+      } catch (error) {
+        if (!(error instanceof KadmiumError)) throw error
+        this.#reject(ref, `inline state ${id} does not open with this database's key`)
+        read.dropped.push(id)
+      }
+    }
     const budget: ByteBudget = { used: 0, limit: this.#options.maxRecordBytes }
     const options = { signal, concurrency: this.#options.blockConcurrency, budget, onReject: (reason: string) => { this.#reject(ref, reason) } }
     // Every block is counted against the budget as it arrives, so parts can be fetched in parallel too.
@@ -446,6 +464,12 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     if (security === undefined) throw new InvalidArgumentError('writing records needs the database\'s security (a signer)')
     const sealer = security.sealer
     const bytes = sealer === undefined ? state : await sealer.seal(state, this.#aad)
+    if (bytes.length <= MAX_INLINE_BYTES) {
+      // Small: the state rides in the head, one DHT value.
+      const head: Head = { parts: kept.slice(0, MAX_HEAD_PARTS), inline: bytes }
+      const count = await putValue(this.#dht, hk, await encodeHead(hk, head, security.signer, sealer), signal())
+      return { part: [sha256(bytes)], count }
+    }
     const { part, acknowledged } = await putPart(this.#dht, bytes, { signal, concurrency: this.#options.blockConcurrency })
     const head: Head = { parts: [part, ...kept].slice(0, MAX_HEAD_PARTS) }
     const headAcks = await putValue(this.#dht, hk, await encodeHead(hk, head, security.signer, sealer), signal())

@@ -11,6 +11,11 @@ export const MAX_HEAD_PARTS = 64
 export const MAX_PART_BLOCKS = 64
 /** Largest head accepted. */
 const MAX_HEAD_BYTES = 256 * 1024
+/**
+ * States up to this size travel inside the head instead of as blocks: a
+ * small record is then one DHT value, read and written with one query.
+ */
+export const MAX_INLINE_BYTES = 16 * 1024
 const DOMAIN = 'kadmium/head/2'
 
 /**
@@ -18,15 +23,19 @@ const DOMAIN = 'kadmium/head/2'
  * update, stored as the concatenation of the blocks it lists (by SHA-256),
  * so that updates larger than a DHT message can be stored.
  *
- * Wire form (CBOR): `{ v: 2, k: author key, s: signature, p: parts, e?: true }`
- * where `p` is the CBOR bytes of `[[hash, hash, ...], ...]` (each hash 32
- * bytes) or, with `e: true`, those bytes sealed with the database's key.
+ * Wire form (CBOR): `{ v: 2, k: author key, s: signature, p: payload, e?: true }`
+ * where `p` is the CBOR bytes of `[parts, inline]` — `parts` a list of
+ * `[hash, hash, ...]` (each hash 32 bytes), `inline` null or a state of at
+ * most 16 KiB carried in the head itself (small records need no block) —
+ * or, with `e: true`, those bytes sealed with the database's key.
  * The author signs `signedBytes('kadmium/head/2', dhtKey, p)`: a head
  * cannot be moved to another record, and the DHT validator checks the
  * signature of every head it stores.
  */
 export interface Head {
   readonly parts: ReadonlyArray<readonly Uint8Array[]>
+  /** A (small) state carried in the head, merged with the parts'. */
+  readonly inline?: Uint8Array | undefined
 }
 
 /** A head whose signature verified; its parts may still be sealed. */
@@ -41,7 +50,7 @@ export interface SignedHead {
 
 /** Encodes and signs a head for the DHT key `key` (sealing its parts when a sealer is given). */
 export async function encodeHead (key: Uint8Array, head: Head, signer: Signer, sealer?: Sealer): Promise<Uint8Array> {
-  const plain = encode(head.parts)
+  const plain = encode([head.parts, head.inline ?? null])
   const p = sealer === undefined ? plain : await sealer.seal(plain, key)
   const s = await signer.sign(signedBytes(DOMAIN, key, p))
   return encode({ v: 2, k: signer.publicKey, s, p, ...(sealer === undefined ? {} : { e: true }) })
@@ -73,12 +82,20 @@ export async function verifyHead (key: Uint8Array, bytes: Uint8Array): Promise<S
  */
 export async function headParts (key: Uint8Array, head: SignedHead, sealer?: Sealer): Promise<Head> {
   if (head.sealed !== (sealer !== undefined)) throw new MalformedUpdateError(head.sealed ? 'a sealed head in an unencrypted database' : 'a plain head in an encrypted database')
-  return { parts: decodeParts(sealer === undefined ? head.p : await sealer.open(head.p, key)) }
+  return decodeParts(sealer === undefined ? head.p : await sealer.open(head.p, key))
 }
 
-function decodeParts (bytes: Uint8Array): Uint8Array[][] {
-  const parts = cbor(bytes)
-  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_HEAD_PARTS) throw new MalformedUpdateError(`a head names 1 to ${MAX_HEAD_PARTS} parts`)
+function decodeParts (bytes: Uint8Array): Head {
+  const payload = cbor(bytes)
+  if (!Array.isArray(payload) || payload.length !== 2) throw new MalformedUpdateError('a head holds [parts, inline]')
+  const [parts, inline] = payload as unknown[]
+  if (inline !== null && (!(inline instanceof Uint8Array) || inline.length > MAX_INLINE_BYTES)) {
+    throw new MalformedUpdateError(`an inline state is at most ${MAX_INLINE_BYTES} bytes`)
+  }
+  const least = inline === null ? 1 : 0
+  if (!Array.isArray(parts) || parts.length < least || parts.length > MAX_HEAD_PARTS) {
+    throw new MalformedUpdateError(`a head names ${least} to ${MAX_HEAD_PARTS} parts`)
+  }
   for (const part of parts as unknown[]) {
     if (!Array.isArray(part) || part.length === 0 || part.length > MAX_PART_BLOCKS) {
       throw new MalformedUpdateError(`a head part lists 1 to ${MAX_PART_BLOCKS} blocks`)
@@ -87,7 +104,7 @@ function decodeParts (bytes: Uint8Array): Uint8Array[][] {
       if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new MalformedUpdateError('a block hash is 32 bytes')
     }
   }
-  return parts as Uint8Array[][]
+  return { parts: parts as Uint8Array[][], ...(inline instanceof Uint8Array ? { inline } : {}) }
 }
 
 function cbor (bytes: Uint8Array): unknown {

@@ -22,7 +22,7 @@ import { headParts, verifyHead } from '../../src/dht/head.ts'
 export const testSecurity: ReplicaSecurity = { signer: signerOf(await generateKeyPair('Ed25519')), access: OPEN_ACCESS }
 
 /** Checks and decodes a head as the store does (signature for `key`, then parts). */
-export async function readHead (key: Uint8Array, value: Uint8Array): Promise<{ parts: ReadonlyArray<readonly Uint8Array[]> }> {
+export async function readHead (key: Uint8Array, value: Uint8Array): Promise<{ parts: ReadonlyArray<readonly Uint8Array[]>, inline?: Uint8Array | undefined }> {
   return headParts(key, await verifyHead(key, value))
 }
 
