@@ -14,6 +14,7 @@ import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { keepOpen } from '@kadmium/core/testing'
 import type { PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
 
 let counter = 0
@@ -25,10 +26,11 @@ export interface TestPeer extends Peer {
 }
 
 /** Starts a Kadmium peer on a fresh memory address. */
-export async function createTestPeer (storages = new Map<string, StorageAdapter>(), key?: PrivateKey): Promise<TestPeer> {
+export async function createTestPeer (storages = new Map<string, StorageAdapter>(), key?: PrivateKey, datastore?: Datastore): Promise<TestPeer> {
   const privateKey = key ?? await generateKeyPair('Ed25519')
   const libp2p = await createLibp2p({
     privateKey,
+    ...(datastore !== undefined ? { datastore } : {}),
     addresses: { listen: [`/memory/kadmium-net-${process.pid}-${counter++}`] },
     transports: [memory()],
     connectionEncrypters: [noise()],
