@@ -203,7 +203,7 @@ export const dht: Scenario = {
           notes: [
             `${size} peers, each dialed 3 random earlier ones, routing tables filled by a self-lookup (connections per peer ${Math.min(...connections)}–${Math.max(...connections)}). Both systems on the same peers; writer and reader rotate.`,
             `Hops, medians per operation (initiating peer's kad-dht events): Kadmium put ${describe(tallies.kadmiumPut)}; raw put ${describe(tallies.rawPut)}; Kadmium get ${describe(tallies.kadmiumGet)}; raw get ${describe(tallies.rawGet)}.`,
-            'Kadmium\'s put is a read-merge-write of the record and of the collection index (a head read, then a head put carrying states up to 16 KiB inline — larger ones add block puts — each; kad-dht replaces a key's value on every put, so the read cannot be skipped without losing other writers' heads), and the insert\'s background put of the same record runs too; the raw put is one kad-dht put.',
+            'Kadmium\'s put is a read-merge-write of the record and of the collection index (a head read, then a head put carrying states up to 16 KiB inline — larger ones add block puts — each; kad-dht replaces a key\'s value on every put, so the read cannot be skipped without losing other writers\' heads), and the insert\'s background put of the same record runs too; the raw put is one kad-dht put.',
             `Raw values: ${valueSize} random bytes (the size of the record as a Yjs update) under a Kadmium block key.`
           ]
         }
