@@ -155,6 +155,7 @@ export class CollectionStore {
       const ops = await this.#dataDeletion(id)
       index.markDeleted(id)
       const indexKeys = this.#indexOps(index, ops)
+      this.#publish([], indexKeys.updates)
       await this.#persist(ops, id)
       index.updateKeys.push(...indexKeys.keys)
       this.#evict(id, true)
@@ -319,6 +320,7 @@ export class CollectionStore {
     const digest = docDigest(entry.doc)
     ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, [...entry.updateKeys, ...keys]) })
     const indexWrites = this.#indexOps(index, ops)
+    if (origin === 'local') this.#publish(updates, indexWrites.updates, entry.id)
     await this.#persist(ops, entry.id)
     entry.updateKeys.push(...keys)
     index.updateKeys.push(...indexWrites.keys)
@@ -330,6 +332,19 @@ export class CollectionStore {
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
     if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
+  }
+
+  /**
+   * Hands local updates to the network as soon as they are made, while they
+   * are being stored: peers see a write one storage write sooner. (Should
+   * storing fail, peers may hold the write this device lost; catch-up brings
+   * it back.)
+   */
+  #publish (records: readonly Uint8Array[], indexUpdates: readonly Uint8Array[], id?: string): void {
+    const publish = this.#ctx.onPublish
+    if (publish === undefined) return
+    for (const update of records) publish({ collection: this.name, target: 'record', ...(id !== undefined ? { id } : {}), update, origin: 'local' })
+    for (const update of indexUpdates) publish({ collection: this.name, target: 'index', update, origin: 'local' })
   }
 
   /**

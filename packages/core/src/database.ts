@@ -348,11 +348,11 @@ export class Database {
         ...this.#options,
         onChange: (event) => { this.#events.emit('change', event) },
         checkWrite: (collection) => { this.#access.assertWritable(collection) },
-        onUpdate: (event) => {
+        onPublish: (event) => {
           // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)
-          if (event.origin === 'local' && this.#access.canWrite()) this.#replicator?.publish(event)
-          this.#events.emit('update', event)
+          if (this.#access.canWrite()) this.#replicator?.publish(event)
         },
+        onUpdate: (event) => { this.#events.emit('update', event) },
         onError: (error) => { this.#events.emit('error', error) }
       })
       this.#stores.set(name, store)
