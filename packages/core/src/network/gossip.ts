@@ -105,6 +105,8 @@ export class GossipChannel {
       while (this.#outbox.length > 0) {
         const entries = this.#outbox
         this.#outbox = []
+        // Nobody listens: nothing to sign or send (a peer that subscribes later catches up).
+        if (this.#pubsub.getSubscribers(this.topic).length === 0) continue
         for (const batch of batches(entries)) {
           try {
             const envelope = await encodeEnvelope(batch, this.#security.signer, { address: this.#address, sealer: this.#security.sealer })
