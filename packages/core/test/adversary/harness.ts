@@ -20,6 +20,8 @@ import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { createDatabase, type Collection, type CollectionInput, type CollectionType, type Database, type RejectedEvent, type ReplicationOptions, type SyncEvent } from '@kadmium/core'
 import { BLOCK_NS, DHT_PROTOCOL, HEAD_NS } from '../../src/dht/keys.ts'
 import { dhtSelectors } from '../../src/dht/validators.ts'
@@ -403,4 +405,52 @@ export class Adversary {
   async close (): Promise<void> {
     await this.libp2p.stop()
   }
+}
+
+/** What a {@link HeapProbe} measured (bytes). */
+export interface HeapReport {
+  /** Heap used after a full GC at the start. */
+  readonly baseline: number
+  /** The highest heap used sampled meanwhile. */
+  readonly peak: number
+  /** Heap used after a full GC at the end. */
+  readonly after: number
+}
+
+/** A full garbage collection (exposed on demand: tests run without `--expose-gc`). */
+export function collectGarbage (): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}
+
+/**
+ * Samples the process's heap while an attack runs. The whole test runs in
+ * one process, so the figures include the adversary's side as well as the
+ * honest peers'.
+ */
+export class HeapProbe {
+  readonly #baseline: number
+  #peak: number
+  readonly #timer: ReturnType<typeof setInterval>
+
+  /** Collects garbage, takes the baseline, and starts sampling every `everyMs`. */
+  constructor (everyMs = 20) {
+    collectGarbage()
+    this.#baseline = process.memoryUsage().heapUsed
+    this.#peak = this.#baseline
+    this.#timer = setInterval(() => { this.#peak = Math.max(this.#peak, process.memoryUsage().heapUsed) }, everyMs)
+  }
+
+  /** Stops sampling, collects garbage, and reports. */
+  stop (): HeapReport {
+    clearInterval(this.#timer)
+    this.#peak = Math.max(this.#peak, process.memoryUsage().heapUsed)
+    collectGarbage()
+    return { baseline: this.#baseline, peak: this.#peak, after: process.memoryUsage().heapUsed }
+  }
+}
+
+/** Bytes as whole megabytes, for reports. */
+export function mb (bytes: number): string {
+  return `${Math.round(bytes / 1e6)} MB`
 }

@@ -29,7 +29,9 @@ export interface SignOptions {
 export interface SessionEnd {
   /** Ms from the opening of the session to its end. */
   readonly afterMs: number
-  /** The error reading failed with (the honest peer reset the stream), or `undefined` for a clean close. */
+  /** Whether the honest peer reset the stream (rather than closing it after a finished session). */
+  readonly reset: boolean
+  /** Why reading ended, if not by a clean end of the stream. */
   readonly error: Error | undefined
 }
 
@@ -39,8 +41,10 @@ export interface SessionEnd {
  * resets the stream.
  */
 export class SyncHandle {
-  /** The length-prefixed stream. */
+  /** The length-prefixed stream (never unwrap it: that ends it). */
   readonly lp: LengthPrefixedStream<Stream>
+  /** The underlying stream. */
+  readonly stream: Stream
   /** The database address named in the hello. */
   readonly address: string
   /** The nonce the adversary sent in its hello (the honest peer signs with it). */
@@ -57,6 +61,7 @@ export class SyncHandle {
   #endedAt: SessionEnd | undefined
 
   constructor (stream: Stream, address: string, mine: Uint8Array, signer: Signer) {
+    this.stream = stream
     this.lp = messages(stream)
     this.address = address
     this.mine = mine
@@ -64,10 +69,6 @@ export class SyncHandle {
     this.ended = this.#drain()
   }
 
-  /** The underlying stream. */
-  get stream (): Stream {
-    return this.lp.unwrap()
-  }
 
   /** Whether the honest peer has ended the stream. */
   get isEnded (): boolean {
@@ -139,15 +140,24 @@ export class SyncHandle {
   }
 
   async #drain (): Promise<SessionEnd> {
+    // A pending read does not notice a reset of the stream: watch for its close as well.
+    const stream = this.stream
+    const closed = new Promise<void>((resolve) => {
+      if (stream.status !== 'open') resolve()
+      stream.addEventListener('close', () => { resolve() }, { once: true })
+    })
     let error: Error | undefined
-    try {
+    const read = async (): Promise<void> => {
       for (;;) this.received.push(await readMessage(this.lp, 120_000))
+    }
+    try {
+      await Promise.race([read(), closed])
     } catch (e) {
       const cause = (e as Error).cause
       // A clean end of the stream reads as "unexpected end of input".
       error = cause instanceof Error && cause.name === 'UnexpectedEOFError' ? undefined : e as Error
     }
-    this.#endedAt = { afterMs: Date.now() - this.#opened, error }
+    this.#endedAt = { afterMs: Date.now() - this.#opened, reset: stream.status === 'reset' || stream.status === 'aborted', error }
     return this.#endedAt
   }
 }
