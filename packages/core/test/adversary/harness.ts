@@ -18,11 +18,16 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { createDatabase, type Collection, type CollectionInput, type CollectionType, type Database, type RejectedEvent, type ReplicationOptions, type SyncEvent } from '@kadmium/core'
+import {
+  createDatabase, dhtValidators, memoryStorage, type Collection, type CollectionInput, type CollectionType, type Database, type KadmiumLibp2p,
+  type RejectedEvent, type ReplicationOptions, type StorageAdapter, type SyncEvent
+} from '@kadmium/core'
+import { keepOpen } from '@kadmium/core/testing'
 import { BLOCK_NS, DHT_PROTOCOL, HEAD_NS } from '../../src/dht/keys.ts'
 import { dhtSelectors } from '../../src/dht/validators.ts'
 import { putValue } from '../../src/dht/query.ts'
@@ -116,6 +121,8 @@ export interface HonestOptions {
   readonly restricted?: boolean
   /** Replication options. @default {@link QUIET} */
   readonly replication?: ReplicationOptions
+  /** Listen on TCP (127.0.0.1) as well as the memory transport, for an adversary in another thread. */
+  readonly tcp?: boolean
 }
 
 /**
@@ -131,7 +138,7 @@ export class Arena {
    * other, each subscribed and seen on the topic by the others.
    */
   async honest (count: number, options: HonestOptions = {}): Promise<Honest[]> {
-    const peers = await Promise.all(Array.from({ length: count }, async () => createTestPeer()))
+    const peers = await Promise.all(Array.from({ length: count }, async () => options.tcp === true ? tcpTestPeer() : createTestPeer()))
     this.#peers.push(...peers)
     const owners = options.owners ?? (options.restricted === true ? [(peers[0] as TestPeer).libp2p.peerId.toString()] : undefined)
     const honest: Honest[] = []
@@ -166,6 +173,40 @@ export class Arena {
   async close (): Promise<void> {
     for (const db of this.#dbs) await db.close().catch(() => {})
     for (const peer of this.#peers) await peer.close().catch(() => {})
+  }
+}
+
+/**
+ * An honest test peer like `createTestPeer()`'s that also listens on TCP
+ * (127.0.0.1), so that an adversary in a worker thread can reach it.
+ */
+async function tcpTestPeer (): Promise<TestPeer> {
+  const privateKey = await generateKeyPair('Ed25519')
+  const storages = new Map<string, StorageAdapter>()
+  const libp2p = await createLibp2p({
+    privateKey,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0', `/memory/kadmium-adversary-honest-${process.pid}-${counter++}`] },
+    transports: [tcp(), memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      dht: kadDHT({ protocol: DHT_PROTOCOL, validators: dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
+    }
+  }) as unknown as KadmiumLibp2p
+  return {
+    libp2p,
+    privateKey,
+    storages,
+    storage (name) {
+      let storage = storages.get(name)
+      if (storage === undefined) storages.set(name, storage = memoryStorage())
+      return keepOpen(storage)
+    },
+    async close () { await libp2p.stop() }
   }
 }
 
