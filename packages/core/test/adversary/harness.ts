@@ -452,8 +452,10 @@ export class Adversary {
 export interface HeapReport {
   /** Heap used after a full GC at the start. */
   readonly baseline: number
-  /** The highest heap used sampled meanwhile. */
+  /** The highest heap used sampled meanwhile (garbage not yet collected included). */
   readonly peak: number
+  /** The highest heap used right after a full GC, sampled every `liveEveryMs`: the memory actually held. */
+  readonly live: number
   /** Heap used after a full GC at the end. */
   readonly after: number
 }
@@ -472,22 +474,31 @@ export function collectGarbage (): void {
 export class HeapProbe {
   readonly #baseline: number
   #peak: number
-  readonly #timer: ReturnType<typeof setInterval>
+  #live: number
+  readonly #timers: Array<ReturnType<typeof setInterval>>
 
-  /** Collects garbage, takes the baseline, and starts sampling every `everyMs`. */
-  constructor (everyMs = 20) {
+  /** Collects garbage, takes the baseline, and starts sampling every `everyMs` (and after a full GC every `liveEveryMs`). */
+  constructor (everyMs = 20, liveEveryMs = 1000) {
     collectGarbage()
     this.#baseline = process.memoryUsage().heapUsed
     this.#peak = this.#baseline
-    this.#timer = setInterval(() => { this.#peak = Math.max(this.#peak, process.memoryUsage().heapUsed) }, everyMs)
+    this.#live = this.#baseline
+    this.#timers = [
+      setInterval(() => { this.#peak = Math.max(this.#peak, process.memoryUsage().heapUsed) }, everyMs),
+      setInterval(() => {
+        collectGarbage()
+        this.#live = Math.max(this.#live, process.memoryUsage().heapUsed)
+      }, liveEveryMs)
+    ]
   }
 
   /** Stops sampling, collects garbage, and reports. */
   stop (): HeapReport {
-    clearInterval(this.#timer)
+    for (const timer of this.#timers) clearInterval(timer)
     this.#peak = Math.max(this.#peak, process.memoryUsage().heapUsed)
     collectGarbage()
-    return { baseline: this.#baseline, peak: this.#peak, after: process.memoryUsage().heapUsed }
+    const after = process.memoryUsage().heapUsed
+    return { baseline: this.#baseline, peak: this.#peak, live: Math.max(this.#live, after), after }
   }
 }
 
