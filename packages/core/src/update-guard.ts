@@ -1,0 +1,492 @@
+/**
+ * A structural check of Yjs updates (format V1) from untrusted peers, run
+ * BEFORE the bytes reach Yjs.
+ *
+ * Yjs trusts its input: crafted bytes can make it spin or allocate without
+ * bound (yjs#687: run-length streams that never run out feed a declared
+ * struct count of billions to `mergeUpdatesV2`; yjs#479/#498: decoders
+ * reading past the end), throw half-way through a transaction (a bad delete
+ * set is read after the structs were integrated), or make it do quadratic
+ * work (many overlapping delete ranges for one client, each walking every
+ * struct). {@link checkUpdate} walks the whole update with bounded readers,
+ * in time linear in its length and with memory proportional to its number of
+ * clients, and accepts only what real Yjs writes: every count fits in the
+ * bytes that remain, strings are valid UTF-8, client ids and clocks are
+ * within {@link UpdateLimits}, no struct refers to itself or to a later
+ * struct of its own client, delete ranges are sorted and disjoint, and
+ * nothing follows the delete set.
+ *
+ * It does not (and cannot, without the document) check that the structs an
+ * update refers to exist: Yjs keeps such updates pending.
+ * @module
+ */
+import { MalformedUpdateError } from './errors.ts'
+
+/** Bounds {@link checkUpdate} enforces. Every field has a default in {@link DEFAULT_UPDATE_LIMITS}. */
+export interface UpdateLimits {
+  /**
+   * Largest update, in bytes.
+   * @default 67_108_864 (64 MiB, the largest update catch-up carries)
+   */
+  readonly maxBytes: number
+  /**
+   * Most structs (items, GC and skip ranges) in one update. Each struct
+   * takes at least two bytes, so the byte length bounds this anyway.
+   * @default 8_388_608
+   */
+  readonly maxStructs: number
+  /**
+   * Most delete ranges in one update's delete set (also bounded by the byte length).
+   * @default 8_388_608
+   */
+  readonly maxDeletes: number
+  /**
+   * Largest client id. Yjs draws client ids as random 32-bit unsigned integers.
+   * @default 4_294_967_295
+   */
+  readonly maxClientId: number
+  /**
+   * Largest clock: no struct or delete range may end beyond it. A client's
+   * clock counts the characters and values it ever inserted, so real clocks
+   * stay far below the default, and sums of clocks stay exact numbers.
+   * @default 1_099_511_627_776 (2^40)
+   */
+  readonly maxClock: number
+  /**
+   * Longest name, in UTF-8 bytes: root type names, map keys, format
+   * attribute keys, XML node names, subdocument guids and the keys of
+   * objects stored as values. Content (text, values) is bounded only by the
+   * update's size.
+   * @default 65_536
+   */
+  readonly maxKeyBytes: number
+  /**
+   * Deepest nesting of arrays and objects inside a stored value (Yjs
+   * decodes values recursively, so a deeper one could exhaust the stack).
+   * @default 512
+   */
+  readonly maxDepth: number
+}
+
+/** The limits {@link checkUpdate} applies unless told otherwise. */
+export const DEFAULT_UPDATE_LIMITS: Readonly<UpdateLimits> = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  maxStructs: 8 * 1024 * 1024,
+  maxDeletes: 8 * 1024 * 1024,
+  maxClientId: 0xffff_ffff,
+  maxClock: 2 ** 40,
+  maxKeyBytes: 64 * 1024,
+  maxDepth: 512
+})
+
+/** What an update holds, as {@link inspectUpdate} counted it. */
+export interface UpdateStats {
+  /** Clients that have structs in the update. */
+  readonly clients: number
+  /** Structs (items, GC and skip ranges). */
+  readonly structs: number
+  /** Clients in the delete set. */
+  readonly deleteClients: number
+  /** Delete ranges. */
+  readonly deletes: number
+}
+
+// Struct info byte (see Yjs's Item.write): the low five bits name the content.
+const BITS5 = 0x1f
+const HAS_ORIGIN = 0x80
+const HAS_RIGHT_ORIGIN = 0x40
+const HAS_PARENT_SUB = 0x20
+const GC_REF = 0
+const SKIP_REF = 10
+const MAX_TYPE_REF = 6 // YArray, YMap, YText, YXmlElement, YXmlFragment, YXmlHook, YXmlText
+const XML_ELEMENT_REF = 3
+const XML_HOOK_REF = 5
+// lib0 `writeAny` tags.
+const ANY_OBJECT = 118
+
+const textDecoder = new TextDecoder()
+
+/**
+ * Checks that `update` is a well-formed Yjs V1 update that real Yjs could
+ * have written, within `limits`. Run it on every update from outside
+ * (gossip, catch-up, the DHT, storage written by another version) before
+ * `Y.applyUpdate`. Takes time linear in `update.length`.
+ * @param update the bytes received
+ * @param limits bounds to enforce; missing fields take their value from {@link DEFAULT_UPDATE_LIMITS}
+ * @throws {MalformedUpdateError} the update is malformed or exceeds a limit; the message says what and at which byte
+ * @example
+ * ```ts
+ * checkUpdate(bytes)          // throws MalformedUpdateError on anything off
+ * Y.applyUpdate(doc, bytes)
+ * ```
+ */
+export function checkUpdate (update: Uint8Array, limits?: Partial<UpdateLimits>): void {
+  inspectUpdate(update, limits)
+}
+
+/**
+ * {@link checkUpdate}, returning what the update holds (for logs and budgets).
+ * @param update the bytes received
+ * @param limits bounds to enforce; missing fields take their value from {@link DEFAULT_UPDATE_LIMITS}
+ * @throws {MalformedUpdateError} the update is malformed or exceeds a limit
+ */
+export function inspectUpdate (update: Uint8Array, limits?: Partial<UpdateLimits>): UpdateStats {
+  if (!(update instanceof Uint8Array)) throw new MalformedUpdateError('a Yjs update must be a Uint8Array')
+  const l: UpdateLimits = limits === undefined ? DEFAULT_UPDATE_LIMITS : { ...DEFAULT_UPDATE_LIMITS, ...limits }
+  if (update.length > l.maxBytes) throw new MalformedUpdateError(`a Yjs update of ${update.length} bytes exceeds the limit of ${l.maxBytes} bytes`)
+  const walker = new UpdateWalker(new Reader(update), l)
+  const { clients, structs } = walker.structs()
+  const { deleteClients, deletes } = walker.deleteSet()
+  walker.end()
+  return { clients, structs, deleteClients, deletes }
+}
+
+/** Bounded reads over the update's bytes; every read that would pass the end throws. */
+class Reader {
+  readonly bytes: Uint8Array
+  pos = 0
+
+  constructor (bytes: Uint8Array) {
+    this.bytes = bytes
+  }
+
+  /** Bytes not read yet. */
+  get remaining (): number {
+    return this.bytes.length - this.pos
+  }
+
+  fail (what: string): never {
+    throw new MalformedUpdateError(`malformed Yjs update at byte ${this.pos}: ${what}`)
+  }
+
+  u8 (what: string): number {
+    if (this.pos >= this.bytes.length) this.fail(`${what}: unexpected end`)
+    return this.bytes[this.pos++] as number
+  }
+
+  peek (): number | undefined {
+    return this.bytes[this.pos]
+  }
+
+  skip (n: number, what: string): void {
+    if (n > this.remaining) this.fail(`${what}: ${n} bytes declared, ${this.remaining} left`)
+    this.pos += n
+  }
+
+  /**
+   * An unsigned LEB128 integer as lib0 writes it: at most 8 bytes and at
+   * most `Number.MAX_SAFE_INTEGER` (lib0's own reader turns longer ones
+   * into NaN).
+   */
+  varUint (what: string): number {
+    let num = 0
+    let mult = 1
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8(what)
+      num += (b & 0x7f) * mult
+      if (b < 0x80) {
+        if (num > Number.MAX_SAFE_INTEGER) this.fail(`${what}: integer out of range`)
+        return num
+      }
+      mult *= 128
+    }
+    return this.fail(`${what}: integer longer than 8 bytes`)
+  }
+
+  /** A signed integer as lib0 writes it (first byte: continuation, sign, 6 bits). */
+  varInt (what: string): void {
+    let b = this.u8(what)
+    let num = b & 0x3f
+    let mult = 64
+    for (let i = 1; b >= 0x80; i++) {
+      if (i === 8) this.fail(`${what}: integer longer than 8 bytes`)
+      b = this.u8(what)
+      num += (b & 0x7f) * mult
+      mult *= 128
+    }
+    if (num > Number.MAX_SAFE_INTEGER) this.fail(`${what}: integer out of range`)
+  }
+
+  /** A count of things that each take at least `minBytes` bytes: it must fit in what remains. */
+  count (what: string, minBytes: number): number {
+    const n = this.varUint(what)
+    if (n * minBytes > this.remaining) this.fail(`${what}: ${n} declared, but only ${this.remaining} bytes left`)
+    return n
+  }
+
+  /** A length-prefixed byte string; returns its start (the reader moves past it). */
+  lengthPrefixed (what: string, maxBytes = Number.POSITIVE_INFINITY): number {
+    const n = this.varUint(`${what} length`)
+    if (n > maxBytes) this.fail(`${what}: ${n} bytes exceeds the limit of ${maxBytes}`)
+    const start = this.pos
+    this.skip(n, what)
+    return start
+  }
+
+  /** A length-prefixed UTF-8 string; returns its length in UTF-16 code units (Yjs's string length). */
+  string (what: string, maxBytes?: number): number {
+    const start = this.lengthPrefixed(what, maxBytes)
+    return utf16Length(this, start, this.pos, what)
+  }
+
+  /** A length-prefixed UTF-8 string holding JSON (or `undefined`, when `allowUndefined`). */
+  json (what: string, allowUndefined: boolean): void {
+    const start = this.lengthPrefixed(what)
+    utf16Length(this, start, this.pos, what)
+    const bytes = this.bytes.subarray(start, this.pos)
+    // TextDecoder drops a leading byte-order mark that Yjs's decoder keeps (and JSON.parse refuses).
+    if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) this.fail(`${what}: not JSON`)
+    const text = textDecoder.decode(bytes)
+    if (allowUndefined && text === 'undefined') return
+    try {
+      JSON.parse(text)
+    } catch {
+      this.fail(`${what}: not JSON`)
+    }
+  }
+}
+
+/**
+ * Validates UTF-8 as a fatal TextDecoder would (no overlong forms, no
+ * surrogates, nothing past U+10FFFF) and counts UTF-16 code units.
+ */
+function utf16Length (r: Reader, start: number, end: number, what: string): number {
+  const a = r.bytes
+  let units = 0
+  let i = start
+  while (i < end) {
+    const b = a[i] as number
+    if (b < 0x80) {
+      i++
+      units++
+      continue
+    }
+    let need: number
+    let cp: number
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1
+      cp = b & 0x1f
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2
+      cp = b & 0x0f
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3
+      cp = b & 0x07
+    } else {
+      return r.fail(`${what}: invalid UTF-8`)
+    }
+    if (i + need >= end) return r.fail(`${what}: truncated UTF-8`)
+    for (let k = 1; k <= need; k++) {
+      const c = a[i + k] as number
+      if ((c & 0xc0) !== 0x80) return r.fail(`${what}: invalid UTF-8`)
+      cp = (cp << 6) | (c & 0x3f)
+    }
+    if ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+      return r.fail(`${what}: invalid UTF-8`)
+    }
+    units += need === 3 ? 2 : 1
+    i += need + 1
+  }
+  return units
+}
+
+/** Walks the two parts of a V1 update: the structs of each client, then the delete set. */
+class UpdateWalker {
+  readonly #r: Reader
+  readonly #l: UpdateLimits
+
+  constructor (reader: Reader, limits: UpdateLimits) {
+    this.#r = reader
+    this.#l = limits
+  }
+
+  /** The struct section: per client, `numberOfStructs, client, clock`, then the structs. */
+  structs (): { clients: number, structs: number } {
+    const r = this.#r
+    const numClients = r.count('number of clients', 3)
+    const seen = new Set<number>()
+    let total = 0
+    for (let i = 0; i < numClients; i++) {
+      const numStructs = r.count('number of structs', 2)
+      const client = this.#client('client')
+      if (seen.has(client)) r.fail(`client ${client} appears twice`)
+      seen.add(client)
+      let clock = this.#clock('first clock')
+      total += numStructs
+      if (total > this.#l.maxStructs) r.fail(`more than ${this.#l.maxStructs} structs`)
+      for (let j = 0; j < numStructs; j++) {
+        const length = this.#struct(client, clock)
+        if (length < 1) r.fail('a struct of length 0')
+        clock += length
+        if (clock > this.#l.maxClock) r.fail(`clock ${clock} of client ${client} exceeds ${this.#l.maxClock}`)
+      }
+    }
+    return { clients: numClients, structs: total }
+  }
+
+  /** The delete set: per client, sorted disjoint ranges `clock, len`. */
+  deleteSet (): { deleteClients: number, deletes: number } {
+    const r = this.#r
+    const numClients = r.count('number of delete-set clients', 2)
+    const seen = new Set<number>()
+    let total = 0
+    for (let i = 0; i < numClients; i++) {
+      const client = this.#client('delete-set client')
+      if (seen.has(client)) r.fail(`delete-set client ${client} appears twice`)
+      seen.add(client)
+      const numDeletes = r.count('number of deletes', 2)
+      total += numDeletes
+      if (total > this.#l.maxDeletes) r.fail(`more than ${this.#l.maxDeletes} delete ranges`)
+      let end = 0
+      for (let j = 0; j < numDeletes; j++) {
+        const clock = this.#clock('delete clock')
+        const len = r.varUint('delete length')
+        if (len < 1) r.fail('a delete range of length 0')
+        if (clock < end) r.fail(`delete ranges of client ${client} overlap or are out of order`)
+        end = clock + len
+        if (end > this.#l.maxClock) r.fail(`delete range of client ${client} ends beyond clock ${this.#l.maxClock}`)
+      }
+    }
+    return { deleteClients: numClients, deletes: total }
+  }
+
+  /** Nothing may follow the delete set (Yjs would ignore it silently). */
+  end (): void {
+    if (this.#r.remaining !== 0) this.#r.fail(`${this.#r.remaining} bytes after the delete set`)
+  }
+
+  #client (what: string): number {
+    const client = this.#r.varUint(what)
+    if (client > this.#l.maxClientId) this.#r.fail(`${what} ${client} exceeds ${this.#l.maxClientId}`)
+    return client
+  }
+
+  #clock (what: string): number {
+    const clock = this.#r.varUint(what)
+    if (clock > this.#l.maxClock) this.#r.fail(`${what} ${clock} exceeds ${this.#l.maxClock}`)
+    return clock
+  }
+
+  /** An id another struct refers to; one of the same client must come before `clock`. */
+  #ref (what: string, client: number, clock: number): void {
+    const refClient = this.#client(`${what} client`)
+    const refClock = this.#clock(`${what} clock`)
+    if (refClient === client && refClock >= clock) this.#r.fail(`${what} ${client}:${refClock} is not before the struct ${client}:${clock}`)
+  }
+
+  /** One struct; returns its length in clock units. */
+  #struct (client: number, clock: number): number {
+    const r = this.#r
+    const info = r.u8('struct info')
+    const ref = info & BITS5
+    if (ref === GC_REF || ref === SKIP_REF) {
+      if (info !== ref) r.fail(`struct info ${info} sets flags on a GC or skip range`)
+      return r.varUint('range length')
+    }
+    if (ref > SKIP_REF) r.fail(`unknown content type ${ref}`)
+    if ((info & HAS_ORIGIN) !== 0) this.#ref('origin', client, clock)
+    if ((info & HAS_RIGHT_ORIGIN) !== 0) this.#ref('right origin', client, clock)
+    if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
+      const parentInfo = r.varUint('parent info')
+      if (parentInfo === 1) r.string('root type name', this.#l.maxKeyBytes)
+      else if (parentInfo === 0) this.#ref('parent', client, clock)
+      else r.fail(`parent info ${parentInfo}`)
+      if ((info & HAS_PARENT_SUB) !== 0) r.string('map key', this.#l.maxKeyBytes)
+    }
+    return this.#content(ref)
+  }
+
+  /** The content of an item (Yjs's `contentRefs`); returns its length. */
+  #content (ref: number): number {
+    const r = this.#r
+    switch (ref) {
+      case 1: // ContentDeleted
+        return r.varUint('deleted length')
+      case 2: { // ContentJSON (legacy)
+        const n = r.count('JSON values', 1)
+        for (let i = 0; i < n; i++) r.json('JSON value', true)
+        return n
+      }
+      case 3: // ContentBinary
+        r.lengthPrefixed('binary')
+        return 1
+      case 4: // ContentString
+        return r.string('text')
+      case 5: // ContentEmbed
+        r.json('embed', false)
+        return 1
+      case 6: // ContentFormat
+        r.string('format key', this.#l.maxKeyBytes)
+        r.json('format value', false)
+        return 1
+      case 7: { // ContentType
+        const typeRef = r.varUint('type')
+        if (typeRef > MAX_TYPE_REF) r.fail(`unknown type ${typeRef}`)
+        if (typeRef === XML_ELEMENT_REF || typeRef === XML_HOOK_REF) r.string('XML node name', this.#l.maxKeyBytes)
+        return 1
+      }
+      case 8: { // ContentAny
+        const n = r.count('values', 1)
+        this.#anyValues(n)
+        return n
+      }
+      default: { // 9, ContentDoc: a guid and an options object
+        r.string('subdocument guid', this.#l.maxKeyBytes)
+        if (r.peek() !== ANY_OBJECT) r.fail('subdocument options are not an object')
+        this.#anyValues(1)
+        return 1
+      }
+    }
+  }
+
+  /** `n` values as lib0's `writeAny` writes them, walked without recursion. */
+  #anyValues (n: number): void {
+    const r = this.#r
+    const counts: number[] = [n]
+    const isObject: boolean[] = [false]
+    while (counts.length > 0) {
+      const top = counts.length - 1
+      const left = counts[top] as number
+      if (left === 0) {
+        counts.pop()
+        isObject.pop()
+        continue
+      }
+      counts[top] = left - 1
+      if (isObject[top] === true) r.string('object key', this.#l.maxKeyBytes)
+      const tag = r.u8('value tag')
+      switch (tag) {
+        case 127: case 126: case 121: case 120: // undefined, null, false, true
+          break
+        case 125:
+          r.varInt('integer')
+          break
+        case 124:
+          r.skip(4, 'float32')
+          break
+        case 123:
+          r.skip(8, 'float64')
+          break
+        case 122:
+          r.skip(8, 'bigint')
+          break
+        case 119:
+          r.string('string')
+          break
+        case 118: case 117: {
+          const size = tag === 118 ? r.count('object size', 2) : r.count('array length', 1)
+          if (size === 0) break
+          if (counts.length > this.#l.maxDepth) r.fail(`values nested deeper than ${this.#l.maxDepth}`)
+          counts.push(size)
+          isObject.push(tag === 118)
+          break
+        }
+        case 116:
+          r.lengthPrefixed('bytes')
+          break
+        default:
+          r.fail(`unknown value tag ${tag}`)
+      }
+    }
+  }
+}
