@@ -93,10 +93,12 @@ export async function getPart (dht: KadDHT, part: Part, options: GetPartOptions)
   const blocks = await mapLimit(part, options.concurrency, async (hash) => {
     const accept = (value: Uint8Array): boolean => {
       if (value.length <= MAX_BLOCK_BYTES && bytesEqual(sha256(value), hash)) return true
-      options.onReject?.(`a peer served bytes that do not match block ${toHex(hash)}`)
+      options.onReject?.(`MalformedUpdateError: a peer served bytes that do not match block ${toHex(hash)}`)
       return false
     }
-    const block = await getFirstValue(dht, blockKey(hash), accept, options.signal())
+    const block = await getFirstValue(dht, blockKey(hash), accept, options.signal(), (reason, from) => {
+      options.onReject?.(`${reason} (block ${toHex(hash)} from peer ${from})`)
+    })
     if (block !== undefined) {
       const { budget } = options
       if (budget.used + block.length > budget.limit) throw new RecordTooLargeError(budget.used + block.length, budget.limit)

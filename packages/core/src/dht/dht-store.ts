@@ -286,7 +286,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       const read = await this.#readHeads(hk, ref, signal, settled, true)
       this.#checkRunning(options)
       const merged = mergeStates(state, read.fetched.map((f) => f.bytes))
-      for (const i of merged.rejected) this.#reject(ref, `part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
+      for (const i of merged.rejected) this.#reject(ref, `MalformedUpdateError: part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
       if (merged.changed) this.emit('remote', { ...ref, state: merged.state })
       const acknowledged = await this.#write(hk, merged.state, read.unfetched, signal)
       const malformed = [...merged.rejected.map((i) => partId((read.fetched[i] as { part: Part }).part)), ...read.dropped]
@@ -326,7 +326,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       this.#checkRunning(options)
       if (read.fetched.length === 0) return undefined
       const merged = mergeStates(undefined, read.fetched.map((f) => f.bytes))
-      for (const i of merged.rejected) this.#reject(ref, `part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
+      for (const i of merged.rejected) this.#reject(ref, `MalformedUpdateError: part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
       if (merged.rejected.length === read.fetched.length) return undefined
       const disagreed = read.heads > 1 || merged.rejected.length > 0 || read.dropped.length > 0
       if (disagreed && repair) {
@@ -391,14 +391,15 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    */
   async #readHeads (hk: Uint8Array, ref: RecordRef, signal: () => AbortSignal, settled: ReadonlySet<string>, writeBack: boolean): Promise<HeadRead> {
     const heads: Head[] = []
-    for (const value of await getValues(this.#dht, hk, signal(), { learnPick: writeBack })) {
+    const onRefused = (reason: string, from: string): void => { this.#reject(ref, `${reason} (a head from peer ${from})`) }
+    for (const value of await getValues(this.#dht, hk, signal(), { learnPick: writeBack, onRefused })) {
       try {
         const signed = await verifyHead(hk, value)
         this.#security?.access.check(signed.author, ref.collection)
         heads.push(await headParts(hk, signed, this.#security?.sealer))
       } catch (error) {
         if (!(error instanceof KadmiumError)) throw error
-        this.#reject(ref, `a head refused: ${error.name}: ${error.message}`)
+        this.#reject(ref, `${error.name}: ${error.message} (a head refused)`)
       }
     }
     const parts = new Map<string, Part>()
@@ -425,7 +426,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
         read.fetched.push({ part, bytes: sealer === undefined ? bytes : await sealer.open(bytes, this.#aad) })
       } catch (error) {
         if (!(error instanceof KadmiumError)) throw error
-        this.#reject(ref, `inline state ${id} does not open with this database's key`)
+        this.#reject(ref, `DecryptionError: inline state ${id} does not open with this database's key`)
         read.dropped.push(id)
       }
     }
@@ -439,12 +440,12 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
         return bytes === undefined || sealer === undefined ? bytes : await sealer.open(bytes, this.#aad)
       } catch (error) {
         if (error instanceof KadmiumError && error.name === 'DecryptionError') {
-          this.#reject(ref, `part ${id} does not open with this database's key`)
+          this.#reject(ref, `DecryptionError: part ${id} does not open with this database's key`)
           read.dropped.push(id)
           return null
         }
         if (!(error instanceof RecordTooLargeError)) throw error
-        this.#reject(ref, `part ${id} exceeds the ${budget.limit} bytes fetched at most per record`)
+        this.#reject(ref, `RecordTooLargeError: part ${id} exceeds the ${budget.limit} bytes fetched at most per record`)
         read.dropped.push(id)
         return null
       }
@@ -452,7 +453,10 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     let i = 0
     for (const part of parts.values()) {
       const bytes = results[i++]
-      if (bytes === undefined) read.unfetched.push(part)
+      if (bytes === undefined) {
+        read.unfetched.push(part)
+        this.#reject(ref, `NotFoundError: the blocks of part ${partId(part)} were not found in time (the part stays in the head: they may come back)`)
+      }
       else if (bytes !== null) read.fetched.push({ part, bytes })
     }
     return read

@@ -10,6 +10,16 @@
  */
 import type { KadDHT, QueryEvent } from '@libp2p/kad-dht'
 import { bytesEqual, sha256, toHex } from '../hash.ts'
+import { takeRefusal } from './validators.ts'
+
+/** Called for each value a peer served that kad-dht's validator refused (and dropped). */
+export type OnRefused = (reason: string, from: string) => void
+
+/** Reports a value the validator refused, with the validator's reason when known. */
+function refused (event: QueryEvent, key: Uint8Array, onRefused: OnRefused | undefined): void {
+  if (onRefused === undefined || event.name !== 'QUERY_ERROR' || !/invalid record/.test(event.error.message)) return
+  onRefused(takeRefusal(key) ?? 'MalformedUpdateError: a value failed validation', event.from.toString())
+}
 
 /**
  * Puts `value` under `key` (stored locally, then sent to the closest peers
@@ -51,6 +61,8 @@ export interface GetValuesOptions {
    * back (as the DHT store's puts and read repair do). @default false
    */
   readonly learnPick?: boolean
+  /** Told of each value kad-dht's validator refused. */
+  readonly onRefused?: OnRefused
 }
 
 /**
@@ -72,6 +84,7 @@ export async function getValues (dht: KadDHT, key: Uint8Array, signal: AbortSign
   }
   try {
     for await (const event of dht.get(key, { signal })) {
+      refused(event, key, options.onRefused)
       if (event.name === 'VALUE') {
         add(event.value)
       } else if (event.path.index === CORRECTION_PATH) {
@@ -97,9 +110,12 @@ export async function getValues (dht: KadDHT, key: Uint8Array, signal: AbortSign
  * as soon as one is accepted, and before any correction put. `undefined` if
  * none was found in time.
  */
-export async function getFirstValue (dht: KadDHT, key: Uint8Array, accept: (value: Uint8Array) => boolean, signal: AbortSignal): Promise<Uint8Array | undefined> {
+export async function getFirstValue (
+  dht: KadDHT, key: Uint8Array, accept: (value: Uint8Array) => boolean, signal: AbortSignal, onRefused?: OnRefused
+): Promise<Uint8Array | undefined> {
   try {
     for await (const event of dht.get(key, { signal })) {
+      refused(event, key, onRefused)
       if (event.name !== 'VALUE' && event.path.index === CORRECTION_PATH) break
       const value = valueOf(event)
       if (value !== undefined && accept(value)) return value

@@ -21,12 +21,40 @@ async function validateHead (key: Uint8Array, value: Uint8Array): Promise<void> 
 }
 
 /**
+ * Why values were refused lately, by DHT key: kad-dht drops a value its
+ * validator refuses with a bare "invalid record" event, so the DHT store
+ * looks the reason up here to report it. Bounded.
+ */
+const refusals = new Map<string, string>()
+const MAX_REFUSALS = 1024
+
+/** The reason the last value under `key` was refused, if one was lately (and forgets it). */
+export function takeRefusal (key: Uint8Array): string | undefined {
+  const id = toHex(key)
+  const reason = refusals.get(id)
+  refusals.delete(id)
+  return reason
+}
+
+function noting (validate: ValidateFn): ValidateFn {
+  return async (key, value) => {
+    try {
+      await validate(key, value)
+    } catch (error) {
+      if (refusals.size >= MAX_REFUSALS) refusals.delete(refusals.keys().next().value as string)
+      refusals.set(toHex(key), error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+      throw error
+    }
+  }
+}
+
+/**
  * kad-dht validators for Kadmium's namespaces: pass as `validators` to
  * `kadDHT()` (the node adapter does).
  */
 export const dhtValidators: Record<string, ValidateFn> = {
-  [BLOCK_NS]: validateBlock,
-  [HEAD_NS]: validateHead
+  [BLOCK_NS]: noting(validateBlock),
+  [HEAD_NS]: noting(validateHead)
 }
 
 /**

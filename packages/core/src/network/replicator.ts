@@ -3,7 +3,7 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
 import type { UpdateEvent } from '../store-types.ts'
-import { DecryptionError, SyncError } from '../errors.ts'
+import { DecryptionError, KadmiumError, SyncError } from '../errors.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { signedBytes } from '../security/identity.ts'
 import { ACCESS_COLLECTION } from '../security/access-list.ts'
@@ -313,7 +313,7 @@ export class Replicator {
       await stream.close()
     } catch (error) {
       stream?.abort(error instanceof Error ? error : new Error(String(error)))
-      if (!this.#stopped) this.#events.onSync({ peer: key, phase: 'error', done: 0, total: 0, error: error as Error })
+      this.#failed(key, error)
       throw error
     }
   }
@@ -331,11 +331,23 @@ export class Replicator {
       await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
       await this.#session(lp, peer, mine, hello.n)
     } catch (error) {
-      if (!this.#stopped) this.#events.onSync({ peer: peer.toString(), phase: 'error', done: 0, total: 0, error: error as Error })
+      this.#failed(peer.toString(), error)
       throw error
     } finally {
       this.#serving--
     }
+  }
+
+  /**
+   * A session broke off: a `sync` error event, and — when the peer sent
+   * something refused (malformed, badly signed, too much, or nothing in
+   * time) — a `rejected` event naming why.
+   */
+  #failed (peer: string, error: unknown): void {
+    if (this.#stopped) return
+    const e = error instanceof Error ? error : new Error(String(error))
+    this.#events.onSync({ peer, phase: 'error', done: 0, total: 0, error: e })
+    if (e instanceof KadmiumError) this.#events.onRejected({ reason: `${e.name}: ${e.message}`, via: 'sync', peer })
   }
 
   /**
@@ -357,8 +369,7 @@ export class Replicator {
     try {
       await sealer.open(proof, this.#proofContext(from, to))
     } catch (cause) {
-      this.#events.onRejected({ reason: 'DecryptionError: a catch-up peer does not hold the key', via: 'sync', peer: from.toString() })
-      throw cause
+      throw new DecryptionError('a catch-up peer does not hold the database key', { cause })
     }
   }
 

@@ -59,14 +59,24 @@ export interface SessionResult {
   readonly received: number
 }
 
+/**
+ * What the peer holds of one of our collections. Only what matters for
+ * sending is kept — which of our records it has the same, and the state
+ * vectors of those it has otherwise — so a peer cannot make this side
+ * hold more than its own records' worth, whatever it announces.
+ */
 interface TheirState {
-  readonly index?: Digest
-  readonly records: Map<string, Digest>
+  index?: Digest
+  /** Our records the peer holds as we do. */
+  readonly same: Set<string>
+  /** Our records the peer holds otherwise: its state vector of each. */
+  readonly differing: Map<string, Uint8Array>
 }
 
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
-/** Digest entries one peer may announce at most. */
+/** Digest entries one peer may announce at most (a digest message counts as at least 64). */
 const MAX_DIGEST_ENTRIES = 1_000_000
+const MIN_DIGEST_COST = 64
 /** Updates applied at once while receiving. */
 const APPLY_CONCURRENCY = 64
 
@@ -116,7 +126,7 @@ export async function runSession (
   }
   const receive = async (): Promise<number> => {
     try {
-      resolveTheirs(await receiveDigests(lp, idle))
+      resolveTheirs(await receiveDigests(lp, idle, source))
     } catch (error) {
       rejectTheirs(error as Error)
       throw error
@@ -138,19 +148,31 @@ async function sendDigests (lp: LengthPrefixedStream<Stream>, source: SyncSource
   await writeMessage(lp, { t: 'D' })
 }
 
-async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number): Promise<Map<string, TheirState>> {
+async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number, source: SyncSource): Promise<Map<string, TheirState>> {
   const state = new Map<string, TheirState>()
+  const ours = new Set(await source.collections())
+  const mine = new Map<string, ReadonlyMap<string, Digest>>()
   let entries = 0
   for (;;) {
     const m = await readMessage(lp, idle)
     if (m.t === 'D') return state
     if (m.t === 'e') throw new SyncError(`the peer refused: ${m.reason}`)
     if (m.t !== 'd') throw new MalformedMessageError(`expected a digest, got "${m.t}"`)
-    let col = state.get(m.c)
-    if (col === undefined) state.set(m.c, col = { ...(m.i !== undefined ? { index: m.i } : {}), records: new Map() })
-    entries += m.r.length
+    entries += Math.max(MIN_DIGEST_COST, m.r.length)
     if (entries > MAX_DIGEST_ENTRIES) throw new MalformedMessageError('the peer announced too many records')
-    for (const [id, digest] of m.r) col.records.set(id, digest)
+    // A collection this side does not hold: nothing to send for it, nothing to keep.
+    if (!ours.has(m.c)) continue
+    let col = state.get(m.c)
+    if (col === undefined) state.set(m.c, col = { same: new Set(), differing: new Map() })
+    if (m.i !== undefined) col.index = m.i
+    let digests = mine.get(m.c)
+    if (digests === undefined) mine.set(m.c, digests = await source.digests(m.c))
+    for (const [id, digest] of m.r) {
+      const own = digests.get(id)
+      if (own === undefined) continue
+      if (bytesEqual(own.hash, digest.hash)) col.same.add(id)
+      else col.differing.set(id, digest.sv.slice())
+    }
   }
 }
 
@@ -162,10 +184,11 @@ async function sendUpdates (out: SignedWriter, source: SyncSource, theirs: Map<s
     const their = theirs.get(c)
     const missing: string[] = []
     const differing: Array<[string, Uint8Array]> = []
-    for (const [id, mine] of await source.digests(c)) {
-      const other = their?.records.get(id)
-      if (other === undefined) missing.push(id)
-      else if (!bytesEqual(other.hash, mine.hash)) differing.push([id, other.sv])
+    for (const id of (await source.digests(c)).keys()) {
+      if (their?.same.has(id) === true) continue
+      const sv = their?.differing.get(id)
+      if (sv === undefined) missing.push(id)
+      else differing.push([id, sv])
     }
     const myIndex = await source.indexDigest(c)
     const index = their?.index !== undefined && bytesEqual(their.index.hash, myIndex.hash) ? undefined : their?.index?.sv ?? EMPTY_STATE_VECTOR
@@ -272,6 +295,7 @@ async function receiveUpdates (
 ): Promise<number> {
   const signed = new SignedReader(security)
   let parts = 0
+  let received = 0
   const first = await readMessage(lp, idle)
   if (first.t !== 'p') throw new MalformedMessageError(`expected a plan, got "${first.t}"`)
   const total = first.n
@@ -308,8 +332,10 @@ async function receiveUpdates (
     if (m.t === 'u') {
       await signed.verify('u', m.y, m.s)
       const x = decodeItems(m.y)
-      // A record whose stored updates are large arrives as several items, so allow some slack.
-      if (done + x.length > total * 4 + 1000) throw new MalformedMessageError('the peer sent far more than it announced')
+      // A record whose stored updates are large arrives as several items, so allow some slack;
+      // a message counts as one item at least, so that empty ones cannot go on for ever.
+      received += Math.max(1, x.length)
+      if (received > total * 4 + 1000) throw new MalformedMessageError('the peer sent far more than it announced')
       await apply(x)
     } else if (m.t === 'b') {
       await signed.verify('b', m.y, m.s)
