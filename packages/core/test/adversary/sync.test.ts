@@ -6,7 +6,7 @@
  * replicate and catch up.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, test, type TestContext } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import { encode } from 'cborg'
 import * as Y from 'yjs'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -22,16 +22,6 @@ after(async () => { await arena.close() })
 /** The honest peer's idle timeout in these tests (ms). */
 const SYNC_TIMEOUT = 2000
 
-/**
- * Asserts that a failed session was reported as a `rejected` event naming
- * `name` — in a subtest marked todo: today a session that breaks off is
- * reported only as a `sync` event with `phase: 'error'` (see the report).
- */
-async function rejectedNames (t: TestContext, h: Honest, name: string): Promise<void> {
-  await t.test(`a rejected event names ${name}`, { todo: 'session-level refusals reach only the sync event (phase: error), not rejected' }, () => {
-    assert.ok(h.log.has(name, 'sync'), h.log.describe())
-  })
-}
 
 describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, () => {
   let a: Honest
@@ -67,6 +57,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     assert.ok(end.reset, 'the honest peer reset the stream')
     assert.ok(end.afterMs <= boundMs, `the session ended after ${end.afterMs} ms (bound ${boundMs})`)
     await a.log.waitForSyncError(name)
+    await a.log.waitFor(name, 'sync')
     assert.equal(await snapshot(a), before, 'the honest records did not change')
     await stillHealthy()
     return session
@@ -108,7 +99,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     await stillHealthy()
   })
 
-  test('random bytes and malformed messages mid-session: MalformedMessageError', async (t) => {
+  test('random bytes and malformed messages mid-session: MalformedMessageError', async () => {
     await refused('MalformedMessageError', async (s) => { await s.sendFrame(randomBytes(300)) })
     await refused('MalformedMessageError', async (s) => { await s.send({ t: 'p', n: 1 }) }) // a plan before the digests
     await refused('MalformedMessageError', async (s) => { await s.sendFrame(encode({ t: 'd', c: 'todos', r: [['id', 'not bytes', 7]] })) })
@@ -120,7 +111,6 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
       await s.announce(1)
       await s.sendSigned('u', encode({ not: 'a list' })) // signed, but not items
     })
-    await rejectedNames(t, a, 'MalformedMessageError')
   })
 
   test('truncated Yjs updates in signed items: MalformedUpdateError for each item; the session goes on', async () => {
@@ -139,16 +129,15 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     await stillHealthy()
   })
 
-  test('a signed message of another database: SignatureError', async (t) => {
+  test('a signed message of another database: SignatureError', async () => {
     const update = recordUpdate({ title: 'from elsewhere' }, await keptState())
     await refused('SignatureError', async (s) => {
       await s.announce(1)
       await s.sendSigned('u', [['todos', kept, [update]]], { address: 'bafkreianotherdatabaseaddress' })
     })
-    await rejectedNames(t, a, 'SignatureError')
   })
 
-  test('forged and replayed signatures: random, from an earlier session, out of order, by another key: SignatureError each', async (t) => {
+  test('forged and replayed signatures: random, from an earlier session, out of order, by another key: SignatureError each', async () => {
     const items = [['todos', kept, [recordUpdate({ title: 'forged' }, await keptState())]]]
     const stranger = signerOf(await generateKeyPair('Ed25519'))
     // A message signed for an earlier session (its nonce), kept to be replayed.
@@ -182,10 +171,9 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
       const { y, s: signature } = await s.sendSigned('u', [])
       await s.send({ t: 'u', y, s: signature }) // the same message twice: the second is out of order
     })
-    await rejectedNames(t, a, 'SignatureError')
   })
 
-  test('a message over 4 MiB: SyncError; one just under it is read', async (t) => {
+  test('a message over 4 MiB: SyncError; one just under it is read', async () => {
     await refused('SyncError', async (s) => { await s.sendFrame(randomBytes(MAX_SYNC_MESSAGE_BYTES + 1)) })
     // Just under: a well-signed updates message of almost 4 MiB (a record with a large title) is applied.
     const session = await adversary.openSync(a, address)
@@ -202,7 +190,6 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     await session.send({ t: 'x' })
     assert.ok(!(await session.ended).reset)
     assert.ok(((await a.todos.get(kept))?.title.length ?? 0) > MAX_SYNC_MESSAGE_BYTES - 4096, 'the large update was applied')
-    await rejectedNames(t, a, 'SyncError')
   })
 
   test('stalls: before the hello, after it, mid-digests, mid-updates, mid-big-update: each session ends within its bound', async () => {
@@ -235,7 +222,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     await stillHealthy()
   })
 
-  test('endless digests: refused past 1,000,000 entries; the memory they take is bounded', async (t) => {
+  test('endless digests: refused past 1,000,000 entries; the memory they take is bounded', async () => {
     const probe = new HeapProbe()
     await refused('MalformedMessageError', async (s) => {
       const r = Array.from({ length: 4096 }, (_, i) => [`r${i}`, new Uint8Array([0]), new Uint8Array(32)] as const)
@@ -243,9 +230,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     }, 30_000)
     const heap = probe.stop()
     console.log(`# endless digests: heap ${mb(heap.baseline)} -> peak ${mb(heap.peak)} (+${mb(heap.peak - heap.baseline)}) -> ${mb(heap.after)} after`)
-    await t.test('one session\'s digests take under 100 MB', { todo: '1,000,000 digest entries cost ~300+ B each on the honest peer (see the report)' }, () => {
-      assert.ok(heap.peak - heap.baseline < 100e6, `grew ${mb(heap.peak - heap.baseline)}`)
-    })
+    assert.ok(heap.peak - heap.baseline < 100e6, `one session's digests took ${mb(heap.peak - heap.baseline)}`)
   })
 
   test('endless data: updates past the plan, big-update parts past the size limit, an unbounded frame', async () => {
@@ -268,7 +253,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     })
   })
 
-  test('endless signed updates messages with no items', { todo: 'messages with zero items never trip "far more than announced": the session runs as long as the peer sends (see the report)' }, async () => {
+  test('endless signed updates messages with no items: refused', async () => {
     a.log.clear()
     const session = await adversary.openSync(a, address)
     await session.announce(0)
@@ -280,7 +265,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     assert.ok(refusedInTime, `the honest peer still reads them after ${1.5 * SYNC_TIMEOUT} ms and ${sent} messages`)
   })
 
-  test('endless empty digests, each of a new collection', { todo: 'digest chunks with no entries are not counted: the session runs as long as the peer sends, and its state grows by one collection each (see the report)' }, async () => {
+  test('endless empty digests, each of a new collection: refused', async () => {
     a.log.clear()
     const session = await adversary.openSync(a, address)
     const deadline = Date.now() + 1.5 * SYNC_TIMEOUT
