@@ -243,10 +243,10 @@ describe('checkUpdate rejects malformed and hostile updates with MalformedUpdate
     // run-length stream that runs out repeats its last value forever, so a
     // declared struct count of ~2^32 never runs out of input.
     const hex = '00010000000001000100010200001602000001fdffffffff7f0000'
+    // Read as V1, these bytes are an empty update followed by garbage, which
+    // Y.applyUpdate silently ignores; the guard refuses the garbage.
     rejects(Uint8Array.from(Buffer.from(hex, 'hex')), /after the delete set/)
-    // The same bytes read as V1 declare a struct section with no client and a
-    // delete set, then trailing garbage that Yjs would silently ignore.
-    // The V1 analogue (a tiny update declaring 2^32 - 1 structs) is refused too.
+    // The V1 analogue, a tiny update declaring 2^32 - 1 structs, is refused from its count.
     rejects(u8(1, vu(2 ** 32 - 1), 5, 0, 0, 1), /number of structs/)
   })
 
