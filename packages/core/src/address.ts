@@ -16,6 +16,7 @@
  * @module
  */
 import { decode, encode } from 'cborg'
+import { isBytes } from './bytes.ts'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { InvalidArgumentError } from './errors.ts'
@@ -70,15 +71,15 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   if (typeof v !== 'object' || v === null || v.v !== 1) throw new InvalidArgumentError('a manifest has v: 1')
   const owners = v.owners === undefined ? [] : v.owners
-  if (!Array.isArray(owners) || owners.length > MAX_OWNERS || !owners.every((o) => o instanceof Uint8Array && o.length === 32)) {
+  if (!Array.isArray(owners) || owners.length > MAX_OWNERS || !owners.every((o) => isBytes(o) && o.length === 32)) {
     throw new InvalidArgumentError(`a manifest names at most ${MAX_OWNERS} owners, each a 32-byte key`)
   }
   if (v.e === 1) {
     const { n, kc, salt } = v
-    if (!(n instanceof Uint8Array) || !(kc instanceof Uint8Array) || (salt !== undefined && !(salt instanceof Uint8Array))) {
+    if (!(isBytes(n)) || !(isBytes(kc)) || (salt !== undefined && !(isBytes(salt)))) {
       throw new InvalidArgumentError('an encrypted manifest has n, kc and maybe salt')
     }
-    return { owners, encryption: { sealedName: n, keyCheck: kc, ...(salt instanceof Uint8Array ? { salt } : {}) } }
+    return { owners, encryption: { sealedName: n, keyCheck: kc, ...(isBytes(salt) ? { salt } : {}) } }
   }
   if (typeof v.name !== 'string') throw new InvalidArgumentError('a manifest names the database')
   return { name: v.name, owners }

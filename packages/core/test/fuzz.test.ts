@@ -198,7 +198,7 @@ test(`fuzzing the envelope and catch-up decoders (seed ${SEED})`, { timeout: 60_
   assert.ok(ms < 10_000 || ITERATIONS > 20_000, `${ITERATIONS} iterations took ${ms} ms`)
 })
 
-test('CBOR maps with keys named __proto__, toString or valueOf: still only KadmiumErrors', { todo: 'cborg makes a "__proto__" key the prototype (a Uint8Array passes instanceof, then .length throws TypeError), and String(m.t) throws on a map with a toString key (see the report)' }, () => {
+test('CBOR maps with keys named __proto__, toString or valueOf: still only KadmiumErrors', () => {
   const random = prng(SEED)
   const proto = (value: unknown): Record<string, unknown> => Object.defineProperty({}, '__proto__', { value, enumerable: true })
   const inputs = [

@@ -1,4 +1,5 @@
 import { decode, encode } from 'cborg'
+import { isBytes } from '../bytes.ts'
 import { MalformedUpdateError } from '../errors.ts'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
 import type { Sealer } from '../security/sealer.ts'
@@ -66,9 +67,9 @@ export async function verifyHead (key: Uint8Array, bytes: Uint8Array): Promise<S
   if (bytes.length > MAX_HEAD_BYTES) throw new MalformedUpdateError(`a head is at most ${MAX_HEAD_BYTES} bytes`)
   const v = cbor(bytes) as { v?: unknown, k?: unknown, s?: unknown, p?: unknown, e?: unknown }
   if (typeof v !== 'object' || v === null || v.v !== 2) throw new MalformedUpdateError('a head must be { v: 2, k, s, p }')
-  if (!(v.k instanceof Uint8Array) || v.k.length !== PUBLIC_KEY_BYTES) throw new MalformedUpdateError('a head names its author\'s 32-byte key')
-  if (!(v.s instanceof Uint8Array) || v.s.length !== SIGNATURE_BYTES) throw new MalformedUpdateError('a head signature is 64 bytes')
-  if (!(v.p instanceof Uint8Array) || (v.e !== undefined && v.e !== true)) throw new MalformedUpdateError('a head holds its parts as bytes')
+  if (!(isBytes(v.k)) || v.k.length !== PUBLIC_KEY_BYTES) throw new MalformedUpdateError('a head names its author\'s 32-byte key')
+  if (!(isBytes(v.s)) || v.s.length !== SIGNATURE_BYTES) throw new MalformedUpdateError('a head signature is 64 bytes')
+  if (!(isBytes(v.p)) || (v.e !== undefined && v.e !== true)) throw new MalformedUpdateError('a head holds its parts as bytes')
   await verifySignature(v.k, signedBytes(DOMAIN, key, v.p), v.s)
   const sealed = v.e === true
   if (!sealed) decodeParts(v.p)
@@ -89,7 +90,7 @@ function decodeParts (bytes: Uint8Array): Head {
   const payload = cbor(bytes)
   if (!Array.isArray(payload) || payload.length !== 2) throw new MalformedUpdateError('a head holds [parts, inline]')
   const [parts, inline] = payload as unknown[]
-  if (inline !== null && (!(inline instanceof Uint8Array) || inline.length > MAX_INLINE_BYTES)) {
+  if (inline !== null && (!(isBytes(inline)) || inline.length > MAX_INLINE_BYTES)) {
     throw new MalformedUpdateError(`an inline state is at most ${MAX_INLINE_BYTES} bytes`)
   }
   const least = inline === null ? 1 : 0
@@ -101,10 +102,10 @@ function decodeParts (bytes: Uint8Array): Head {
       throw new MalformedUpdateError(`a head part lists 1 to ${MAX_PART_BLOCKS} blocks`)
     }
     for (const hash of part as unknown[]) {
-      if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new MalformedUpdateError('a block hash is 32 bytes')
+      if (!(isBytes(hash)) || hash.length !== 32) throw new MalformedUpdateError('a block hash is 32 bytes')
     }
   }
-  return { parts: parts as Uint8Array[][], ...(inline instanceof Uint8Array ? { inline } : {}) }
+  return { parts: parts as Uint8Array[][], ...(isBytes(inline) ? { inline } : {}) }
 }
 
 function cbor (bytes: Uint8Array): unknown {

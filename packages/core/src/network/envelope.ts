@@ -18,6 +18,7 @@
  * @module
  */
 import { decode, encode } from 'cborg'
+import { isBytes } from '../bytes.ts'
 import { MalformedMessageError } from '../errors.ts'
 import { authorId, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
 import type { Sealer } from '../security/sealer.ts'
@@ -106,16 +107,16 @@ export function decodeEnvelope (bytes: Uint8Array): RawEnvelope {
     throw new MalformedMessageError(`an envelope is [${ENVELOPE_VERSION}, author, signature, body]`)
   }
   const [, author, signature, body] = outer as unknown[]
-  if (!(author instanceof Uint8Array) || author.length !== PUBLIC_KEY_BYTES) throw new MalformedMessageError('an envelope author is a 32-byte key')
-  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) throw new MalformedMessageError('an envelope signature is 64 bytes')
-  if (!(body instanceof Uint8Array)) throw new MalformedMessageError('an envelope body is bytes')
+  if (!(isBytes(author)) || author.length !== PUBLIC_KEY_BYTES) throw new MalformedMessageError('an envelope author is a 32-byte key')
+  if (!(isBytes(signature)) || signature.length !== SIGNATURE_BYTES) throw new MalformedMessageError('an envelope signature is 64 bytes')
+  if (!(isBytes(body))) throw new MalformedMessageError('an envelope body is bytes')
   const inner = cbor(body)
   if (!Array.isArray(inner) || inner.length !== 3) throw new MalformedMessageError('an envelope body is [ts, seq, entries]')
   const [ts, seq, payload] = inner as unknown[]
   if (!Number.isSafeInteger(ts) || (ts as number) < 0 || !Number.isSafeInteger(seq) || (seq as number) < 0) {
     throw new MalformedMessageError('an envelope needs a time and a counter')
   }
-  const entries = payload instanceof Uint8Array ? payload : decodeEntries(payload)
+  const entries = isBytes(payload) ? payload : decodeEntries(payload)
   return { author, signature, body, ts: ts as number, seq: seq as number, entries }
 }
 
@@ -130,7 +131,7 @@ export async function openEnvelope (raw: RawEnvelope, context: EnvelopeContext):
   const address = new TextEncoder().encode(context.address)
   await verifySignature(raw.author, signedBytes(DOMAIN, address, raw.body), raw.signature)
   let entries: readonly EnvelopeEntry[]
-  if (raw.entries instanceof Uint8Array) {
+  if (isBytes(raw.entries)) {
     if (context.sealer === undefined) throw new MalformedMessageError('sealed entries in an unencrypted database')
     entries = decodeEntries(cbor(await context.sealer.open(raw.entries, address)))
   } else {
@@ -149,12 +150,12 @@ function decodeEntries (value: unknown): EnvelopeEntry[] {
     const [collection, target, id, update] = raw as unknown[]
     if (typeof collection !== 'string' || (target !== 0 && target !== 1)) throw new MalformedMessageError('an entry needs a collection and a target')
     if (target === 0 ? typeof id !== 'string' : id !== null) throw new MalformedMessageError('a record entry needs an id; an index entry none')
-    if (update !== null && !(update instanceof Uint8Array)) throw new MalformedMessageError('an update must be bytes or null')
+    if (update !== null && !(isBytes(update))) throw new MalformedMessageError('an update must be bytes or null')
     return {
       collection,
       target: target === 0 ? 'record' : 'index',
       ...(typeof id === 'string' ? { id } : {}),
-      ...(update instanceof Uint8Array ? { update } : {})
+      ...(isBytes(update) ? { update } : {})
     }
   })
 }

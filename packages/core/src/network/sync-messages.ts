@@ -22,6 +22,7 @@
  * @module
  */
 import { decode, encode } from 'cborg'
+import { isBytes } from '../bytes.ts'
 import { MalformedMessageError } from '../errors.ts'
 import type { Digest } from '../digest.ts'
 
@@ -97,10 +98,10 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
       return { t: 'd', c: m.c, ...(i !== undefined ? { i } : {}), r }
     }
     case 'u': case 'b':
-      if (!(m.y instanceof Uint8Array) || !(m.s instanceof Uint8Array) || m.s.length !== 64) throw new MalformedMessageError('a signed message needs y and s')
+      if (!(isBytes(m.y)) || !(isBytes(m.s)) || m.s.length !== 64) throw new MalformedMessageError('a signed message needs y and s')
       return { t: m.t, y: m.y, s: m.s }
     default:
-      throw new MalformedMessageError(`unknown sync message "${String(m.t)}"`)
+      throw new MalformedMessageError(`unknown sync message "${typeof m.t === 'string' ? m.t.slice(0, 32) : typeof m.t}"`)
   }
 }
 
@@ -117,7 +118,7 @@ export function decodeItems (bytes: Uint8Array): SyncItem[] {
     if (typeof c !== 'string' || (id !== null && typeof id !== 'string') || !Array.isArray(updates) || updates.length > 10_000) {
       throw new MalformedMessageError('an item is [c, id, updates]')
     }
-    if (!updates.every((u) => u instanceof Uint8Array)) throw new MalformedMessageError('updates are bytes')
+    if (!updates.every((u) => isBytes(u))) throw new MalformedMessageError('updates are bytes')
     return [c, id, updates]
   })
 }
@@ -140,7 +141,7 @@ export function decodeBigPart (bytes: Uint8Array): BigPart {
   if (!Array.isArray(v) || v.length !== 5) throw new MalformedMessageError('a big-update part is [c, id, k, n, part]')
   const [c, id, k, n, part] = v as unknown[]
   if (typeof c !== 'string' || (id !== null && typeof id !== 'string') || !Number.isSafeInteger(k) || !Number.isSafeInteger(n) ||
-    !(part instanceof Uint8Array) || (n as number) < 1 || (k as number) < 0 || (k as number) >= (n as number) ||
+    !(isBytes(part)) || (n as number) < 1 || (k as number) < 0 || (k as number) >= (n as number) ||
     (n as number) * MAX_SYNC_MESSAGE_BYTES > MAX_BIG_UPDATE_BYTES * 2) {
     throw new MalformedMessageError('a big-update part is malformed')
   }
@@ -156,18 +157,18 @@ function cborOf (bytes: Uint8Array): unknown {
 }
 
 function nonceOf (value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== SESSION_NONCE_BYTES) throw new MalformedMessageError(`a session nonce is ${SESSION_NONCE_BYTES} bytes`)
+  if (!(isBytes(value)) || value.length !== SESSION_NONCE_BYTES) throw new MalformedMessageError(`a session nonce is ${SESSION_NONCE_BYTES} bytes`)
   return value
 }
 
 function proofOf (value: unknown): { p?: Uint8Array } {
   if (value === undefined) return {}
-  if (!(value instanceof Uint8Array) || value.length > 256) throw new MalformedMessageError('a key proof is at most 256 bytes')
+  if (!(isBytes(value)) || value.length > 256) throw new MalformedMessageError('a key proof is at most 256 bytes')
   return { p: value }
 }
 
 function digestOf (value: unknown): Digest {
-  if (!Array.isArray(value) || !(value[0] instanceof Uint8Array) || !(value[1] instanceof Uint8Array) || value[1].length > 32 || value[0].length > 64 * 1024) {
+  if (!Array.isArray(value) || !(isBytes(value[0])) || !(isBytes(value[1])) || value[1].length > 32 || value[0].length > 64 * 1024) {
     throw new MalformedMessageError('a digest is [sv, hash]')
   }
   return { sv: value[0], hash: value[1] }

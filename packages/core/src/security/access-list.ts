@@ -14,6 +14,7 @@
  * @module
  */
 import { decode, encode } from 'cborg'
+import { isBytes } from '../bytes.ts'
 import { MalformedMessageError, UnauthorizedWriterError } from '../errors.ts'
 import { bytesEqual, sha256, toHex } from '../hash.ts'
 import type { WriteAccess } from './access.ts'
@@ -156,12 +157,12 @@ function decodeOp (bytes: Uint8Array): AccessOp & { signature: Uint8Array } {
   if (!Array.isArray(v) || v.length !== 6 || v[0] !== 1) throw new MalformedMessageError('an access operation is [1, kind, writer, at, by, signature]')
   const [, kind, writer, at, by, signature] = v as unknown[]
   if ((kind !== 0 && kind !== 1) || !isKey(writer) || !isKey(by) || !Number.isSafeInteger(at) || (at as number) < 0 ||
-    !(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) {
+    !(isBytes(signature)) || signature.length !== SIGNATURE_BYTES) {
     throw new MalformedMessageError('an access operation is malformed')
   }
   return { kind: kind === 0 ? 'grant' : 'revoke', writer, at: at as number, by, signature }
 }
 
 function isKey (value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array && value.length === PUBLIC_KEY_BYTES
+  return isBytes(value) && value.length === PUBLIC_KEY_BYTES
 }
