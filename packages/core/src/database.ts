@@ -10,6 +10,7 @@ import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
 import type { StorageAdapter } from './storage.ts'
 import { WriteQueue } from './write-queue.ts'
 import type { Peer } from './network/peer.ts'
+import { checkUpdate } from './update-guard.ts'
 import { Replicator, type RejectedEvent, type ReplicationOptions, type SyncEvent } from './network/replicator.ts'
 import type { DurableSource } from './network/durable.ts'
 import type { Digest } from './digest.ts'
@@ -265,7 +266,7 @@ export class Database {
   /**
    * Applies a Yjs update that a peer sent. Resolves `true` if it changed
    * anything; updates of collections not opened here are stored too.
-   * @throws {MalformedUpdateError} the bytes are not a valid update; nothing changed
+   * @throws {MalformedUpdateError} the bytes are not a valid update (checked before Yjs sees them); nothing changed
    */
   async applyRemoteUpdate (remote: RemoteUpdate): Promise<boolean> {
     return this.#track(async () => {
@@ -274,6 +275,8 @@ export class Database {
         if (remote.target !== 'record') throw new MalformedMessageError('the access list has no index')
         return this.#access.applyRemote(remote.update)
       }
+      // Untrusted bytes: their structure is checked before Yjs sees them (crafted updates can hang Yjs).
+      checkUpdate(remote.update)
       const store = this.#store(checkCollectionName(remote.collection))
       if (remote.target === 'index') return store.applyRemoteIndex(remote.update)
       if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update)

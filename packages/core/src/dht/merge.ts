@@ -5,6 +5,7 @@
  * @module
  */
 import * as Y from 'yjs'
+import { checkUpdate } from '../update-guard.ts'
 import { MalformedUpdateError } from '../errors.ts'
 import { bytesEqual } from '../hash.ts'
 
@@ -57,6 +58,8 @@ function applyAll (doc: Y.Doc, updates: readonly Uint8Array[], rejected: Readonl
   for (let i = 0; i < updates.length; i++) {
     if (rejected.has(i)) continue
     try {
+      // Untrusted bytes: checked before Yjs sees them (see update-guard.ts).
+      checkUpdate(updates[i] as Uint8Array)
       Y.applyUpdate(doc, updates[i] as Uint8Array)
     } catch {
       return i
