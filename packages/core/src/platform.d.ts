@@ -23,9 +23,24 @@ declare global {
     prototype: EventTarget
     new (): EventTarget
   }
+  /** A WebCrypto key (`crypto/`): opaque; ours are never extractable. */
+  interface CryptoKey {
+    readonly type: string
+    readonly extractable: boolean
+  }
+  /** The WebCrypto algorithms `crypto/` uses, and only those. */
+  interface SubtleCrypto {
+    importKey (format: 'raw', keyData: Uint8Array, algorithm: 'PBKDF2' | 'HKDF', extractable: false, keyUsages: Array<'deriveBits' | 'deriveKey'>): Promise<CryptoKey>
+    deriveBits (algorithm: { name: 'PBKDF2', hash: 'SHA-256', salt: Uint8Array, iterations: number } | { name: 'HKDF', hash: 'SHA-256', salt: Uint8Array, info: Uint8Array }, baseKey: CryptoKey, length: number): Promise<ArrayBuffer>
+    deriveKey (algorithm: { name: 'HKDF', hash: 'SHA-256', salt: Uint8Array, info: Uint8Array }, baseKey: CryptoKey, derivedKeyType: { name: 'AES-GCM', length: 256 } | { name: 'HMAC', hash: 'SHA-256', length: 256 }, extractable: false, keyUsages: Array<'encrypt' | 'decrypt' | 'sign'>): Promise<CryptoKey>
+    encrypt (algorithm: { name: 'AES-GCM', iv: Uint8Array, additionalData: Uint8Array }, key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
+    decrypt (algorithm: { name: 'AES-GCM', iv: Uint8Array, additionalData: Uint8Array }, key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
+    sign (algorithm: 'HMAC', key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
+  }
   // eslint-disable-next-line no-var
   var crypto: {
     getRandomValues<T extends Uint8Array> (array: T): T
+    readonly subtle: SubtleCrypto
   }
   function queueMicrotask (callback: () => void): void
   interface CustomEvent<T = unknown> extends Event {
