@@ -7,7 +7,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeManifest, encodeManifest, manifestAddress, matchesAddress, type Manifest } from '../address.ts'
-import type { DatabaseSecret, EncryptionOptions } from '../crypto/secret.ts'
+import { deriveSecret, passphraseSalt, type DatabaseSecret, type EncryptionOptions } from '../crypto/secret.ts'
 import { DecryptionError, InvalidArgumentError } from '../errors.ts'
 import { bytesEqual } from '../hash.ts'
 import { fetchManifest } from '../network/durable.ts'
@@ -61,7 +61,6 @@ export async function setUpDatabase (options: SetupOptions): Promise<DatabaseSet
   let manifest: Manifest = { name, owners }
   let secret: DatabaseSecret | undefined
   if (options.encryption !== undefined) {
-    const { deriveSecret, passphraseSalt } = await import('../crypto/secret.ts')
     const salt = 'passphrase' in options.encryption ? passphraseSalt(name) : undefined
     secret = await deriveSecret(options.encryption, salt ?? new Uint8Array(0))
     const sealedName = await secret.sealDeterministic(new TextEncoder().encode(name))
@@ -86,7 +85,6 @@ async function fromAddress (address: string, options: SetupOptions): Promise<Dat
     return { name: manifest.name as string, address, manifest: bytes, owners: manifest.owners }
   }
   if (options.encryption === undefined) throw new InvalidArgumentError(`the database at "${address}" is encrypted: give "encryption"`)
-  const { deriveSecret } = await import('../crypto/secret.ts')
   const secret = await deriveSecret(options.encryption, manifest.encryption.salt ?? new Uint8Array(0))
   if (!bytesEqual(secret.keyCheck, manifest.encryption.keyCheck)) throw new DecryptionError(`the key does not open the database at "${address}"`)
   const name = new TextDecoder().decode(await secret.openDeterministic(manifest.encryption.sealedName))
@@ -98,8 +96,9 @@ function ownersOf (access: AccessOptions | undefined): Uint8Array[] {
   if (typeof access !== 'object' || access === null || !Array.isArray(access.owners) || access.owners.length === 0) {
     throw new InvalidArgumentError('"access" is { owners: [peer id, ...] } with at least one owner')
   }
-  return access.owners.map((owner) => {
+  return (access.owners as readonly unknown[]).map((owner) => {
     try {
+      if (typeof owner !== 'string') throw new Error('not a string')
       const key = peerIdFromString(owner).publicKey
       if (key?.type !== 'Ed25519') throw new Error('not an Ed25519 identity')
       return key.raw
