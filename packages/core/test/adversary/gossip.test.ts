@@ -88,6 +88,19 @@ describe('hostile gossip on an open database', { timeout: 60_000 }, () => {
     assert.equal((await a.todos.get(kept))?.title, 'kept')
   })
 
+  test('yjs#687: the bytes that hang Y.mergeUpdatesV2, and a V1 update declaring 2^32 structs: MalformedUpdateError at once', async () => {
+    const hang = Uint8Array.from(Buffer.from('00010000000001000100010200001602000001fdffffffff7f0000', 'hex'))
+    const huge = Uint8Array.from([1, 0xff, 0xff, 0xff, 0xff, 0x0f, 5, 0, 0, 1])
+    await unchangedAfter(async () => {
+      await adversary.publishSigned(address, [
+        { collection: 'todos', target: 'record', id: kept, update: hang },
+        { collection: 'todos', target: 'index', update: hang },
+        { collection: 'todos', target: 'record', id: kept, update: huge }
+      ])
+      await waitFor(() => (a.log.byName.get('MalformedUpdateError') ?? 0) >= 3, `3 MalformedUpdateErrors (got: ${a.log.describe()})`)
+    })
+  })
+
   test('garbled Yjs updates (seeded byte flips) to a record: each refused or applied as any write would be; reads never fail', async () => {
     const victim = await stillReplicates(b, a, 'victim')
     const state = Y.encodeStateAsUpdate(await a.todos.doc(victim))
