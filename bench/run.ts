@@ -23,28 +23,19 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { QUICK_SCENARIO_LIMIT_MS } from './lib/budget.ts'
+import { useCompileCache } from './lib/compile-cache.ts'
 import { environment } from './lib/env.ts'
 import { canGc } from './lib/memory.ts'
 import { fmt, type ResultRow, type ScenarioReport, type TargetResult } from './lib/report.ts'
-import { kadmiumStorage } from './lib/storage.ts'
 import { formatTable } from './lib/table.ts'
 import { runIsolated } from './lib/isolate.ts'
 import { Progress } from './lib/progress.ts'
-import { runScenario, scenarios, type RunScenarioArgs } from './scenarios/index.ts'
+import type { RunScenarioArgs } from './scenarios/index.ts'
 
 const RESULTS = new URL('./results/', import.meta.url)
 /** Longest a scenario's process may run before it is killed and the scenario reported failed. */
 const SCENARIO_LIMIT_MS = 2 * 3600_000
-const SCENARIO_LIMIT_QUICK_MS = 10 * 60_000
-
-// Restart with --expose-gc, so that memory readings follow a full GC.
-if (!canGc() && process.env.KADMIUM_BENCH_RESPAWNED === undefined) {
-  const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', import.meta.filename, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, KADMIUM_BENCH_RESPAWNED: '1' }
-  })
-  process.exit(child.status ?? 1)
-}
 
 const { values: flags, positionals: names } = parseArgs({
   allowPositionals: true,
@@ -57,6 +48,24 @@ const { values: flags, positionals: names } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
+const quick = flags.quick === true
+
+// Quick runs (CI) share Node's compile cache between their processes: each imports the same sources.
+// Full runs do not, so that what they measure stays as it was.
+const compileCache = quick ? useCompileCache() : undefined
+
+// Restart with --expose-gc, so that memory readings follow a full GC.
+// (The scenarios are imported below, after this: the first process loads none of them.)
+if (!canGc() && process.env.KADMIUM_BENCH_RESPAWNED === undefined) {
+  const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', import.meta.filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, KADMIUM_BENCH_RESPAWNED: '1' }
+  })
+  process.exit(child.status ?? 1)
+}
+
+const { runScenario, scenarios } = await import('./scenarios/index.ts')
+const { kadmiumStorage } = await import('./lib/storage.ts')
 
 if (flags.help === true || flags.list === true) {
   if (flags.help === true) console.log('usage: npm run bench -- [scenario ...] [--quick] [--reps N] [--in-process] [--out FILE] [--list]\n')
@@ -78,7 +87,6 @@ if (flags.reps !== undefined) {
   }
 }
 const selected = names.length === 0 ? scenarios : scenarios.filter((s) => names.includes(s.name))
-const quick = flags.quick === true
 const inProcess = flags['in-process'] === true
 
 interface ScenarioResult extends Partial<ScenarioReport> {
@@ -107,23 +115,26 @@ for (const scenario of selected) {
     const args: RunScenarioArgs = { name: scenario.name, quick, rounds }
     const report = inProcess
       ? await runScenario(args)
-      : await runIsolated<ScenarioReport>(new URL('./scenarios/index.ts', import.meta.url).href, 'runScenario', args, {
+      : await runIsolated<ScenarioReport>(new URL('./scenarios/run-one.ts', import.meta.url).href, 'runScenario', args, {
         // A last resort against a hung or pathological scenario: it fails, the run goes on.
-        timeoutMs: quick ? SCENARIO_LIMIT_QUICK_MS : SCENARIO_LIMIT_MS,
+        timeoutMs: quick ? QUICK_SCENARIO_LIMIT_MS : SCENARIO_LIMIT_MS,
         ...(progress.interactive ? { onStderr: (line: string) => { progress.line(line) } } : {})
       })
     const result: ScenarioResult = { name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, ...report }
     results.push(result)
-    progress.end()
+    progress.end(`${fmt(result.durationMs / 1000, 1)} s`)
     printScenario(result, report)
   } catch (error) {
-    progress.end()
+    progress.end(`FAILED after ${fmt((performance.now() - t0) / 1000, 1)} s`)
     say(`\n${scenario.name}: FAILED\n${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
     results.push({ name: scenario.name, description: scenario.description, durationMs: performance.now() - t0, error: String(error) })
   }
 }
 progress.stop()
 
+console.log('Wall time per scenario')
+for (const r of results) console.log(`  ${r.name.padEnd(Math.max(...results.map((x) => x.name.length)))}  ${fmt(r.durationMs / 1000, 1).padStart(6)} s${r.error === undefined ? '' : '  FAILED'}`)
+console.log()
 const targets = results.flatMap((r) => (r.targets ?? []).map((t) => ({ scenario: r.name, ...t })))
 console.log('Targets')
 for (const t of targets) console.log(`  ${verdict(t)}  ${t.target}: ${t.actual}`)
@@ -143,6 +154,7 @@ writeFileSync(out, JSON.stringify({
   quick,
   rounds: rounds ?? 'default',
   isolation: inProcess ? 'in-process' : 'a fresh process per scenario',
+  compileCache: compileCache !== undefined,
   scenariosRun: selected.map((s) => s.name),
   kadmiumStorage: storage.source,
   baseline: 'local scenarios: raw Yjs (Y.Doc per record, fields in a Y.Map, encodeStateAsUpdate) + classic-level, one awaited put per record; network scenarios: bare libp2p nodes or the same peers without Kadmium (see each scenario\'s notes)',

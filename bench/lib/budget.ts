@@ -34,9 +34,24 @@ export async function withinBudget<T> (what: string, ms: number, fn: () => Promi
   }
 }
 
+/**
+ * Quick runs (`--quick`, CI): the longest a scenario's process may run
+ * before `bench/run.ts` kills it and reports the scenario failed. A quick
+ * scenario takes 2–10 s on an idle 2-core machine; this leaves room for a
+ * loaded one while bounding the whole quick run.
+ */
+export const QUICK_SCENARIO_LIMIT_MS = 75_000
+
+/**
+ * Quick runs: the watchdog inside a scenario's process, shorter than
+ * {@link QUICK_SCENARIO_LIMIT_MS} so that a hung scenario exits saying so
+ * before it is killed.
+ */
+export const QUICK_WATCHDOG_MS = 60_000
+
 /** The budget of one size of a scenario: generous for a healthy build, finite for a broken one. */
 export function sizeBudgetMs (quick: boolean, records: number): number {
-  if (quick) return 90_000
+  if (quick) return QUICK_WATCHDOG_MS
   return records >= 100_000 ? 600_000 : 300_000
 }
 

@@ -3,11 +3,22 @@
  * `child.ts <module-url> <export> <json-arg>`.
  * @module
  */
+import { fstatSync } from 'node:fs'
 import { RESULT_MARK } from './isolate.ts'
 
 const [moduleUrl, exportName, json] = process.argv.slice(2)
 if (moduleUrl === undefined || exportName === undefined || json === undefined) {
   throw new Error('usage: child.ts <module-url> <export> <json-arg>')
+}
+// The parent holds the other end of stdin: when it ends, the parent is gone (killed at its time limit, say). Do not outlive it.
+const stdin = fstatSync(0)
+if (stdin.isFIFO() || stdin.isSocket()) {
+  process.stdin.on('end', () => {
+    process.stderr.write(`${exportName}: the parent process is gone; exiting\n`)
+    process.exit(4)
+  })
+  process.stdin.resume()
+  process.stdin.unref()
 }
 const mod = await import(moduleUrl) as Record<string, unknown>
 const fn = mod[exportName]

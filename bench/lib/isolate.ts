@@ -2,6 +2,9 @@
  * Runs a function in a fresh Node process (with `--expose-gc`), for
  * measurements that must not see what ran before: absolute RSS, cold
  * start. The function is an export of a module; it takes and returns JSON.
+ * A child never outlives this process: it exits once its stdin (a pipe
+ * from here, never written) ends, which happens when this process dies,
+ * however it dies.
  * @module
  */
 import { spawn } from 'node:child_process'
@@ -33,7 +36,8 @@ export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unkn
   const { timeoutMs, onStderr } = options
   return new Promise<T>((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=development', '--expose-gc', CHILD, moduleUrl, exportName, JSON.stringify(arg)], {
-      stdio: ['ignore', 'pipe', onStderr === undefined ? 'inherit' : 'pipe']
+      // stdin stays open and unused: the child exits when it ends, that is when this process is gone (child.ts).
+      stdio: ['pipe', 'pipe', onStderr === undefined ? 'inherit' : 'pipe']
     })
     if (onStderr !== undefined && child.stderr !== null) {
       let partial = ''

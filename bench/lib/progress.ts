@@ -63,8 +63,9 @@ export class Progress {
     }
   }
 
-  /** The running scenario ended. */
-  end (): void {
+  /** The running scenario ended; `outcome` (its wall time, say) is printed on a plain progress line. */
+  end (outcome?: string): void {
+    if (!this.#tty && outcome !== undefined) this.#stream.write(`[${this.#done + 1}/${this.#total}] ${this.#scenario}: ${outcome}\n`)
     this.#done++
     this.#detail = ''
     if (this.#tty) this.#draw()

@@ -116,7 +116,7 @@ export const coldStart: Scenario = {
   description: 'cold start: a fresh process opens N records on disk until its first find() returns',
   async run ({ quick, rounds: roundsAsked, log }) {
     const sizes = quick ? [1_000] : [10_000, 100_000]
-    const rounds = roundsAsked ?? (quick ? 1 : 3)
+    const rounds = roundsAsked ?? 3
     const rows: ResultRow[] = []
     const openMs: Record<string, Record<number, number[]>> = {}
     const abandoned: string[] = []

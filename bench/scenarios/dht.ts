@@ -41,6 +41,7 @@ import { connect, DhtProbe, dhtQuiet, QUIET_REPLICATION, randomTopology, watchdo
 import { findRow, fmt, target, valueRow, type ResultRow } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { median } from '../lib/stats.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const OP_MS = 30_000
 const K_PUT = 'put: insert, durability replicas 1'
@@ -144,9 +145,9 @@ export const dht: Scenario = {
   name: 'dht',
   description: 'DHT put and get among P peers in one process: Kadmium insert (replicas: 1) and get(id) vs raw kad-dht put/get',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const size = quick ? 8 : 20
+    const size = quick ? 6 : 20
     const rounds = roundsAsked ?? (quick ? 3 : 9)
-    const disarm = watchdog(quick ? 90_000 : 600_000, 'dht')
+    const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 600_000, 'dht')
     try {
       return await withSandbox('dht', log, async (sandbox) => {
         log(`dht: starting ${size} peers`)

@@ -27,6 +27,7 @@ import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, randomTopology, taggedPayload, waitFor, watchdog, withSandbox, type NetSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const RAW_TOPIC = '/kadmium-bench/fanout'
 const SAMPLE_MS = 10_000
@@ -125,9 +126,9 @@ export const fanout: Scenario = {
   name: 'fanout',
   description: 'one update from one peer to 10 and 50 peers in one process: Kadmium vs raw gossipsub on the same peers',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const sizes = quick ? [10] : [10, 50]
-    const rounds = roundsAsked ?? (quick ? 5 : 15)
-    const disarm = watchdog(quick ? 90_000 : 900_000, 'fanout')
+    const sizes = quick ? [5] : [10, 50]
+    const rounds = roundsAsked ?? (quick ? 3 : 15)
+    const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 900_000, 'fanout')
     const rows: ResultRow[] = []
     const details: Record<string, unknown> = {}
     try {

@@ -149,7 +149,7 @@ export const find: Scenario = {
     const roundsBySize: Record<number, number> = {}
     const abandoned: string[] = []
     for (const [i, n] of sizes.entries()) {
-      const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 3 : 5)
+      const rounds = roundsAsked ?? (quick ? 3 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
       // Full runs measure each size in a process of its own, killed if it overruns its budget.
       const args: FindSizeArgs = { n, rounds, warmup: i === 0 ? 1 : 0, queryMs }

@@ -130,7 +130,7 @@ export const get: Scenario = {
     const roundsBySize: Record<number, number> = {}
     const abandoned: string[] = []
     for (const [i, n] of sizes.entries()) {
-      const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 3 : 5)
+      const rounds = roundsAsked ?? (quick ? 3 : n >= 100_000 ? 3 : 5)
       roundsBySize[n] = rounds
       // Full runs measure each size in a process of its own, killed if it overruns its budget.
       const args: GetSizeArgs = { n, rounds, warmup: i === 0 && !quick ? 1 : 0, readMs }

@@ -1,9 +1,9 @@
 /**
- * Every scenario, in the order `npm run bench` runs them, and the entry
- * point `bench/run.ts` calls in a fresh process for each.
+ * Every scenario, in the order `npm run bench` runs them. A scenario's
+ * process loads only its own module (`run-one.ts`); `runScenario` is
+ * re-exported here for `--in-process` runs.
  * @module
  */
-import type { ScenarioReport } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { coldStart } from './cold-start.ts'
 import { dht } from './dht.ts'
@@ -20,18 +20,7 @@ import { rss } from './rss.ts'
 import { update } from './update.ts'
 import { wire } from './wire.ts'
 
+/** Every scenario, in the order `npm run bench` runs them; each lives in `bench/scenarios/<name>.ts`. */
 export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate]
 
-/** What {@link runScenario} takes (JSON: it crosses a process boundary). */
-export interface RunScenarioArgs {
-  readonly name: string
-  readonly quick: boolean
-  readonly rounds: number | undefined
-}
-
-/** Runs one scenario by name, logging progress to stderr. */
-export async function runScenario ({ name, quick, rounds }: RunScenarioArgs): Promise<ScenarioReport> {
-  const scenario = scenarios.find((s) => s.name === name)
-  if (scenario === undefined) throw new Error(`unknown scenario "${name}"`)
-  return scenario.run({ quick, rounds, log: (line) => { process.stderr.write(`  · ${line}\n`) } })
-}
+export { runScenario, type RunScenarioArgs } from './run-one.ts'

@@ -29,6 +29,7 @@ import { percentile } from '../lib/stats.ts'
 import { withTempDir } from '../lib/tempdir.ts'
 import { bounded, guard, sleep, until } from '../lib/wait.ts'
 import { Q1 } from './find.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const LOCAL = 'local: update() → live query callback'
 const REMOTE = 'remote: update() on A → live query callback on B'
@@ -181,7 +182,7 @@ export const live: Scenario = {
   name: 'live',
   description: 'live query update latency: write → subscription callback, locally and from a peer over TCP loopback',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const disarm = guard(quick ? 120_000 : 900_000, 'live')
+    const disarm = guard(quick ? QUICK_WATCHDOG_MS : 900_000, 'live')
     const sizes = quick ? [1_000] : [1_000, 10_000]
     const samples = roundsAsked ?? (quick ? 10 : 200)
     const warmup = quick ? 3 : 20

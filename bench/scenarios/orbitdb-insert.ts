@@ -25,6 +25,7 @@ import type { Scenario } from '../lib/scenario.ts'
 import { withTempDir } from '../lib/tempdir.ts'
 import { rate, timeOps } from '../lib/timing.ts'
 import { guard } from '../lib/wait.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const ORBIT = 'OrbitDB documents put, sequential awaited'
 const K_PEER = 'Kadmium insert with nodePeer, sequential awaited'
@@ -80,12 +81,12 @@ export const orbitdbInsert: Scenario = {
   name: 'orbitdb-insert',
   description: 'sequential inserts: Kadmium (with a peer, and LevelDB only) vs OrbitDB 4 documents put (Helia, LevelDB)',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const disarm = guard(quick ? 120_000 : 1_800_000, 'orbitdb-insert')
-    const sizes = quick ? [100] : [1_000, 10_000]
+    const disarm = guard(quick ? QUICK_WATCHDOG_MS : 1_800_000, 'orbitdb-insert')
+    const sizes = quick ? [50] : [1_000, 10_000]
     const rows: ResultRow[] = []
     const roundsBySize: Record<number, number> = {}
     for (const [i, n] of sizes.entries()) {
-      const rounds = roundsAsked ?? (quick ? 1 : n >= 10_000 ? 2 : 3)
+      const rounds = roundsAsked ?? (quick ? 3 : n >= 10_000 ? 2 : 3)
       roundsBySize[n] = rounds
       const records = todos(n)
       const variants: Array<Variant<Sample>> = [

@@ -31,6 +31,7 @@ import { fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib
 import type { Scenario } from '../lib/scenario.ts'
 import { pairedRatio } from '../lib/stats.ts'
 import { guard, sleep, until } from '../lib/wait.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const ORBIT = 'OrbitDB: dial, open(address), all N documents'
 const KADMIUM = 'Kadmium: dial, open by address, count() = N'
@@ -78,13 +79,13 @@ export const orbitdbReplicate: Scenario = {
   name: 'orbitdb-replicate',
   description: 'a late joiner opens a database of N records by address and catches up: Kadmium vs OrbitDB 4, TCP loopback',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const disarm = guard(quick ? 120_000 : 2_700_000, 'orbitdb-replicate')
-    const sizes = quick ? [100] : [1_000, 10_000]
+    const disarm = guard(quick ? QUICK_WATCHDOG_MS : 2_700_000, 'orbitdb-replicate')
+    const sizes = quick ? [50] : [1_000, 10_000]
     const rows: ResultRow[] = []
     const roundsBySize: Record<number, number> = {}
     const speedups: Record<number, number> = {}
     for (const [i, n] of sizes.entries()) {
-      const rounds = roundsAsked ?? (quick ? 1 : n >= 10_000 ? 2 : 3)
+      const rounds = roundsAsked ?? (quick ? 3 : n >= 10_000 ? 2 : 3)
       roundsBySize[n] = rounds
       const records = todos(n)
       await withCleanup(log, async (cleanup) => {

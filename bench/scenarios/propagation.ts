@@ -28,6 +28,7 @@ import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, taggedPayload, waitFor, watchdog, withSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const RAW_TOPIC = '/kadmium-bench/propagation'
 const SAMPLE_MS = 5_000
@@ -127,9 +128,9 @@ export const propagation: Scenario = {
   name: 'propagation',
   description: 'one small update between two connected peers over TCP loopback: Kadmium vs raw gossipsub publish → message',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const rounds = roundsAsked ?? (quick ? 5 : 10)
-    const perRound = quick ? 10 : 20
-    const disarm = watchdog(quick ? 60_000 : 300_000, 'propagation')
+    const rounds = roundsAsked ?? (quick ? 3 : 10)
+    const perRound = quick ? 5 : 20
+    const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 300_000, 'propagation')
     try {
       return await withSandbox('propagation', log, async (sandbox) => {
         const peerA = await sandbox.peer('a')

@@ -37,6 +37,7 @@ import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } fro
 import type { Scenario } from '../lib/scenario.ts'
 import { summarize } from '../lib/stats.ts'
 import { PREFIX_END } from '@kadmium/core'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const PROTOCOL = '/kadmium-bench/raw-sync/1.0.0'
 const MAX_MESSAGE = 4 * 1024 * 1024
@@ -241,7 +242,7 @@ export const replicate: Scenario = {
   async run ({ quick, rounds: roundsAsked, log }) {
     const sizes = quick ? [1_000] : [1_000, 10_000]
     const rounds = roundsAsked ?? (quick ? 3 : 5)
-    const disarm = watchdog(quick ? 90_000 : 600_000, 'replicate')
+    const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 600_000, 'replicate')
     const rows: ResultRow[] = []
     const details: Record<string, unknown> = {}
     const colds: Record<string, Cold> = {}

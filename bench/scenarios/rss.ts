@@ -111,8 +111,8 @@ export const rss: Scenario = {
   description: 'memory of an open database of 10,000 and 100,000 records, each measurement in a fresh process',
   async run ({ quick, rounds: roundsAsked, log }) {
     // Quick: a small database, so that the quick run stays short (the 10,000-record target is then not measured).
-    const sizes = quick ? [2_000] : [10_000, 100_000]
-    const rounds = roundsAsked ?? (quick ? 1 : 3)
+    const sizes = quick ? [1_000] : [10_000, 100_000]
+    const rounds = roundsAsked ?? 3
     const packages = runtimePackages()
     const reference: number[] = []
     for (let round = 0; round < rounds; round++) reference.push(await referenceRssMB(packages))

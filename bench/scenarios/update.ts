@@ -66,7 +66,7 @@ export const update: Scenario = {
     const abandoned: string[] = []
     for (const [i, n] of sizes.entries()) {
       // 100,000 records: one round (minutes per variant).
-      const rounds = roundsAsked ?? (quick ? 2 : n >= 100_000 ? 1 : 5)
+      const rounds = roundsAsked ?? (quick ? 3 : n >= 100_000 ? 1 : 5)
       roundsBySize[n] = rounds
       const records = todos(n)
       const kDir = makeTempDir('update')

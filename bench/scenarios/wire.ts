@@ -30,6 +30,7 @@ import { findRow, target, valueRow, type ResultRow } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { median } from '../lib/stats.ts'
 import { guard, sleep, until } from '../lib/wait.ts'
+import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 /** One repetition of a case. */
 interface Measured {
@@ -105,7 +106,7 @@ export const wire: Scenario = {
   name: 'wire',
   description: 'bytes on the wire per small write: Kadmium gossip envelope vs the bare Yjs update',
   async run ({ quick, rounds: roundsAsked, log }) {
-    const disarm = guard(quick ? 120_000 : 600_000, 'wire')
+    const disarm = guard(quick ? QUICK_WATCHDOG_MS : 600_000, 'wire')
     const reps = roundsAsked ?? (quick ? 3 : 50)
     const n = 100
     const result = await withCleanup(log, async (cleanup) => {
