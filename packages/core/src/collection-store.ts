@@ -12,6 +12,7 @@ import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
 import type { CompiledQuery, Row } from './query.ts'
 import { decodeFields, encodeFields, makeRow } from './row.ts'
 import { LazyRowView } from './lazy-view.ts'
+import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } from './row-check.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
@@ -50,6 +51,7 @@ export class CollectionStore {
   readonly #lock = new KeyedLock()
   /** The rows of live records, loaded on the first query. */
   readonly #rows: LazyRowView
+  readonly #checks = new RowChecks()
   readonly #watchers = new Map<string, Set<(row: Row | undefined) => void>>()
   readonly #background = new Set<Promise<unknown>>()
   /** Digests of every record with data here, loaded on the first catch-up. */
@@ -79,27 +81,37 @@ export class CollectionStore {
     return (await this.#ready).size
   }
 
-  /** The row of a live record, or `undefined`. */
-  async get (id: string): Promise<Row | undefined> {
+  /**
+   * Checks rows against the collection's schema from now on (before any
+   * read); `onInvalid` hears of remote changes that leave a record failing it.
+   */
+  checkRows (check: FieldsCheck, onInvalid: InvalidListener): void {
+    this.#checks.use(check, onInvalid)
+  }
+
+  /** The row of a live record with the schema's verdict, or `undefined`. */
+  async get (id: string): Promise<CheckedRow | undefined> {
     const index = await this.#ready
     if (!index.isLive(id)) return undefined
     const viewed = this.#rows.peek(id)
     if (viewed !== undefined) return viewed
-    const entry = this.#docs.get(id)
-    if (entry !== undefined) return entry.row
-    const bytes = await this.#ctx.storage.get(this.keys.row(id))
-    return bytes === undefined ? undefined : makeRow(id, decodeFields(bytes))
+    const row = await this.#storedRow(id)
+    return row === undefined ? undefined : this.#checks.of(row)
   }
 
-  /** Rows matching a query. */
+  /** Rows matching a query (records that fail the schema aside). */
   async find (query: CompiledQuery): Promise<Row[]> {
     return (await this.#rows.get()).find(query)
   }
 
-  /** Number of rows matching a query. */
+  /** Number of rows matching a query (records that fail the schema aside). */
   async count (query: CompiledQuery): Promise<number> {
-    if (query.conditions.length === 0) return this.size()
     return (await this.#rows.get()).count(query)
+  }
+
+  /** The records that fail the schema. */
+  async invalid (): Promise<CheckedRow[]> {
+    return [...(await this.#rows.get()).invalid.values()]
   }
 
   /** Starts a live query. */
@@ -219,7 +231,7 @@ export class CollectionStore {
     await Promise.all(transitions.map(async ({ id, live }) => this.#lock.run(id, async () => {
       if (live) {
         const row = await this.#storedRow(id)
-        if (row !== undefined) this.#announce(id, row, 'insert', 'remote')
+        if (row !== undefined) this.#announce(id, await this.#checks.of(row), 'insert', 'remote')
       } else {
         const ops = await this.#dataDeletion(id)
         await this.#persist(ops)
@@ -327,7 +339,11 @@ export class CollectionStore {
     entry.fields = fields
     entry.row = makeRow(entry.id, fields)
     this.#digests.set(entry.id, digest)
-    if (index.isLive(entry.id)) this.#announce(entry.id, entry.row, type, origin)
+    if (index.isLive(entry.id)) {
+      // A validated write passes as it is; a peer's change or an edit through `doc(id)` is checked.
+      const checked = rowBytes !== undefined ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
+      this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
+    }
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
@@ -388,22 +404,25 @@ export class CollectionStore {
     return ops
   }
 
-  /** Updates the view, record watchers and change listeners. */
-  #announce (id: string, row: Row | undefined, type: ChangeEvent['type'], origin: Origin): void {
-    this.#rows.set(id, row)
+  /** Updates the view, record watchers and change listeners; reports a remote change that leaves the record failing the schema. */
+  #announce (id: string, checked: CheckedRow | undefined, type: ChangeEvent['type'], origin: Origin): void {
+    this.#rows.set(id, checked)
+    if (checked?.issues !== undefined && origin === 'remote') this.#checks.rejected(id, checked.issues)
+    const row = checked?.issues === undefined ? checked?.row : undefined
     const watchers = this.#watchers.get(id)
     if (watchers !== undefined) for (const watcher of [...watchers]) watcher(row)
     this.#ctx.onChange({ collection: this.name, id, type, origin })
   }
 
-  /** Every stored row of a live record (the cached document's, where there is one). */
-  async * #storedRows (skip: (id: string) => boolean): AsyncGenerator<Row> {
+  /** Every stored row of a live record (the cached document's, where there is one), checked against the schema. */
+  async * #storedRows (skip: (id: string) => boolean): AsyncGenerator<CheckedRow> {
     const index = await this.#ready
     const prefix = this.keys.rows
     for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
       const id = key.slice(prefix.length)
       if (skip(id) || !index.isLive(id)) continue
-      yield this.#docs.get(id)?.row ?? makeRow(id, decodeFields(bytes))
+      const checked = this.#checks.of(this.#docs.get(id)?.row ?? makeRow(id, decodeFields(bytes)))
+      yield checked instanceof Promise ? await checked : checked
     }
   }
 

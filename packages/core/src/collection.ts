@@ -1,11 +1,13 @@
 import type * as Y from 'yjs'
 import type { CollectionStore } from './collection-store.ts'
 import type { ChangeEvent } from './store-types.ts'
-import { InvalidArgumentError, ValidationError } from './errors.ts'
+import { InvalidArgumentError, InvalidRecordError, ValidationError, type ValidationIssue } from './errors.ts'
 import type { Unsubscribe } from './events.ts'
 import { checkId, newId } from './ids.ts'
+import type { RejectedEvent } from './network/replicator.ts'
 import { compileQuery, type Query, type Row as AnyRow } from './query.ts'
-import { validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './schema.ts'
+import type { CheckedRow } from './row-check.ts'
+import { check, validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './schema.ts'
 import { toStoredObject, type StoredObject } from './values.ts'
 
 /** A record as reads return it: its fields and its `id`, frozen. */
@@ -13,6 +15,18 @@ export type Row<T> = Readonly<T> & { readonly id: string }
 
 /** The names of the string fields of `T`: the fields that can be collaborative text. */
 export type StringField<T> = { [K in keyof T & string]-?: NonNullable<T[K]> extends string ? K : never }[keyof T & string]
+
+/**
+ * A stored record that fails the collection's schema (see
+ * {@link Collection.invalid}): a peer wrote it, or an older schema allowed it.
+ */
+export interface InvalidRecord {
+  readonly id: string
+  /** Every failing field, as the schema reported it. */
+  readonly issues: readonly ValidationIssue[]
+  /** The stored fields as they are (not a `T`), with `id`; frozen. */
+  readonly value: Readonly<Record<string, unknown>>
+}
 
 /** Options of {@link Database.collection}. */
 export interface CollectionOptions<S extends StandardSchemaV1> {
@@ -72,12 +86,24 @@ export interface CollectionContext {
   readonly durable: (id: string, options: { replicas: number, timeout?: number }) => Promise<void>
   /** Looks a record up in the DHT; resolves whether it was found. */
   readonly fetch: (id: string) => Promise<boolean>
+  /** Emits the database's `rejected` event. */
+  readonly onRejected?: (event: RejectedEvent) => void
 }
 
 /**
  * A typed collection of records. Every write is validated against the
  * schema first and is durable on the device when its promise resolves;
  * reads and queries are served locally.
+ *
+ * Records that fail the schema — changes from peers are merged without
+ * it, and stored records may predate a new schema — stay stored and keep
+ * merging, but reads never return them as a `T`: queries skip them, `get`
+ * throws {@link InvalidRecordError}, the database emits `rejected` (`via:
+ * 'schema'`) for each remote change that leaves a record failing, and
+ * {@link Collection.invalid} lists them for repair. A record that passes
+ * again (a peer's later change, or a local `update`) is back in reads.
+ * Reads return the schema's output for a stored record, so a stripping
+ * schema hides unknown keys and defaults fill fields that old records lack.
  *
  * @example
  * ```ts
@@ -100,6 +126,12 @@ export class Collection<T extends object, I = T> {
     this.#schema = options.schema
     this.#text = new Set(options.text as readonly string[] | undefined ?? [])
     this.#ctx = ctx
+    ctx.store.checkRows((fields) => check(this.#schema, fields), (id, issues) => {
+      const error = new InvalidRecordError(name, id, issues)
+      // `collection` and `id` ride along for listeners that look for them.
+      const event = { reason: `${error.name}: ${error.message}`, via: 'schema' as const, collection: name, id }
+      ctx.onRejected?.(event)
+    })
   }
 
   /** The schema this collection checks writes against. */
@@ -133,9 +165,11 @@ export class Collection<T extends object, I = T> {
 
   /**
    * Changes a record: `mutator` edits a draft (a mutable copy of the
-   * record's fields) or returns a new value. Only the fields that differ
-   * are written, in one Yjs transaction, so concurrent edits of other
-   * fields on other replicas survive.
+   * record's stored fields) or returns a new value. Only the fields that
+   * differ are written, in one Yjs transaction, so concurrent edits of
+   * other fields on other replicas survive. This is how a record that fails
+   * the schema is repaired: its draft holds the stored value as it is (not
+   * a `T`, whatever the type says), and the result must pass the schema.
    * @throws {NotFoundError} no live record has this id
    * @throws {ValidationError} the result fails the schema
    */
@@ -185,35 +219,52 @@ export class Collection<T extends object, I = T> {
    * The record, or `undefined` if there is no live record with this id.
    * A record this replica does not hold is looked up in the DHT when the
    * database is online (see {@link GetOptions.network}).
+   *
+   * A record that fails the schema throws rather than reading as
+   * `undefined`: it does exist (an `insert` of its id would fail, an
+   * `update` repairs it), and code that treats a missing record as "create
+   * it" must not silently overwrite it.
+   * @throws {InvalidRecordError} the stored record fails the schema (see {@link Collection.invalid})
    */
   async get (id: string, options: GetOptions = {}): Promise<Row<T> | undefined> {
     return this.#ctx.track(async () => {
       checkId(id)
-      const local = await this.#ctx.store.get(id) as Row<T> | undefined
-      if (local !== undefined || options.network === false) return local
+      const local = await this.#ctx.store.get(id)
+      if (local !== undefined || options.network === false) return this.#valid(id, local)
       if (!await this.#ctx.fetch(id)) return undefined
-      return await this.#ctx.store.get(id) as Row<T> | undefined
+      return this.#valid(id, await this.#ctx.store.get(id))
     })
   }
 
-  /** The records a query selects, in its order. */
+  /** The records a query selects, in its order. Records that fail the schema are skipped. */
   async find (query: Query<T> = {}): Promise<Array<Row<T>>> {
     return this.#ctx.track(async () => await this.#ctx.store.find(compileQuery(query as Query<unknown>)) as Array<Row<T>>)
   }
 
-  /** How many records match a query (offset and limit aside). */
+  /**
+   * The records stored here that fail the schema, so that an app can
+   * repair them (`update`, `upsert`) or delete them. Reads skip them.
+   */
+  async invalid (): Promise<InvalidRecord[]> {
+    return this.#ctx.track(async () => (await this.#ctx.store.invalid()).map(({ row, issues }) => ({ id: row.id, issues: issues ?? [], value: row })))
+  }
+
+  /** How many records match a query (offset and limit aside). Records that fail the schema are not counted. */
   async count (query: Query<T> = {}): Promise<number> {
     return this.#ctx.track(async () => this.#ctx.store.count(compileQuery(query as Query<unknown>)))
   }
 
   /**
    * Watches one record: `callback` gets its current value soon, then every
-   * new value, local or remote (`undefined` when there is none).
+   * new value, local or remote (`undefined` when there is none, or while
+   * the record fails the schema).
    */
   subscribe (id: string, callback: (row: Row<T> | undefined) => void): Unsubscribe
   /**
    * A live query: `callback` gets the current result soon, then every
    * changed result. Each change is folded into the result incrementally.
+   * A record that comes to fail the schema leaves the result; one that
+   * passes again comes back.
    */
   subscribe (query: Query<T>, callback: (rows: ReadonlyArray<Row<T>>) => void): Unsubscribe
   subscribe (target: string | Query<T>, callback: ((row: Row<T> | undefined) => void) | ((rows: ReadonlyArray<Row<T>>) => void)): Unsubscribe {
@@ -238,8 +289,10 @@ export class Collection<T extends object, I = T> {
 
   /**
    * The record's `Y.Doc`, for rich-text and editor bindings. Edits made
-   * to it are stored and shared like any write (but are not checked
-   * against the schema). It stays in memory while the database is open.
+   * to it are stored and shared like any write; they are not refused by
+   * the schema, but reads check the result (a record they leave failing
+   * the schema is skipped by queries, and `get` throws). It stays in
+   * memory while the database is open.
    * @throws {NotFoundError} no live record has this id
    */
   async doc (id: string): Promise<Y.Doc> {
@@ -264,13 +317,19 @@ export class Collection<T extends object, I = T> {
       changed = true
       if (!stopped) callback(row as Row<T> | undefined)
     })
-    this.#ctx.store.get(id).then((row) => {
-      if (!changed && !stopped) callback(row as Row<T> | undefined)
+    this.#ctx.store.get(id).then((checked) => {
+      if (!changed && !stopped) callback(checked?.issues === undefined ? checked?.row as Row<T> | undefined : undefined)
     }, this.#ctx.onError)
     return () => {
       stopped = true
       unwatch()
     }
+  }
+
+  /** A record's row if it passes the schema. */
+  #valid (id: string, checked: CheckedRow | undefined): Row<T> | undefined {
+    if (checked?.issues !== undefined) throw new InvalidRecordError(this.name, id, checked.issues)
+    return checked?.row as Row<T> | undefined
   }
 
   async #durable (id: string, durability: Durability): Promise<void> {

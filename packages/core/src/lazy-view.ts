@@ -1,19 +1,19 @@
-import type { Row } from './query.ts'
+import type { CheckedRow } from './row-check.ts'
 import { RowView } from './row-view.ts'
 
 /**
  * A {@link RowView} filled on first use by `load` (a scan of the stored
- * rows); a change that arrives while it loads wins over what the load read
- * for that row.
+ * rows, each checked against the schema); a change that arrives while it
+ * loads wins over what the load read for that row.
  */
 export class LazyRowView {
-  readonly #load: (skip: (id: string) => boolean) => AsyncIterable<Row>
+  readonly #load: (skip: (id: string) => boolean) => AsyncIterable<CheckedRow>
   #view: RowView | undefined
   #ready: Promise<RowView> | undefined
   /** Rows changed while loading. */
   #touched: Set<string> | undefined
 
-  constructor (load: (skip: (id: string) => boolean) => AsyncIterable<Row>) {
+  constructor (load: (skip: (id: string) => boolean) => AsyncIterable<CheckedRow>) {
     this.#load = load
   }
 
@@ -25,8 +25,8 @@ export class LazyRowView {
       this.#view = view
       this.#touched = touched
       try {
-        for await (const row of this.#load((id) => touched.has(id))) {
-          if (!touched.has(row.id)) view.set(row.id, row)
+        for await (const checked of this.#load((id) => touched.has(id))) {
+          if (!touched.has(checked.row.id)) view.set(checked.row.id, checked)
         }
       } catch (error) {
         this.#view = undefined
@@ -40,15 +40,15 @@ export class LazyRowView {
     return this.#ready
   }
 
-  /** A row from the loaded view, without waiting; `undefined` if not loaded (or loading). */
-  peek (id: string): Row | undefined {
-    return this.#touched === undefined ? this.#view?.rows.get(id) : undefined
+  /** A record's verdict from the loaded view, without waiting; `undefined` if not loaded (or loading). */
+  peek (id: string): CheckedRow | undefined {
+    return this.#touched === undefined ? this.#view?.checked(id) : undefined
   }
 
   /** Takes in a change of a row (`undefined`: gone), if the view is loaded or loading. */
-  set (id: string, row: Row | undefined): void {
+  set (id: string, checked: CheckedRow | undefined): void {
     if (this.#view === undefined) return
-    this.#view.set(id, row)
+    this.#view.set(id, checked)
     this.#touched?.add(id)
   }
 }

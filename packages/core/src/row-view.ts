@@ -1,19 +1,35 @@
 import { LiveQuery } from './live-query.ts'
 import { fieldOf, indexKey, type CompiledQuery, type Condition, type Row } from './query.ts'
+import type { CheckedRow } from './row-check.ts'
 
 /**
  * The rows of a collection's live records in memory, with equality indexes
  * built on first use and kept up to date, and the live queries that watch
  * them. Rows are frozen: they are handed to user code as they are.
+ * Records that fail the schema are kept apart: queries never see them.
  */
 export class RowView {
+  /** The rows of records that pass the schema: what queries see. */
   readonly rows = new Map<string, Row>()
+  /** Records that fail the schema, with their stored fields and issues. */
+  readonly invalid = new Map<string, CheckedRow>()
   /** field → value key → ids, for the fields equality queries have used. */
   readonly #indexes = new Map<string, Map<string, Set<string>>>()
   readonly #live = new Set<LiveQuery>()
 
-  /** Sets (or, with `undefined`, removes) the row of `id`. */
-  set (id: string, row: Row | undefined): void {
+  /**
+   * Sets (or, with `undefined`, removes) the row of `id`. A record that
+   * fails the schema leaves the rows (and so every query) and is kept
+   * among the invalid ones; one that passes again comes back.
+   */
+  set (id: string, checked: CheckedRow | undefined): void {
+    let row: Row | undefined
+    if (checked?.issues === undefined) {
+      row = checked?.row
+      this.invalid.delete(id)
+    } else {
+      this.invalid.set(id, checked)
+    }
     const old = this.rows.get(id)
     if (old === row) return
     if (row === undefined) this.rows.delete(id)
@@ -23,6 +39,12 @@ export class RowView {
       if (row !== undefined) addTo(index, indexKey(fieldOf(row, field)), id)
     }
     for (const query of this.#live) query.change(id, row)
+  }
+
+  /** The verdict on record `id`, if the view holds it. */
+  checked (id: string): CheckedRow | undefined {
+    const row = this.rows.get(id)
+    return row !== undefined ? { row } : this.invalid.get(id)
   }
 
   /** The rows a query asks for, in order. */

@@ -33,7 +33,7 @@ export interface SyncEvent {
 export interface RejectedEvent {
   readonly reason: string
   /** Where it came from: the live topic, a catch-up session, or the DHT. */
-  readonly via: 'gossip' | 'sync' | 'dht'
+  readonly via: 'gossip' | 'sync' | 'dht' | 'schema'
   /** The peer that sent it, when known. */
   readonly peer?: string
 }
