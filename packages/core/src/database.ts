@@ -252,7 +252,8 @@ export class Database {
         if (this.#replicator === undefined) throw new DurabilityError(0, options.replicas)
         await this.#replicator.ensure(name, id, options)
       },
-      fetch: async (id) => this.#replicator?.fetch(name, id) ?? false
+      fetch: async (id) => this.#replicator?.fetch(name, id) ?? false,
+      onRejected: (event) => { this.#events.emit('rejected', event) }
     })
     this.#collections.set(name, collection)
     return collection
