@@ -3,7 +3,7 @@
  *
  *     npm run bench                      every scenario
  *     npm run bench -- insert find       some scenarios
- *     npm run bench -- --quick           a small version (about two minutes)
+ *     npm run bench -- --quick           a small version (about a minute; the last step of npm test)
  *     npm run bench -- --reps 9          more measured rounds
  *     npm run bench -- --list            the scenarios
  *     npm run bench -- --in-process      all scenarios in this process
