@@ -31,7 +31,7 @@ export async function validate<S extends StandardSchemaV1> (collection: string, 
   let result = check(schema, value)
   if (result instanceof Promise) result = await result
   if (result.issues !== undefined) throw new ValidationError(collection, result.issues)
-  return result.value as InferOutput<S>
+  return result.value
 }
 
 function toResult (result: StandardSchemaV1.Result<unknown>): CheckResult {
