@@ -19,6 +19,7 @@
  * @module
  */
 import { spawnSync } from 'node:child_process'
+import { flushCompileCache } from 'node:module'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -29,7 +30,7 @@ import { environment } from './lib/env.ts'
 import { canGc } from './lib/memory.ts'
 import { fmt, type ResultRow, type ScenarioReport, type TargetResult } from './lib/report.ts'
 import { formatTable } from './lib/table.ts'
-import { runIsolated } from './lib/isolate.ts'
+import { EXIT_AFTER_RESULT, runIsolated } from './lib/isolate.ts'
 import { Progress } from './lib/progress.ts'
 import type { RunScenarioArgs } from './scenarios/index.ts'
 
@@ -52,7 +53,9 @@ const quick = flags.quick === true
 
 // Quick runs (CI) share Node's compile cache between their processes: each imports the same sources.
 // Full runs do not, so that what they measure stays as it was.
+// Their processes also exit as soon as their result is out (EXIT_AFTER_RESULT).
 const compileCache = quick ? useCompileCache() : undefined
+if (quick) process.env[EXIT_AFTER_RESULT] = '1'
 
 // Restart with --expose-gc, so that memory readings follow a full GC.
 // (The scenarios are imported below, after this: the first process loads none of them.)
@@ -66,6 +69,8 @@ if (!canGc() && process.env.KADMIUM_BENCH_RESPAWNED === undefined) {
 
 const { runScenario, scenarios } = await import('./scenarios/index.ts')
 const { kadmiumStorage } = await import('./lib/storage.ts')
+// Every scenario's sources are compiled now: write them to the cache for the scenario processes (else written at exit).
+if (compileCache !== undefined) flushCompileCache()
 
 if (flags.help === true || flags.list === true) {
   if (flags.help === true) console.log('usage: npm run bench -- [scenario ...] [--quick] [--reps N] [--in-process] [--out FILE] [--list]\n')

@@ -4,7 +4,7 @@
  * @module
  */
 import { fstatSync } from 'node:fs'
-import { RESULT_MARK } from './isolate.ts'
+import { EXIT_AFTER_RESULT, RESULT_MARK } from './isolate.ts'
 
 const [moduleUrl, exportName, json] = process.argv.slice(2)
 if (moduleUrl === undefined || exportName === undefined || json === undefined) {
@@ -25,6 +25,9 @@ const fn = mod[exportName]
 if (typeof fn !== 'function') throw new Error(`${moduleUrl} has no function export "${exportName}"`)
 const result: unknown = await (fn as (arg: unknown) => unknown)(JSON.parse(json))
 process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n')
+// Quick runs (bench/run.ts sets EXIT_AFTER_RESULT): the result is out (stdout to a pipe is written synchronously)
+// and the scenario closed what it opened; do not wait the second or so libraries' close timers take to run out.
+if (process.env[EXIT_AFTER_RESULT] === '1') process.exit(0)
 // A scenario stops what it started; should a handle linger anyway (a socket libp2p did not close), do not hang the run.
 setTimeout(() => {
   process.stderr.write(`${exportName}: the process did not exit 10 s after its result; exiting\n`)

@@ -13,6 +13,14 @@ import { fileURLToPath } from 'node:url'
 /** Marks the result line in the child's stdout. */
 export const RESULT_MARK = '@@kadmium-bench-result '
 
+/**
+ * With this environment variable `'1'` (inherited by every process a
+ * process starts), a child exits as soon as it has written its result,
+ * instead of letting the event loop run dry (lingering close timers of
+ * libp2p and Helia take about a second). Quick runs set it.
+ */
+export const EXIT_AFTER_RESULT = 'KADMIUM_BENCH_EXIT_AFTER_RESULT'
+
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 
 /** A child process of {@link runIsolated} overran its `timeoutMs` and was killed. */
