@@ -77,7 +77,7 @@ export interface DatabaseEvents {
   error: Error
   /** A catch-up session with a peer started, progressed, ended or failed. */
   sync: SyncEvent
-  /** Input from the network was refused; nothing changed. */
+  /** Input from the network was refused (nothing changed), or left a record failing its schema (`via: 'schema'`). */
   rejected: RejectedEvent
   /** The access list changed (a writer was granted or revoked, here or by a peer). */
   access: { readonly writers: readonly string[] }

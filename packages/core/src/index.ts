@@ -7,6 +7,7 @@
 export { createDatabase, Database } from './database.ts'
 export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, RemoteUpdate } from './database.ts'
 export { Collection } from './collection.ts'
+export type { InvalidRecord } from './collection.ts'
 export type { CollectionOptions, CollectionType, CollectionInput, InsertOptions, WriteOptions, GetOptions, Durability, Row, StringField } from './collection.ts'
 export type { ChangeEvent, UpdateEvent, Origin, WriteMode } from './store-types.ts'
 export type { Query, Where, OrderBy, FieldOperators } from './query.ts'

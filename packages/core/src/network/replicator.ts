@@ -31,11 +31,21 @@ export interface SyncEvent {
 
 /** Input from the network that was refused (and changed nothing). */
 export interface RejectedEvent {
+  /** `ErrorName: message` of why. */
   readonly reason: string
-  /** Where it came from: the live topic, a catch-up session, or the DHT. */
+  /**
+   * Where it came from: the live topic, a catch-up session, or the DHT — input
+   * refused, nothing changed — or `schema`: a peer's change was merged (the
+   * CRDT keeps replicas converging) but left the record failing its
+   * collection's schema, so reads skip it (see `collection.invalid()`).
+   */
   readonly via: 'gossip' | 'sync' | 'dht' | 'schema'
   /** The peer that sent it, when known. */
   readonly peer?: string
+  /** The collection concerned, when known. */
+  readonly collection?: string
+  /** The record concerned, when known. */
+  readonly id?: string
 }
 
 /** Options of replication (`createDatabase({ peer, replication })`). */
