@@ -83,14 +83,33 @@ function bench (args: readonly string[], tmp: string, timeoutMs: number): Promis
   })
 }
 
-/** Whether any process of group `pgid` is alive. */
+/**
+ * Whether a process of group `pgid` is alive. On Linux from `/proc`, not
+ * counting zombies (an orphan that exited stays one where PID 1 does not
+ * reap); elsewhere any member, zombies included.
+ */
 function groupAlive (pgid: number): boolean {
+  let pids: string[]
   try {
-    process.kill(-pgid, 0)
-    return true
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
   } catch {
-    return false
+    try {
+      process.kill(-pgid, 0)
+      return true
+    } catch {
+      return false
+    }
   }
+  return pids.some((pid) => {
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return Number(pgrp) === pgid && state !== 'Z'
+    } catch {
+      return false // gone meanwhile
+    }
+  })
 }
 
 function killGroup (pgid: number): void {
