@@ -42,6 +42,9 @@ export class DurableRecords {
   /** Records written in the last moment, handed to the queue together after a short delay. */
   readonly #due = new Map<string, { collection: string, id: string | null }>()
   #dueTimer: ReturnType<typeof setTimeout> | undefined
+  /** Whether a DHT peer acknowledged the manifest, and the put of it under way. */
+  #announced = false
+  #announcing: Promise<void> | undefined
 
   constructor (
     dht: KadDHT, source: DurableSource, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
@@ -70,7 +73,10 @@ export class DurableRecords {
 
   /** Stores the manifest block (in the background). */
   announce (): void {
-    this.store.putUpdate(this.#source.manifest).catch(() => {})
+    if (this.#announcing !== undefined) return
+    this.#announcing = this.store.putUpdate(this.#source.manifest)
+      .then(({ acknowledged }) => { this.#announced ||= acknowledged > 0 }, () => {})
+      .finally(() => { this.#announcing = undefined })
   }
 
   /** Puts a record (or, with `id` null, the collection index) in the background; offline, once online again. */
@@ -96,6 +102,8 @@ export class DurableRecords {
   /** Schedules the records parked while offline (call when a peer connects). */
   resume (): void {
     if (!this.#online()) return
+    // A database opened offline put its manifest nowhere but here: put it where peers can find it.
+    if (!this.#announced) this.announce()
     for (const { collection, id } of [...this.#parked.values()]) this.schedule(collection, id)
   }
 

@@ -8,28 +8,18 @@
  * everything the arena started is stopped there.
  */
 import assert from 'node:assert/strict'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { RPC } from '@libp2p/gossipsub/message'
 import { lpStream } from '@libp2p/utils'
-import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
-import { memory } from '@libp2p/memory'
-import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
-import { createLibp2p } from 'libp2p'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import {
-  createDatabase, dhtValidators, memoryStorage, type Collection, type CollectionInput, type CollectionType, type Database, type KadmiumLibp2p,
-  type RejectedEvent, type ReplicationOptions, type StorageAdapter, type SyncEvent
+  createDatabase, type Collection, type CollectionInput, type CollectionType, type Database,
+  type RejectedEvent, type ReplicationOptions, type SyncEvent
 } from '@kadmium/core'
-import { keepOpen } from '@kadmium/core/testing'
-import { BLOCK_NS, DHT_PROTOCOL, HEAD_NS } from '../../src/dht/keys.ts'
-import { dhtSelectors } from '../../src/dht/validators.ts'
+import { BLOCK_NS, HEAD_NS } from '../../src/dht/keys.ts'
 import { putValue } from '../../src/dht/query.ts'
 import type { EnvelopeEntry } from '../../src/network/envelope.ts'
 import { topicOf } from '../../src/network/gossip.ts'
@@ -138,7 +128,7 @@ export class Arena {
    * other, each subscribed and seen on the topic by the others.
    */
   async honest (count: number, options: HonestOptions = {}): Promise<Honest[]> {
-    const peers = await Promise.all(Array.from({ length: count }, async () => options.tcp === true ? tcpTestPeer() : createTestPeer()))
+    const peers = await Promise.all(Array.from({ length: count }, async () => createTestPeer({ tcp: options.tcp === true })))
     this.#peers.push(...peers)
     const owners = options.owners ?? (options.restricted === true ? [(peers[0] as TestPeer).libp2p.peerId.toString()] : undefined)
     const honest: Honest[] = []
@@ -176,40 +166,6 @@ export class Arena {
   }
 }
 
-/**
- * An honest test peer like `createTestPeer()`'s that also listens on TCP
- * (127.0.0.1), so that an adversary in a worker thread can reach it.
- */
-async function tcpTestPeer (): Promise<TestPeer> {
-  const privateKey = await generateKeyPair('Ed25519')
-  const storages = new Map<string, StorageAdapter>()
-  const libp2p = await createLibp2p({
-    privateKey,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0', `/memory/kadmium-adversary-honest-${process.pid}-${counter++}`] },
-    transports: [tcp(), memory()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
-    services: {
-      identify: identify(),
-      ping: ping(),
-      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, emitSelf: false }),
-      dht: kadDHT({ protocol: DHT_PROTOCOL, validators: dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
-    }
-  }) as unknown as KadmiumLibp2p
-  return {
-    libp2p,
-    privateKey,
-    storages,
-    storage (name) {
-      let storage = storages.get(name)
-      if (storage === undefined) storages.set(name, storage = memoryStorage())
-      return keepOpen(storage)
-    },
-    async close () { await libp2p.stop() }
-  }
-}
-
 /** The records of an honest replica, sorted by id: compare before and after an attack. */
 export async function snapshot (h: Honest): Promise<string> {
   const rows = await h.todos.find()
@@ -240,7 +196,6 @@ export async function stillReplicates (from: Honest, to: Honest, title = `still 
 /** The adversary's libp2p: Kadmium's services, but a DHT that stores whatever it is given. */
 export type AdversaryLibp2p = Libp2p<{ pubsub: GossipSub, dht: KadDHT, identify: unknown, ping: unknown }>
 
-let counter = 0
 
 /** The gossipsub protocol version honest peers speak. */
 const GOSSIP_PROTOCOL = '/meshsub/1.2.0'
@@ -282,22 +237,8 @@ export class Adversary {
 
   /** Starts an adversary on a fresh memory address. */
   static async create (): Promise<Adversary> {
-    const privateKey = await generateKeyPair('Ed25519')
-    const libp2p = await createLibp2p({
-      privateKey,
-      addresses: { listen: [`/memory/kadmium-adversary-${process.pid}-${counter++}`] },
-      transports: [memory()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, emitSelf: false }),
-        dht: kadDHT({ protocol: DHT_PROTOCOL, validators: PERMISSIVE, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
-      }
-    }) as unknown as AdversaryLibp2p
-    return new Adversary(libp2p, privateKey)
+    const peer = await createTestPeer({ validators: PERMISSIVE })
+    return new Adversary(peer.libp2p as unknown as AdversaryLibp2p, peer.privateKey)
   }
 
   /** The adversary's peer id string. */

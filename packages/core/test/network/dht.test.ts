@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { z } from 'zod'
+import { MemoryDatastore } from 'datastore-core'
 import { createDatabase, type Database } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, routingTableSize, type TestPeer } from './helpers.ts'
 
 const peers: TestPeer[] = []
 const dbs: Database[] = []
@@ -119,4 +120,31 @@ test('a 5 MiB record round-trips through the DHT', { timeout: 120_000 }, async (
   assert.equal(row?.note, 'five mebibytes')
   assert.equal(row.data.length, data.length)
   assert.ok(Buffer.from(row.data).equals(Buffer.from(data)), 'the bytes are identical')
+})
+
+test('a database created offline puts its manifest in the DHT once a peer connects: others open it by address after it left', { timeout: 60_000 }, async () => {
+  const datastore = new MemoryDatastore()
+  const stranger = await createTestPeer({ datastore })
+  peers.push(stranger)
+  const offline = await createTestPeer()
+  peers.push(offline)
+  const db = await createDatabase({ name: 'made-offline', peer: offline, replication: quiet })
+  dbs.push(db)
+  const stored = async (): Promise<number> => {
+    let n = 0
+    for await (const _ of datastore.query({ prefix: '/dht/record' })) n++
+    return n
+  }
+  assert.equal(await stored(), 0)
+  await connect(offline, stranger)
+  await waitFor(async () => await stored() > 0, 'the manifest at the stranger', 15_000)
+  await db.close()
+  await offline.close()
+  const later = await createTestPeer()
+  peers.push(later)
+  await connect(later, stranger)
+  await waitFor(() => routingTableSize(later) > 0, 'the stranger in the routing table')
+  const opened = await createDatabase({ address: db.address, peer: later, replication: quiet })
+  dbs.push(opened)
+  assert.equal(opened.name, 'made-offline')
 })

@@ -8,7 +8,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { createDatabase, DecryptionError, type Database, type RejectedEvent } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, routingTableSize as routing, type TestPeer } from './helpers.ts'
 import { encodeEnvelope } from '../../src/network/envelope.ts'
 import { topicOf } from '../../src/network/gossip.ts'
 import { SYNC_PROTOCOL } from '../../src/network/sync-messages.ts'
@@ -29,7 +29,7 @@ const key = crypto.getRandomValues(new Uint8Array(32))
 const SECRET_TITLE = 'the secret plans for the surprise party'
 
 async function peer (datastore?: MemoryDatastore): Promise<TestPeer> {
-  const p = await createTestPeer(undefined, undefined, datastore)
+  const p = await createTestPeer(datastore === undefined ? {} : { datastore })
   peers.push(p)
   return p
 }
@@ -58,7 +58,6 @@ describe('an encrypted database', { timeout: 90_000 }, () => {
     assert.equal(a.db.encrypted, true)
     await connect(pa, stranger)
     await connect(pb, stranger)
-    const routing = (p: TestPeer): number => (p.libp2p.services.dht as unknown as { routingTable: { size: number } }).routingTable.size
     await waitFor(() => routing(pa) > 0, 'the stranger in a\'s routing table')
     const ta = a.db.collection('todos', { schema: Todo })
     const id = await ta.insert({ title: SECRET_TITLE, done: false }, { durability: { replicas: 1, timeout: 15_000 } })
@@ -75,9 +74,10 @@ describe('an encrypted database', { timeout: 90_000 }, () => {
     }
 
     // Another member catches up (by address) and then receives live updates.
+    await connect(pa, pb)
+    await waitFor(() => routing(pb) >= 2, 'a and the stranger in b\'s routing table')
     const b = await open(pb, { address: a.db.address })
     assert.equal(b.db.name, 'encrypted-test')
-    await connect(pa, pb)
     const tb = b.db.collection('todos', { schema: Todo })
     await waitFor(async () => (await tb.get(id))?.title === SECRET_TITLE, 'the catch-up to bring the record', 15_000)
     await waitFor(() => a.db.status.peers === 1 && b.db.status.peers === 1, 'both on the topic', 10_000)
@@ -87,6 +87,7 @@ describe('an encrypted database', { timeout: 90_000 }, () => {
     // A peer with another key cannot catch up: the key proof fails before anything is sent.
     const pc = await peer()
     await connect(pc, pa)
+    await waitFor(() => routing(pc) > 0, 'a in c\'s routing table')
     const wrongKey = crypto.getRandomValues(new Uint8Array(32))
     const c = await createDatabase({ name: 'encrypted-test', peer: pc, encryption: { key: wrongKey }, replication })
     dbs.push(c)

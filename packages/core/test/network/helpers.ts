@@ -7,8 +7,9 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { kadDHT, passthroughMapper, type Validators } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
+import { tcp } from '@libp2p/tcp'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -25,14 +26,31 @@ export interface TestPeer extends Peer {
   readonly storages: Map<string, StorageAdapter>
 }
 
-/** Starts a Kadmium peer on a fresh memory address. */
-export async function createTestPeer (storages = new Map<string, StorageAdapter>(), key?: PrivateKey, datastore?: Datastore): Promise<TestPeer> {
-  const privateKey = key ?? await generateKeyPair('Ed25519')
+/** Options of {@link createTestPeer}. */
+export interface TestPeerOptions {
+  /** Storages of an earlier run of the "same device". */
+  readonly storages?: Map<string, StorageAdapter>
+  /** The identity. @default a fresh Ed25519 key */
+  readonly privateKey?: PrivateKey
+  /** libp2p's datastore (to read what the DHT stores). */
+  readonly datastore?: Datastore
+  /** Listen on 127.0.0.1 TCP too (for peers in worker threads). */
+  readonly tcp?: boolean
+  /** kad-dht validators instead of Kadmium's (a misbehaving peer's). */
+  readonly validators?: Validators
+}
+
+/** Starts a Kadmium peer on a fresh memory address (the storages of an earlier run may be given). */
+export async function createTestPeer (options: TestPeerOptions | Map<string, StorageAdapter> = {}): Promise<TestPeer> {
+  const o: TestPeerOptions = options instanceof Map ? { storages: options } : options
+  const storages = o.storages ?? new Map<string, StorageAdapter>()
+  const privateKey = o.privateKey ?? await generateKeyPair('Ed25519')
+  const memoryAddress = `/memory/kadmium-net-${process.pid}-${counter++}`
   const libp2p = await createLibp2p({
     privateKey,
-    ...(datastore !== undefined ? { datastore } : {}),
-    addresses: { listen: [`/memory/kadmium-net-${process.pid}-${counter++}`] },
-    transports: [memory()],
+    ...(o.datastore !== undefined ? { datastore: o.datastore } : {}),
+    addresses: { listen: o.tcp === true ? ['/ip4/127.0.0.1/tcp/0', memoryAddress] : [memoryAddress] },
+    transports: o.tcp === true ? [tcp(), memory()] : [memory()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
@@ -40,7 +58,7 @@ export async function createTestPeer (storages = new Map<string, StorageAdapter>
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, emitSelf: false }),
-      dht: kadDHT({ protocol: DHT_PROTOCOL, validators: dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
+      dht: kadDHT({ protocol: DHT_PROTOCOL, validators: o.validators ?? dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
     }
   }) as unknown as KadmiumLibp2p
   return {
@@ -74,4 +92,9 @@ export async function connect (a: Peer, b: Peer): Promise<void> {
 /** Closes every connection between two peers. */
 export async function disconnect (a: Peer, b: Peer): Promise<void> {
   await a.libp2p.hangUp(b.libp2p.peerId)
+}
+
+/** Peers in a node's kad-dht routing table (a DHT query reaches no one until it is above 0). */
+export function routingTableSize (peer: Peer): number {
+  return (peer.libp2p.services.dht as unknown as { routingTable: { size: number } }).routingTable.size
 }
