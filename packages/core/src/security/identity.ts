@@ -74,9 +74,18 @@ export async function verifySignature (raw: Uint8Array, data: Uint8Array, signat
   if (!ok) throw new SignatureError('the signature does not verify')
 }
 
+const ids = new Map<string, string>()
+
 /** The peer id string of a raw public key (how an author is shown). */
 export function authorId (raw: Uint8Array): string {
-  return peerIdFromPublicKey(publicKey(raw)).toString()
+  const hex = toHex(raw)
+  let id = ids.get(hex)
+  if (id === undefined) {
+    id = peerIdFromPublicKey(publicKey(raw)).toString()
+    if (ids.size >= MAX_CACHED_KEYS) ids.clear()
+    ids.set(hex, id)
+  }
+  return id
 }
 
 /**
