@@ -11,6 +11,7 @@
  * changes its length.
  */
 import assert from 'node:assert/strict'
+import { concatBytes } from '../src/bytes.ts'
 import { test } from 'node:test'
 import { encode } from 'cborg'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -69,13 +70,7 @@ function mutate (random: Random, input: Uint8Array): Uint8Array {
 }
 
 function concat (...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 /** Map keys of decoded messages. */

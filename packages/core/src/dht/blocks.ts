@@ -5,6 +5,7 @@
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
+import { concatBytes } from '../bytes.ts'
 import { RecordTooLargeError } from '../errors.ts'
 import { bytesEqual, sha256, toHex } from '../hash.ts'
 import { MAX_BLOCK_BYTES, MAX_PART_BLOCKS } from './head.ts'
@@ -107,16 +108,5 @@ export async function getPart (dht: KadDHT, part: Part, options: GetPartOptions)
     return block
   })
   if (blocks.some((block) => block === undefined)) return undefined
-  return concat(blocks as Uint8Array[])
-}
-
-function concat (chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
+  return concatBytes(blocks as Uint8Array[])
 }

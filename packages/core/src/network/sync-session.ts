@@ -4,6 +4,7 @@ import type { RemoteUpdate } from '../database.ts'
 import type { Digest } from '../digest.ts'
 import { MalformedMessageError, SyncError } from '../errors.ts'
 import { encode } from 'cborg'
+import { concatBytes } from '../bytes.ts'
 import { bytesEqual } from '../hash.ts'
 import type { WriteAccess } from '../security/access.ts'
 import { ACCESS_COLLECTION } from '../security/access-list.ts'
@@ -349,12 +350,7 @@ async function receiveUpdates (
       big.size += b.part.length
       if (big.size > MAX_BIG_UPDATE_BYTES) throw new MalformedMessageError('a big update exceeds the limit')
       if (big.parts.length === big.n) {
-        const whole = new Uint8Array(big.size)
-        let at = 0
-        for (const part of big.parts) {
-          whole.set(part, at)
-          at += part.length
-        }
+        const whole = concatBytes(big.parts)
         const finished = big
         big = undefined
         await apply([[finished.c, finished.id, [whole]]])
