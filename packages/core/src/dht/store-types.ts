@@ -1,0 +1,95 @@
+/**
+ * The option and event types of the DHT record store (`dht-store.ts`).
+ * @module
+ */
+/** Options of a {@link DhtStore}. Every field is optional. */
+export interface DhtStoreOptions {
+  /** Longest wait for one DHT query (one key's put or get), in ms. @default 10_000 */
+  readonly queryTimeout?: number
+  /** Most bytes fetched from the DHT for one record (all its parts), and largest state stored. At most 64 MiB. @default 64 MiB */
+  readonly maxRecordBytes?: number
+  /** Block queries in flight at once within one part. @default 4 */
+  readonly blockConcurrency?: number
+  /** Queued record puts running at once. @default 4 */
+  readonly concurrency?: number
+  /** Peers that must acknowledge a queued put for it to count as done (else it is retried). @default 1 */
+  readonly queueReplicas?: number
+  /** A scheduled record is put again this long after its last put (kad-dht drops values after 48 h), in ms. @default 22 h */
+  readonly republishInterval?: number
+  /** Delay before retrying a failed queued put, in ms; doubled for each further attempt. @default 1_000 */
+  readonly retryDelay?: number
+  /** Longest delay between retries, in ms. @default 60_000 */
+  readonly maxRetryDelay?: number
+  /** Attempts of a queued put before it is given up until its next schedule or republish. @default 6 */
+  readonly maxAttempts?: number
+}
+
+/** Options of one DHT operation. */
+export interface DhtOperationOptions {
+  /** Longest time for the whole operation, in ms (each query is also bounded by `queryTimeout`). */
+  readonly timeout?: number
+  /** Cancels the operation. */
+  readonly signal?: AbortSignal
+}
+
+/** Options of {@link DhtStore.putRecord}. */
+export interface PutRecordOptions extends DhtOperationOptions {
+  /** Reject with `DurabilityError` unless at least this many peers acknowledged the head and each block. */
+  readonly replicas?: number
+}
+
+/** Options of {@link DhtStore.getRecord}. */
+export interface GetRecordOptions extends DhtOperationOptions {
+  /** Write the merged head back when the replicas disagreed. @default true */
+  readonly readRepair?: boolean
+}
+
+/** Which record: a collection and a record id, or `id: null` for the collection's index. */
+export interface RecordRef {
+  readonly collection: string
+  readonly id: string | null
+}
+
+/** Input from the network that was refused and skipped. */
+export interface RejectedEvent extends Partial<RecordRef> {
+  /** What was wrong, for people. */
+  readonly reason: string
+}
+
+/** A queued put succeeded. */
+export interface PublishedEvent extends RecordRef {
+  /** Peers that acknowledged it (the fewest of its head and blocks). */
+  readonly acknowledged: number
+}
+
+/** A queued put failed. */
+export interface FailedEvent extends RecordRef {
+  readonly error: unknown
+  /** Attempts so far. */
+  readonly attempt: number
+  /** In how many ms it is retried; `undefined`: given up until the next schedule or republish. */
+  readonly retryIn: number | undefined
+}
+
+/** A put found content in the DHT that the state it was given lacks. */
+export interface RemoteStateEvent extends RecordRef {
+  /** The merged state (the given one and the DHT's): apply it to the local document. */
+  readonly state: Uint8Array
+}
+
+/** A read found replicas that disagreed and wrote the merged head back. */
+export interface RepairedEvent extends RecordRef {
+  /** Distinct heads the replicas held. */
+  readonly heads: number
+  /** Peers that acknowledged the merged head (the fewest of its head and blocks). */
+  readonly acknowledged: number
+}
+
+/** The events of a {@link DhtStore}. */
+export interface DhtStoreEvents {
+  rejected: RejectedEvent
+  published: PublishedEvent
+  failed: FailedEvent
+  remote: RemoteStateEvent
+  repaired: RepairedEvent
+}
