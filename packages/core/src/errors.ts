@@ -193,3 +193,12 @@ export class InvalidRecordError extends KadmiumError {
     this.issues = issues
   }
 }
+
+/**
+ * A peer used more than its share of this peer's time (its updates took
+ * too long to apply); what it sends is dropped for a while. Catch-up
+ * repairs what honest peers lost meanwhile.
+ */
+export class PeerThrottledError extends KadmiumError {
+  override name = 'PeerThrottledError'
+}

@@ -5,6 +5,9 @@
  * environment's types.
  */
 declare global {
+  /** The high-resolution clock (ms). */
+  // eslint-disable-next-line no-var
+  var performance: { now (): number }
   interface Event {
     readonly type: string
   }

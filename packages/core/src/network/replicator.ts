@@ -3,7 +3,8 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
 import type { UpdateEvent } from '../store-types.ts'
-import { DecryptionError, KadmiumError, SyncError } from '../errors.ts'
+import { DecryptionError, KadmiumError, PeerThrottledError, SyncError } from '../errors.ts'
+import { APPLY_WINDOW_MS, ApplyBudget, DEFAULT_APPLY_BUDGET_MS } from '../security/budget.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { signedBytes } from '../security/identity.ts'
 import { ACCESS_COLLECTION } from '../security/access-list.ts'
@@ -60,6 +61,12 @@ export interface ReplicationOptions {
   readonly dhtReadTimeout?: number
   /** Longest wait on close for queued DHT puts (ms). @default 5000 */
   readonly closeTimeout?: number
+  /**
+   * Time (ms) one author's live updates may take to apply per 10 s; beyond
+   * it, its envelopes are dropped until the window ends (a `rejected` event
+   * with `PeerThrottledError` says so; catch-up repairs). @default 3000
+   */
+  readonly applyBudget?: number
   /** Options of the DHT record store (timeouts, concurrency, republishing). */
   readonly dht?: DhtStoreOptions
 }
@@ -83,7 +90,8 @@ export class Replicator {
   readonly #source: DurableSource
   readonly #events: ReplicatorEvents
   readonly #security: ReplicaSecurity
-  readonly #options: Required<Omit<ReplicationOptions, 'dht'>>
+  readonly #options: Required<Omit<ReplicationOptions, 'dht' | 'applyBudget'>>
+  readonly #budget: ApplyBudget
   readonly #durable: DurableRecords
   readonly #gossip: GossipChannel
   readonly #registry: SyncRegistry
@@ -121,6 +129,7 @@ export class Replicator {
       dhtReadTimeout: options.dhtReadTimeout ?? 5_000,
       closeTimeout: options.closeTimeout ?? 5_000
     }
+    this.#budget = new ApplyBudget(options.applyBudget ?? DEFAULT_APPLY_BUDGET_MS)
     this.#durable = new DurableRecords(libp2p.services.dht, source, security, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
     this.#registry = SyncRegistry.of(libp2p)
     this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, security, {
@@ -274,9 +283,25 @@ export class Replicator {
       this.#dropped++
       return
     }
+    // An author whose updates took too much of this peer's time lately: dropped for now.
+    if (this.#budget.exhausted(envelope.from)) {
+      this.#dropped++
+      if (this.#budget.shouldReport(envelope.from)) {
+        const error = new PeerThrottledError(`updates from "${envelope.from}" took over their share of apply time; dropped for a while`)
+        this.#events.onRejected({ reason: `${error.name}: ${error.message}`, via: 'gossip', peer: envelope.from })
+        // Once the window is over, catch up with the author for what was dropped.
+        const timer = setTimeout(() => {
+          this.#timers.splice(this.#timers.indexOf(timer), 1)
+          this.sync(peerIdFromString(envelope.from)).catch(() => {})
+        }, APPLY_WINDOW_MS)
+        this.#timers.push(timer)
+      }
+      return
+    }
     this.#applying++
     void (async () => {
       let hinted = false
+      const started = performance.now()
       for (const entry of envelope.entries) {
         if (entry.update === undefined) {
           hinted = true
@@ -288,6 +313,7 @@ export class Replicator {
           this.#events.onRejected({ reason: `${(error as Error).name}: ${(error as Error).message}`, via: 'gossip', peer: envelope.from })
         }
       }
+      this.#budget.charge(envelope.from, performance.now() - started)
       // An update too large for gossip: fetch it from its sender.
       if (hinted && !this.#stopped) {
         try {

@@ -69,7 +69,8 @@ test('a flood of 10,000 messages a second for 10 s: memory bounded, honest write
   // Each honest write arrived within HONEST_BOUND (stillReplicates waits no longer), one after the other.
   assert.ok(latencies.length >= 2, `honest writes kept arriving (${latencies.length})`)
   assert.ok(heap.live - heap.baseline < HEAP_BOUND, `the live heap grew ${mb(heap.live - heap.baseline)} (bound ${mb(HEAP_BOUND)})`)
-  assert.ok(a.log.total > 0 && [...a.log.byName.keys()].every((n) => n === 'MalformedMessageError' || n === 'SignatureError'), names)
+  // Refused: garbage and bad signatures; and, once its valid envelopes took their share of apply time, the flooder itself.
+  assert.ok(a.log.total > 0 && [...a.log.byName.keys()].every((n) => ['MalformedMessageError', 'SignatureError', 'PeerThrottledError'].includes(n)), names)
   await assertKept(a, before)
   await stillReplicates(b, a, 'after the flood')
 })

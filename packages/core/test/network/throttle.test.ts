@@ -1,0 +1,62 @@
+/**
+ * Apply-time budgets: one author's live updates cannot take more than their
+ * share of a peer's time; others' updates still arrive.
+ */
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { createDatabase, type Database, type RejectedEvent } from '@kadmium/core'
+import { ApplyBudget } from '../../src/security/budget.ts'
+import { Todo } from '../helpers/schemas.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+
+const peers: TestPeer[] = []
+const dbs: Database[] = []
+after(async () => {
+  for (const db of dbs) await db.close().catch(() => {})
+  for (const p of peers) await p.close().catch(() => {})
+})
+
+test('a budget is spent per author and per window, and reported once a window', () => {
+  const budget = new ApplyBudget(10, 1000)
+  assert.equal(budget.exhausted('a', 0), false)
+  budget.charge('a', 6, 0)
+  assert.equal(budget.exhausted('a', 1), false)
+  budget.charge('a', 6, 2)
+  assert.equal(budget.exhausted('a', 3), true)
+  assert.equal(budget.exhausted('b', 3), false, 'another author has its own budget')
+  assert.equal(budget.shouldReport('a', 4), true)
+  assert.equal(budget.shouldReport('a', 5), false)
+  assert.equal(budget.exhausted('a', 1001), false, 'a new window')
+})
+
+test('an author over its apply budget is dropped and reported; another author\'s updates still arrive; catch-up repairs', { timeout: 60_000 }, async () => {
+  const replication = { discoveryInterval: 3_600_000, syncInterval: 3_600_000 }
+  const [pa, pb, pc] = await Promise.all([createTestPeer(), createTestPeer(), createTestPeer()])
+  peers.push(pa, pb, pc)
+  const a = await createDatabase({ name: 'throttle', peer: pa, replication })
+  // b lets each author use 1 ms of apply time per 10 s.
+  const b = await createDatabase({ name: 'throttle', peer: pb, replication: { ...replication, applyBudget: 1 } })
+  const c = await createDatabase({ name: 'throttle', peer: pc, replication })
+  dbs.push(a, b, c)
+  const rejected: RejectedEvent[] = []
+  b.on('rejected', (e) => rejected.push(e))
+  await connect(pa, pb)
+  await connect(pc, pb)
+  await waitFor(() => b.status.peers === 2, 'a and c on b\'s topic', 10_000)
+  const ta = a.collection('todos', { schema: Todo })
+  const tb = b.collection('todos', { schema: Todo })
+  const tc = c.collection('todos', { schema: Todo })
+
+  const ids: string[] = []
+  for (let i = 0; i < 200; i++) ids.push(await ta.insert({ title: `burst ${i}`, done: false }))
+  await waitFor(() => rejected.some((e) => e.reason.startsWith('PeerThrottledError') && e.peer === pa.libp2p.peerId.toString()), 'a throttled at b')
+  assert.equal(rejected.filter((e) => e.reason.startsWith('PeerThrottledError')).length, 1, 'reported once a window')
+  assert.ok(await tb.count() < 200, 'some of a\'s burst was dropped')
+
+  const fromC = await tc.insert({ title: 'from c', done: false })
+  await waitFor(async () => (await tb.get(fromC))?.title === 'from c', 'c\'s write at b')
+
+  await b.sync()
+  await waitFor(async () => await tb.count() === 201, 'catch-up brings what was dropped', 15_000)
+})
