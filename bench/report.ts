@@ -7,6 +7,7 @@
  *     npm run bench:report -- results.json       from another results file
  * @module
  */
+import type { Environment } from './lib/env.ts'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,17 +35,8 @@ interface ScenarioEntry {
 }
 
 interface Results {
-  readonly environment: {
-    readonly date: string
-    readonly node: string
-    readonly v8: string
-    readonly platform: string
-    readonly cpu: string
-    readonly cores: number
-    readonly totalMemoryMB: number
-    readonly loadAverage: readonly number[]
-    readonly git: { readonly commit?: string, readonly dirty?: boolean }
-  }
+  /** (Older result files may lack fields a run writes today.) */
+  readonly environment: Omit<Environment, 'exposeGc' | 'git'> & { readonly git: { readonly commit?: string | undefined, readonly dirty?: boolean | undefined } }
   readonly quick: boolean
   readonly kadmiumStorage?: string
   readonly baseline?: string
