@@ -16,23 +16,10 @@ import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } fr
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
-
-interface Entry {
-  readonly id: string
-  readonly doc: Y.Doc
-  fields: StoredObject
-  row: Row
-  updateKeys: string[]
-  pending: Uint8Array[]
-  pinned: boolean
-}
+import { hasPending, type Entry } from './store-entry.ts'
+import { KeyedWatchers } from './watchers.ts'
 
 const INDEX_LOCK = '/index'
-
-/** Whether a document holds updates that wait for missing dependencies. */
-function hasPending (doc: Y.Doc): boolean {
-  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
-}
 const NO_TEXT: ReadonlySet<string> = new Set()
 
 /**
@@ -52,7 +39,7 @@ export class CollectionStore {
   /** The rows of live records, loaded on the first query. */
   readonly #rows: LazyRowView
   readonly #checks = new RowChecks()
-  readonly #watchers = new Map<string, Set<(row: Row | undefined) => void>>()
+  readonly #watchers = new KeyedWatchers<Row | undefined>()
   readonly #background = new Set<Promise<unknown>>()
   /** Digests of every record with data here, loaded on the first catch-up. */
   readonly #digests: DigestCache
@@ -121,13 +108,7 @@ export class CollectionStore {
 
   /** Calls `callback` with the row of `id` whenever it changes (`undefined` once deleted). */
   watchRecord (id: string, callback: (row: Row | undefined) => void): () => void {
-    let set = this.#watchers.get(id)
-    if (set === undefined) this.#watchers.set(id, set = new Set())
-    set.add(callback)
-    return () => {
-      set.delete(callback)
-      if (set.size === 0 && this.#watchers.get(id) === set) this.#watchers.delete(id)
-    }
+    return this.#watchers.add(id, callback)
   }
 
   /**
@@ -409,8 +390,7 @@ export class CollectionStore {
     this.#rows.set(id, checked)
     if (checked?.issues !== undefined && origin === 'remote') this.#checks.rejected(id, checked.issues)
     const row = checked?.issues === undefined ? checked?.row : undefined
-    const watchers = this.#watchers.get(id)
-    if (watchers !== undefined) for (const watcher of [...watchers]) watcher(row)
+    this.#watchers.notify(id, row)
     this.#ctx.onChange({ collection: this.name, id, type, origin })
   }
 
