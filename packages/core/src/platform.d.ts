@@ -39,6 +39,9 @@ declare global {
     encrypt (algorithm: { name: 'AES-GCM', iv: Uint8Array, additionalData: Uint8Array }, key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
     decrypt (algorithm: { name: 'AES-GCM', iv: Uint8Array, additionalData: Uint8Array }, key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
     sign (algorithm: 'HMAC', key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
+    importKey (format: 'raw' | 'pkcs8', keyData: Uint8Array, algorithm: 'Ed25519', extractable: false, keyUsages: Array<'sign' | 'verify'>): Promise<CryptoKey>
+    sign (algorithm: 'Ed25519', key: CryptoKey, data: Uint8Array): Promise<ArrayBuffer>
+    verify (algorithm: 'Ed25519', key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean>
   }
   // eslint-disable-next-line no-var
   var crypto: {

@@ -13,6 +13,11 @@
  * ```
  * @module
  */
+import { installNodeSignatures } from './signatures.ts'
+
+// Signatures on Node's own crypto: a fraction of WebCrypto's latency.
+installNodeSignatures()
+
 export { levelStorage } from './level-storage.ts'
 export type { LevelStorageOptions } from './level-storage.ts'
 export { nodePeer } from './node-peer.ts'
@@ -24,3 +29,4 @@ export type { DialRetryOptions, DialTarget } from './dial.ts'
 export { PEER_KEY_FILE, readPeerKey, writePeerKey, encodePeerKey, decodePeerKey } from './peer-key.ts'
 export { databaseDirectoryName } from './database-directory.ts'
 export { PeerKeyError, PeerClosedError } from './errors.ts'
+export { nodeSignatureEngine, installNodeSignatures } from './signatures.ts'

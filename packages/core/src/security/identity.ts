@@ -10,6 +10,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import { SignatureError } from '../errors.ts'
 import { toHex } from '../hash.ts'
+import { signatureEngine } from './ed25519.ts'
 
 /** Length of an Ed25519 public key. */
 export const PUBLIC_KEY_BYTES = 32
@@ -33,10 +34,11 @@ export interface Signer {
 export function signerOf (privateKey: PrivateKey): Signer {
   if (privateKey.type !== 'Ed25519') throw new SignatureError(`identities are Ed25519 keys, not ${privateKey.type}`)
   const publicKey = privateKey.publicKey.raw
+  const sign = signatureEngine().signer(privateKey)
   return {
     publicKey,
     id: peerIdFromPublicKey(privateKey.publicKey).toString(),
-    sign: async (data) => privateKey.sign(data)
+    sign: async (data) => sign(data)
   }
 }
 
@@ -67,7 +69,8 @@ export async function verifySignature (raw: Uint8Array, data: Uint8Array, signat
   if (signature.length !== SIGNATURE_BYTES) throw new SignatureError(`a signature is ${SIGNATURE_BYTES} bytes, not ${signature.length}`)
   let ok: boolean
   try {
-    ok = await publicKey(raw).verify(data, signature)
+    if (raw.length !== PUBLIC_KEY_BYTES) throw new SignatureError(`a public key is ${PUBLIC_KEY_BYTES} bytes, not ${raw.length}`)
+    ok = await signatureEngine().verify(raw, signature, data)
   } catch (cause) {
     throw new SignatureError('the signature does not verify', { cause })
   }
