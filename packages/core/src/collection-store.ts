@@ -3,10 +3,9 @@ import { CollectionIndex, type Transition } from './collection-index.ts'
 import { DuplicateIdError, MalformedUpdateError, NotFoundError, RecordDeletedError, RecordTooLargeError } from './errors.ts'
 import { CollectionKeys } from './keys.ts'
 import type { ChangeEvent, Origin, StoreContext, WriteMode } from './store-types.ts'
-import { decodeDigest, docDigest, encodeDigest, type Digest } from './digest.ts'
+import { docDigest, encodeDigest, type Digest } from './digest.ts'
 import { DigestCache } from './digest-cache.ts'
 import { storedDocs } from './stored-docs.ts'
-import { loadDoc } from './load-doc.ts'
 import { KeyedLock } from './lock.ts'
 import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
 import type { CompiledQuery, Row } from './query.ts'
@@ -16,7 +15,7 @@ import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } fr
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
-import { hasPending, type Entry } from './store-entry.ts'
+import { compactionOps, deletionOps, hasPending, loadEntry, type Entry } from './store-entry.ts'
 import { KeyedWatchers } from './watchers.ts'
 
 const INDEX_LOCK = '/index'
@@ -302,6 +301,9 @@ export class CollectionStore {
     const index = this.#index as CollectionIndex
     const updates = entry.pending
     entry.pending = []
+    const indexUpdates = index.takePending()
+    // Peers get a local write before anything else is done with it.
+    if (origin === 'local') this.#publish(updates, indexUpdates, entry.id)
     const fields = readFields(entry.doc)
     const ops: BatchOperation[] = []
     const keys = [...updates, ...waiting].map((value) => {
@@ -312,9 +314,10 @@ export class CollectionStore {
     ops.push({ type: 'put', key: this.keys.row(entry.id), value: rowBytes ?? encodeFields(fields) })
     const digest = docDigest(entry.doc)
     ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, [...entry.updateKeys, ...keys]) })
-    const indexWrites = this.#indexOps(index, ops)
-    if (origin === 'local') this.#publish(updates, indexWrites.updates, entry.id)
-    await this.#persist(ops, entry.id)
+    const indexWrites = this.#indexOps(index, ops, [], indexUpdates)
+    // Announced while it is stored (resolved once durable; if storing fails, the stored row is announced again).
+    const persisted = this.#persist(ops, entry.id)
+    persisted.catch(() => {}) // awaited below
     entry.updateKeys.push(...keys)
     index.updateKeys.push(...indexWrites.keys)
     entry.fields = fields
@@ -325,6 +328,7 @@ export class CollectionStore {
       const checked = rowBytes !== undefined ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
       this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
     }
+    await persisted.catch(async (error: unknown) => { await this.#reannounce(entry.id, origin); throw error })
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
@@ -332,8 +336,8 @@ export class CollectionStore {
   }
 
   /**
-   * Hands local updates to the network as soon as they are made, while they
-   * are being stored: peers see a write one storage write sooner. (Should
+   * Hands local updates to the network as soon as they are made, before
+   * they are stored: peers see a write one storage write sooner. (Should
    * storing fail, peers may hold the write this device lost; catch-up brings
    * it back.)
    */
@@ -354,8 +358,7 @@ export class CollectionStore {
   }
 
   /** Adds the index's pending updates to `ops`. */
-  #indexOps (index: CollectionIndex, ops: BatchOperation[], waiting: Uint8Array[] = []): { keys: string[], updates: Uint8Array[] } {
-    const updates = index.takePending()
+  #indexOps (index: CollectionIndex, ops: BatchOperation[], waiting: Uint8Array[] = [], updates = index.takePending()): { keys: string[], updates: Uint8Array[] } {
     const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.indexUpdates + this.#ctx.seq.next()
       ops.push({ type: 'put', key, value })
@@ -377,12 +380,7 @@ export class CollectionStore {
   /** Storage operations that remove every trace of a record but its tombstone. */
   async #dataDeletion (id: string): Promise<BatchOperation[]> {
     this.#digests.delete(id)
-    const ops: BatchOperation[] = [
-      { type: 'del', key: this.keys.row(id) },
-      { type: 'del', key: this.keys.digest(id) }
-    ]
-    for await (const [key] of this.#ctx.storage.scan(this.keys.doc(id), { keysOnly: true })) ops.push({ type: 'del', key })
-    return ops
+    return deletionOps(this.#ctx.storage, this.keys, id)
   }
 
   /** Updates the view, record watchers and change listeners; reports a remote change that leaves the record failing the schema. */
@@ -392,6 +390,13 @@ export class CollectionStore {
     const row = checked?.issues === undefined ? checked?.row : undefined
     this.#watchers.notify(id, row)
     this.#ctx.onChange({ collection: this.name, id, type, origin })
+  }
+
+  /** After a failed write: announces the record as storage still holds it (its in-memory document was dropped). */
+  async #reannounce (id: string, origin: Origin): Promise<void> {
+    this.#digests.delete(id)
+    const row = await this.#storedRow(id).catch(() => undefined) // (a read failing too: the write's error is what counts)
+    this.#announce(id, row === undefined ? undefined : await this.#checks.of(row), 'update', origin)
   }
 
   /** Every stored row of a live record (the cached document's, where there is one), checked against the schema. */
@@ -421,12 +426,8 @@ export class CollectionStore {
       this.#docs.set(id, cached)
       return cached
     }
-    const stored = fresh ? undefined : await this.#ctx.storage.get(this.keys.digest(id))
-    const log = stored === undefined ? undefined : decodeDigest(stored)?.log
-    const loaded = await loadDoc(this.#ctx.storage, this.keys.doc(id), fresh, log)
-    const fields = readFields(loaded.doc)
-    const entry: Entry = { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false }
-    loaded.doc.on('update', (update: Uint8Array, origin: unknown) => {
+    const entry = await loadEntry(this.#ctx.storage, this.keys, id, fresh)
+    entry.doc.on('update', (update: Uint8Array, origin: unknown) => {
       entry.pending.push(update)
       // An edit made by user code through `doc(id)`: commit it as a local write.
       if (!isOwnOrigin(origin)) this.#schedule(this.#lock.run(id, () => this.#commitExternal(entry)))
@@ -469,13 +470,7 @@ export class CollectionStore {
     const entry = await this.#entry(id)
     if (entry.updateKeys.length < this.#ctx.compactEvery) return
     const keys = entry.updateKeys.slice()
-    const ops: BatchOperation[] = [
-      { type: 'put', key: this.keys.snapshot(id), value: Y.encodeStateAsUpdate(entry.doc) },
-      // The log the digest lists is now empty: loads read the snapshot alone.
-      { type: 'put', key: this.keys.digest(id), value: encodeDigest(docDigest(entry.doc), []) }
-    ]
-    for (const key of keys) ops.push({ type: 'del', key })
-    await this.#ctx.queue.write(ops)
+    await this.#ctx.queue.write(compactionOps(this.keys, entry, keys))
     entry.updateKeys = entry.updateKeys.slice(keys.length)
   }
 

@@ -2,9 +2,15 @@
  * A record's document as a collection store keeps it in memory.
  * @module
  */
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
+import { decodeDigest, docDigest, encodeDigest } from './digest.ts'
+import type { CollectionKeys } from './keys.ts'
+import { loadDoc } from './load-doc.ts'
 import type { Row } from './query.ts'
+import { makeRow } from './row.ts'
+import type { BatchOperation, StorageAdapter } from './storage.ts'
 import type { StoredObject } from './values.ts'
+import { readFields } from './yjs-mapping.ts'
 
 /** A cached record: its document, fields, row and update log. */
 export interface Entry {
@@ -23,4 +29,38 @@ export interface Entry {
 /** Whether a document holds updates that wait for missing dependencies. */
 export function hasPending (doc: Y.Doc): boolean {
   return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+}
+
+/**
+ * Loads record `id` from storage: the log its stored digest lists (or a
+ * scan), applied over its snapshot. With `fresh` (an id just made here),
+ * storage is not read.
+ */
+export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, id: string, fresh: boolean): Promise<Entry> {
+  const stored = fresh ? undefined : await storage.get(keys.digest(id))
+  const log = stored === undefined ? undefined : decodeDigest(stored)?.log
+  const loaded = await loadDoc(storage, keys.doc(id), fresh, log)
+  const fields = readFields(loaded.doc)
+  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false }
+}
+
+/** Storage operations that fold a record's update log (`logKeys`) into its snapshot. */
+export function compactionOps (keys: CollectionKeys, entry: Entry, logKeys: readonly string[]): BatchOperation[] {
+  const ops: BatchOperation[] = [
+    { type: 'put', key: keys.snapshot(entry.id), value: Y.encodeStateAsUpdate(entry.doc) },
+    // The log the digest lists is now empty: loads read the snapshot alone.
+    { type: 'put', key: keys.digest(entry.id), value: encodeDigest(docDigest(entry.doc), []) }
+  ]
+  for (const key of logKeys) ops.push({ type: 'del', key })
+  return ops
+}
+
+/** Storage operations that remove a record's row, digest and document (not its tombstone in the index). */
+export async function deletionOps (storage: StorageAdapter, keys: CollectionKeys, id: string): Promise<BatchOperation[]> {
+  const ops: BatchOperation[] = [
+    { type: 'del', key: keys.row(id) },
+    { type: 'del', key: keys.digest(id) }
+  ]
+  for await (const [key] of storage.scan(keys.doc(id), { keysOnly: true })) ops.push({ type: 'del', key })
+  return ops
 }

@@ -226,4 +226,25 @@ describe('Database lifecycle', () => {
     await assert.rejects(reopened.insert({ title: 'x', done: false }, { id: gone }), { name: 'RecordDeletedError' })
     await again.close()
   })
+
+  test('an update that storage fails to write rejects, and reads and watchers show the stored record again', async () => {
+    const storage = memoryStorage()
+    let failing = false
+    const flaky = { ...keepOpen(storage), batch: async (ops: Parameters<typeof storage.batch>[0]) => { if (failing) throw new Error('disk full'); return storage.batch(ops) } }
+    const db = await createDatabase({ name: 'test', storage: flaky })
+    const todos = db.collection('todos', { schema: Todo })
+    const id = await todos.insert({ title: 'kept', done: false })
+    const seen: Array<string | undefined> = []
+    const stop = todos.subscribe(id, (row) => { seen.push(row?.title) })
+    failing = true
+    await assert.rejects(todos.update(id, (t) => { t.title = 'lost' }), { name: 'StorageError' })
+    failing = false
+    assert.equal((await todos.get(id))?.title, 'kept')
+    assert.deepEqual((await todos.find()).map((t) => t.title), ['kept'])
+    assert.equal(seen.at(-1), 'kept', 'the last thing a watcher saw is the stored record')
+    await todos.update(id, (t) => { t.done = true })
+    assert.deepEqual(await todos.get(id), { id, title: 'kept', done: true })
+    stop()
+    await db.close()
+  })
 })

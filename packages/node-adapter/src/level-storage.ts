@@ -86,7 +86,8 @@ class LevelStorage implements StorageAdapter {
       else if (op.type !== 'del') throw new StorageError(`batch operation of unknown type "${String((op as { type: unknown }).type)}"`)
     }
     await this.#ready()
-    await this.#run('batch', () => this.#db.batch(operations.map((op) => ({ ...op }))))
+    // (abstract-level copies each operation before it touches it.)
+    await this.#run('batch', () => this.#db.batch(operations as BatchOperation[]))
   }
 
   async * scan (prefix: string, options: ScanOptions = {}): AsyncIterable<[string, Uint8Array]> {
