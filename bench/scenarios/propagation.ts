@@ -16,7 +16,8 @@
  *   Kadmium.
  *
  * Publishing starts only once both sides see each other subscribed (for
- * Kadmium: `db.status.peers >= 1` on both). Each round takes `perRound`
+ * Kadmium: `db.status.peers >= 1` on both). Every sample of every variant
+ * follows the same 150 ms of quiet (see `PAUSE_MS`). Each round takes `perRound`
  * samples of every variant, the variants' order rotating between rounds.
  * @module
  */
@@ -28,6 +29,7 @@ import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, taggedPayload, waitFor, watchdog, withSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const RAW_TOPIC = '/kadmium-bench/propagation'
@@ -109,12 +111,22 @@ function kadmiumProbe (peerA: NodePeer, peerB: NodePeer, dbA: Database, a: Todos
   return { probe, stop, stages }
 }
 
-/** Runs `count` samples one after the other. */
+/**
+ * Quiet time before every sample of every variant. Kadmium's samples are
+ * separated by the wait for A's background DHT put (≥ 100 ms); without
+ * the same pause the raw samples would run back to back, with warm caches
+ * and awake threads, and look several times faster than after a pause
+ * (on this machine raw gossipsub takes ~0.2 ms back to back, ~0.45 ms
+ * 5 ms apart, ~0.75 ms 150 ms apart). Edits from a user are sparse too.
+ */
+const PAUSE_MS = 150
+
+/** Runs `count` samples one after the other, each after {@link PAUSE_MS} of quiet. */
 async function samples (probe: Probe, count: number, next: () => number): Promise<number[]> {
   const out: number[] = []
   for (let i = 0; i < count; i++) {
+    await sleep(PAUSE_MS)
     out.push(await probe(next()))
-    await new Promise((resolve) => setImmediate(resolve))
   }
   return out
 }
@@ -224,7 +236,8 @@ export const propagation: Scenario = {
             `${pooled.kadmium.length} samples per variant (${rounds} rounds of ${perRound}); p50 rows: median of each round's p50, K/B paired by round. p99 rows: all samples pooled.`,
             `Pooled p50: Kadmium ${fmt(kP50)} ms, raw bare ${fmt(bP50)} ms (${fmt(kP50 / bP50, 2)}×), raw on the same peers ${fmt(percentile(pooled.same, 50))} ms. Raw payloads: ${size()} random bytes, the median size of Kadmium's envelopes.`,
             `Kadmium, median ms from update(): written on A ${fmt(percentile(kadmium.stages.written, 50))}, published by A ${fmt(percentile(kadmium.stages.published, 50))}, delivered by B's gossipsub ${fmt(percentile(kadmium.stages.delivered, 50))}, B's subscribe callback ${fmt(kP50)}.`,
-            'Kadmium samples include writing the update on A and applying it on B (LevelDB both sides); A\'s background DHT put of each update is waited for between samples, not timed.'
+            'Kadmium samples include writing the update on A and applying it on B (LevelDB both sides); A\'s background DHT put of each update is waited for between samples, not timed.',
+            `Every sample of every variant follows ${PAUSE_MS} ms of quiet (Kadmium\'s wait for its DHT put would otherwise leave only its own samples cold).`
           ]
         }
       })
