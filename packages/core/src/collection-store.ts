@@ -426,7 +426,7 @@ export class CollectionStore {
       this.#docs.set(id, cached)
       return cached
     }
-    const entry = await loadEntry(this.#ctx.storage, this.keys, id, fresh)
+    const entry = await loadEntry(this.#ctx.storage, this.keys, id, fresh || this.#digests.holdsNothing(id))
     entry.doc.on('update', (update: Uint8Array, origin: unknown) => {
       entry.pending.push(update)
       // An edit made by user code through `doc(id)`: commit it as a local write.

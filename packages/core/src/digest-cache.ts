@@ -11,6 +11,10 @@ export class DigestCache {
   readonly #prefix: string
   #map: Map<string, Digest> | undefined
   #loading: Promise<Map<string, Digest>> | undefined
+  /** The scan is over: the map holds every stored record. */
+  #loaded = false
+  /** Records whose stored digest does not decode: something is stored. */
+  readonly #unreadable = new Set<string>()
 
   constructor (storage: StorageAdapter, prefix: string) {
     this.#storage = storage
@@ -27,10 +31,21 @@ export class DigestCache {
         if (map.has(id)) continue // a commit during the scan set a newer one
         const digest = decodeDigest(bytes)
         if (digest !== undefined) map.set(id, { sv: digest.sv, hash: digest.hash })
+        else this.#unreadable.add(id)
       }
+      this.#loaded = true
       return map
     })()
     return this.#loading
+  }
+
+  /**
+   * Whether nothing at all is stored for record `id`: `true` only once the
+   * digests are loaded and `id` has none (every stored record has one),
+   * so that a record arriving from a peer needs no storage read.
+   */
+  holdsNothing (id: string): boolean {
+    return this.#loaded && this.#map?.has(id) === false && !this.#unreadable.has(id)
   }
 
   /** A record's new digest, once committed (kept only once loaded). */
