@@ -5,41 +5,29 @@
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
-import { DatabaseClosedError, DurabilityError, InvalidArgumentError, KadmiumError, RecordTooLargeError } from '../errors.ts'
-import { sha256, toHex } from '../hash.ts'
+import { DatabaseClosedError, DurabilityError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
+import { bytesEqual, toHex } from '../hash.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { TypedEmitter } from '../events.ts'
 import { KeyedLock } from '../lock.ts'
-import { getPart, MAX_PART_BYTES, partId, putPart, type ByteBudget, type Part, type PutPartResult } from './blocks.ts'
-import { encodeHead, headParts, MAX_HEAD_PARTS, MAX_INLINE_BYTES, verifyHead, type Head } from './head.ts'
+import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
+import { encodeHead, MAX_INLINE_BYTES, MAX_SET_HEADS, parseHead, type Head, type SignedHead } from './head.ts'
+import { readHeads, type HeadReadContext } from './head-read.ts'
+import { headSet } from './head-set.ts'
 import { headKey, HEAD_NS } from './keys.ts'
-import { mapLimit } from './map-limit.ts'
+import { coversAll } from './covers.ts'
 import { mergeStates } from './merge.ts'
-import { getValues, putValue } from './query.ts'
+import { putValue } from './query.ts'
 import { RepublishQueue } from './republish-queue.ts'
 import type { DhtStoreEvents, DhtStoreOptions, DhtOperationOptions, GetRecordOptions, PutRecordOptions, RecordRef } from './store-types.ts'
 
 export type {
   DhtStoreOptions, DhtOperationOptions, PutRecordOptions, GetRecordOptions, RecordRef, RejectedEvent, PublishedEvent, FailedEvent,
-  RemoteStateEvent, RepairedEvent, DhtStoreEvents
+  RepairedEvent, DhtStoreEvents
 } from './store-types.ts'
 
 interface Job extends RecordRef {
   readonly load: () => Promise<Uint8Array>
-}
-
-/** What one read of a head key found. */
-interface HeadRead {
-  /** Distinct well-formed heads. */
-  readonly heads: number
-  /** Parts fetched, with their bytes. */
-  readonly fetched: Array<{ readonly part: Part, readonly bytes: Uint8Array }>
-  /** Parts whose blocks could not be found in time: kept in the heads written. */
-  readonly unfetched: Part[]
-  /** Parts refused (too large), by id. */
-  readonly dropped: string[]
-  /** Every part the heads named, settled or not, by id. */
-  readonly named: ReadonlySet<string>
 }
 
 const DEFAULTS = {
@@ -54,22 +42,27 @@ const DEFAULTS = {
   maxAttempts: 6
 } satisfies Required<DhtStoreOptions>
 
-/** Records whose settled parts are remembered, at most. */
-const SETTLED_CACHE = 10_000
+/**
+ * A read whose heads reach this many authors (half of what a head set
+ * keeps) and none of which holds everything puts a head with the merged
+ * state: servers evict the oldest authors beyond `MAX_SET_HEADS`.
+ */
+const COMPACT_AT = MAX_SET_HEADS / 2
+const EMPTY = new Uint8Array(0)
 
 /**
  * One database's records in the DHT.
  *
  * - A state (a full Yjs update of a record's document, or of a collection's
  *   index) is stored as one **part**: blocks of at most 1 MiB, each under
- *   the SHA-256 of its bytes.
+ *   the SHA-256 of its bytes — or, up to 16 KiB, inline in its head.
  * - A record's **head**, under a key derived from the database address,
- *   collection and id, names the parts whose merge is the record.
- * - A put reads every replica's head first and merges their parts with the
- *   given state into one compacted snapshot (kad-dht peers overwrite their
- *   copy on each put, so the head written must hold what was there).
- * - A get merges every replica's head (not kad-dht's one pick) and, when
- *   replicas disagreed, writes the merged head back before it resolves.
+ *   collection and id, is one author's signed, dated state of the record.
+ *   Kadmium's DHT servers keep the newest head of each author under a key
+ *   (a head set; see `merging-datastore.ts`).
+ * - A put writes this author's head, without reading first.
+ * - A get merges the heads of every author on every replica (not
+ *   kad-dht's one pick) and repairs replicas that lacked some.
  * - `schedule` puts records in the background: coalesced, bounded,
  *   retried, and re-put every `republishInterval` (kad-dht drops values
  *   after 48 h and never republishes them).
@@ -95,8 +88,6 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   readonly #controller = new AbortController()
   readonly #lock = new KeyedLock()
   readonly #queue: RepublishQueue<Job>
-  /** Per record: ids of parts that need no fetching (their content is in a state this store was given, or they are malformed). */
-  readonly #settled = new Map<string, Set<string>>()
   readonly #security: ReplicaSecurity | undefined
   readonly #aad: Uint8Array
   #stopped = false
@@ -126,8 +117,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#options = merged
     this.#queue = new RepublishQueue<Job>(merged, {
       run: async (_key, job) => {
-        const state = await job.load()
-        const acknowledged = await this.putRecord(job.collection, job.id, state, { replicas: this.#options.queueReplicas })
+        const acknowledged = await this.putRecord(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas })
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
       },
       failed: (_key, job, error, attempt, retryIn) => {
@@ -172,61 +162,61 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   }
 
   /**
-   * Stores a record's state: reads the heads the DHT holds, merges their
-   * parts and `state` into one snapshot, stores it as blocks, then puts the
-   * head naming it. Puts of one record run one at a time.
-   *
-   * If the DHT held content that `state` lacks, a `remote` event carries
-   * the merged state. Parts whose blocks cannot be found are kept in the
-   * head as they are (up to `MAX_HEAD_PARTS`).
+   * Stores a record's state: its blocks (unless it fits inline), then its
+   * head, signed and dated by this store's author — without reading the
+   * DHT first. Kadmium's DHT servers keep the newest head of each author
+   * under a record's key (see `merging-datastore.ts`), so another writer's
+   * head is not overwritten; readers merge every author's. A put therefore
+   * learns nothing of the others' states. Puts of one record run one at a
+   * time, each loading its state when its turn comes (so a later put never
+   * carries an older state than an earlier one).
    *
    * @param id the record id, or `null` for the collection's index
-   * @param state a full Yjs update of the document (`Y.encodeStateAsUpdate`); successive states of one record must each hold the previous one (documents only grow)
+   * @param state this replica's full Yjs update of the document (`Y.encodeStateAsUpdate`), or a function that loads it; successive states of one record must each hold the previous one (documents only grow), since each replaces the author's previous head
    * @returns how many peers acknowledged the head and each block (the fewest)
    * @throws {DurabilityError} `replicas` was given and fewer peers acknowledged in time
    * @throws {RecordTooLargeError} `state` exceeds `maxRecordBytes`
    * @throws {MalformedUpdateError} `state` does not decode
    * @throws {DatabaseClosedError} the store was stopped
    */
-  async putRecord (collection: string, id: string | null, state: Uint8Array, options: PutRecordOptions = {}): Promise<number> {
+  async putRecord (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions = {}): Promise<number> {
     this.#checkOpen()
-    if (state.length > this.#options.maxRecordBytes) throw new RecordTooLargeError(state.length, this.#options.maxRecordBytes)
+    if (typeof state !== 'function') this.#checkSize(state)
     const ref = { collection, id }
-    const key = recordKey(ref)
-    return await this.#lock.run(key, async () => {
+    return await this.#lock.run(recordKey(ref), async () => {
       const signal = this.#signals(options)
+      const bytes = typeof state === 'function' ? await state() : state
+      this.#checkRunning(options)
+      this.#checkSize(bytes)
+      mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
       const hk = await this.#headKey(collection, id)
-      const settled = this.#settled.get(key) ?? new Set<string>()
-      const read = await this.#readHeads(hk, ref, signal, settled, true)
+      const acknowledged = await this.#write(hk, bytes, [], signal)
       this.#checkRunning(options)
-      const merged = mergeStates(state, read.fetched.map((f) => f.bytes))
-      for (const i of merged.rejected) this.#reject(ref, `MalformedUpdateError: part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
-      if (merged.changed) this.emit('remote', { ...ref, state: merged.state })
-      const acknowledged = await this.#write(hk, merged.state, read.unfetched, signal)
-      const malformed = [...merged.rejected.map((i) => partId((read.fetched[i] as { part: Part }).part)), ...read.dropped]
-      const contained = merged.changed ? [] : [acknowledged.part, ...read.fetched.map((f) => f.part)]
-      this.#remember(key, [...settled].filter((id) => read.named.has(id)), contained, malformed)
-      this.#checkRunning(options)
-      if (options.replicas !== undefined && acknowledged.count < options.replicas) {
-        throw new DurabilityError(acknowledged.count, options.replicas)
+      if (options.replicas !== undefined && acknowledged < options.replicas) {
+        throw new DurabilityError(acknowledged, options.replicas)
       }
-      return acknowledged.count
+      return acknowledged
     })
   }
 
   /**
-   * Reads a record: every replica's head the lookup finds (each one decoded
-   * and checked; malformed ones are skipped and reported), every part they
-   * name (each block checked against its hash), merged through a fresh
-   * `Y.Doc` into one Yjs update.
+   * Reads a record: every replica's value the lookup finds (one head or a
+   * head set each), flattened to the newest head of each author allowed
+   * to write (each one decoded and checked; refused ones are skipped and
+   * reported), every state they name (blocks checked against their hash),
+   * merged through a fresh `Y.Doc` into one Yjs update.
    *
-   * Read repair is awaited: when the replicas held different heads, or a
-   * part was refused, the merged state is stored and its head put before
-   * the promise resolves (a `repaired` event reports it; a failed repair
-   * does not fail the read).
+   * Read repair is awaited (a `repaired` event reports it; a failed repair
+   * does not fail the read):
+   * - when a replica lacked one of those heads, they are put back (servers
+   *   merge them into what they hold; no new head is signed);
+   * - when the heads reach half the authors a head set keeps, and none of
+   *   them holds everything, this store's own head with the merged state
+   *   is put with them, so that evicting the oldest author loses nothing.
+   * Several heads that all replicas hold are the normal case, not a repair.
    *
    * @param id the record id, or `null` for the collection's index
-   * @returns the merged state, or `undefined` if no replica (or none of its parts) was found in time
+   * @returns the merged state, or `undefined` if no replica (or none of its states) was found in time
    * @throws {DatabaseClosedError} the store was stopped
    */
   async getRecord (collection: string, id: string | null, options: GetRecordOptions = {}): Promise<Uint8Array | undefined> {
@@ -235,21 +225,27 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     return await this.#lock.run(recordKey(ref), async () => {
       const signal = this.#signals(options)
       const hk = await this.#headKey(collection, id)
-      const repair = options.readRepair !== false && this.#mayWrite(collection)
-      const read = await this.#readHeads(hk, ref, signal, new Set(), repair)
+      const read = await readHeads(this.#readContext(ref), hk, collection, signal)
       this.#checkRunning(options)
-      if (read.fetched.length === 0) return undefined
-      const merged = mergeStates(undefined, read.fetched.map((f) => f.bytes))
-      for (const i of merged.rejected) this.#reject(ref, `MalformedUpdateError: part ${partId((read.fetched[i] as { part: Part }).part)} is not a Yjs update`)
-      if (merged.rejected.length === read.fetched.length) return undefined
-      const disagreed = read.heads > 1 || merged.rejected.length > 0 || read.dropped.length > 0
-      if (disagreed && repair) {
+      const states = [...read.fetched.values()]
+      if (states.length === 0) return undefined
+      const merged = mergeStates(undefined, states)
+      const ids = [...read.fetched.keys()]
+      for (const i of merged.rejected) this.#reject(ref, `MalformedUpdateError: state ${ids[i]} is not a Yjs update`)
+      if (merged.rejected.length === states.length) return undefined
+      if (options.readRepair === false) return merged.state
+      const rejected = new Set(merged.rejected.map((i) => ids[i] as string))
+      const compact = read.heads.length >= COMPACT_AT && this.#mayWrite(collection) && !coversAll(read, rejected, merged.state)
+      if (read.disagreed || compact) {
         try {
-          const written = await this.#write(hk, merged.state, read.unfetched, signal)
-          this.emit('repaired', { ...ref, heads: read.heads, acknowledged: written.count })
+          const heads = read.heads.map((h) => h.signed)
+          const acknowledged = compact
+            ? await this.#write(hk, merged.state, heads.filter((h) => !bytesEqual(h.author, this.#security?.signer.publicKey ?? EMPTY)), signal)
+            : await putValue(this.#dht, hk, headSet(heads), signal())
+          this.emit('repaired', { ...ref, heads: read.heads.length, acknowledged })
         } catch (error) {
           if (this.#stopped) throw error
-          // A failed repair does not fail the read: the next read or put tries again.
+          // A failed repair does not fail the read: the next read tries again.
         }
       }
       return merged.state
@@ -277,7 +273,6 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   forget (collection: string, id: string | null): void {
     const key = recordKey({ collection, id })
     this.#queue.forget(key)
-    this.#settled.delete(key)
   }
 
   /** Resolves once no queued put is ready, running or waiting for a retry. */
@@ -299,113 +294,41 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   }
 
   /**
-   * Reads every replica's head under `hk` and fetches the parts not yet
-   * settled. `writeBack`: the caller writes the merge back, so kad-dht may
-   * send one correction put to reveal the local head (see `getValues`).
+   * Stores `state` (inline in the head when small, else as blocks), then
+   * puts this store's head naming it, with `others` (other authors'
+   * heads, for a repair) in one head set.
+   * @returns the fewest acknowledgements of the head and the blocks
    */
-  async #readHeads (hk: Uint8Array, ref: RecordRef, signal: () => AbortSignal, settled: ReadonlySet<string>, writeBack: boolean): Promise<HeadRead> {
-    const heads: Head[] = []
-    const onRefused = (reason: string, from: string): void => { this.#reject(ref, `${reason} (a head from peer ${from})`) }
-    for (const value of await getValues(this.#dht, hk, signal(), { learnPick: writeBack, onRefused })) {
-      try {
-        const signed = await verifyHead(hk, value)
-        this.#security?.access.check(signed.author, ref.collection)
-        heads.push(await headParts(hk, signed, this.#security?.sealer))
-      } catch (error) {
-        if (!(error instanceof KadmiumError)) throw error
-        this.#reject(ref, `${error.name}: ${error.message} (a head refused)`)
-      }
-    }
-    const parts = new Map<string, Part>()
-    const named = new Set<string>()
-    const inline = new Map<string, { part: Part, bytes: Uint8Array }>()
-    for (const head of heads) {
-      if (head.inline !== undefined) {
-        // An inline state is named by its hash, like a one-block part.
-        const part = [sha256(head.inline)]
-        const id = partId(part)
-        named.add(id)
-        if (!settled.has(id) && !inline.has(id)) inline.set(id, { part, bytes: head.inline })
-      }
-      for (const part of head.parts) {
-        const id = partId(part)
-        named.add(id)
-        if (!settled.has(id) && !parts.has(id)) parts.set(id, part)
-      }
-    }
-    const read: HeadRead = { heads: heads.length, fetched: [], unfetched: [], dropped: [], named }
-    const sealer = this.#security?.sealer
-    for (const [id, { part, bytes }] of inline) {
-      try {
-        read.fetched.push({ part, bytes: sealer === undefined ? bytes : await sealer.open(bytes, this.#aad) })
-      } catch (error) {
-        if (!(error instanceof KadmiumError)) throw error
-        this.#reject(ref, `DecryptionError: inline state ${id} does not open with this database's key`)
-        read.dropped.push(id)
-      }
-    }
-    const budget: ByteBudget = { used: 0, limit: this.#options.maxRecordBytes }
-    const options = { signal, concurrency: this.#options.blockConcurrency, budget, onReject: (reason: string) => { this.#reject(ref, reason) } }
-    // Every block is counted against the budget as it arrives, so parts can be fetched in parallel too.
-    const results = await mapLimit([...parts], this.#options.blockConcurrency, async ([id, part]) => {
-      try {
-        const bytes = await getPart(this.#dht, part, options)
-        const sealer = this.#security?.sealer
-        return bytes === undefined || sealer === undefined ? bytes : await sealer.open(bytes, this.#aad)
-      } catch (error) {
-        if (error instanceof KadmiumError && error.name === 'DecryptionError') {
-          this.#reject(ref, `DecryptionError: part ${id} does not open with this database's key`)
-          read.dropped.push(id)
-          return null
-        }
-        if (!(error instanceof RecordTooLargeError)) throw error
-        this.#reject(ref, `RecordTooLargeError: part ${id} exceeds the ${budget.limit} bytes fetched at most per record`)
-        read.dropped.push(id)
-        return null
-      }
-    })
-    let i = 0
-    for (const part of parts.values()) {
-      const bytes = results[i++]
-      if (bytes === undefined) {
-        read.unfetched.push(part)
-        this.#reject(ref, `NotFoundError: the blocks of part ${partId(part)} were not found in time (the part stays in the head: they may come back)`)
-      }
-      else if (bytes !== null) read.fetched.push({ part, bytes })
-    }
-    return read
-  }
-
-  /** Stores `state` as one part, then puts the head naming it and the `kept` parts. */
-  async #write (hk: Uint8Array, state: Uint8Array, kept: readonly Part[], signal: () => AbortSignal): Promise<{ part: Part, count: number }> {
+  async #write (hk: Uint8Array, state: Uint8Array, others: readonly SignedHead[], signal: () => AbortSignal): Promise<number> {
     const security = this.#security
     if (security === undefined) throw new InvalidArgumentError('writing records needs the database\'s security (a signer)')
     const sealer = security.sealer
     const bytes = sealer === undefined ? state : await sealer.seal(state, this.#aad)
-    if (bytes.length <= MAX_INLINE_BYTES) {
-      // Small: the state rides in the head, one DHT value.
-      const head: Head = { parts: kept.slice(0, MAX_HEAD_PARTS), inline: bytes }
-      const count = await putValue(this.#dht, hk, await encodeHead(hk, head, security.signer, sealer), signal())
-      return { part: [sha256(bytes)], count }
+    let blocks = Infinity
+    let head: Head = { parts: [], inline: bytes }
+    if (bytes.length > MAX_INLINE_BYTES) {
+      const { part, acknowledged } = await putPart(this.#dht, bytes, { signal, concurrency: this.#options.blockConcurrency })
+      head = { parts: [part] }
+      blocks = acknowledged
     }
-    const { part, acknowledged } = await putPart(this.#dht, bytes, { signal, concurrency: this.#options.blockConcurrency })
-    const head: Head = { parts: [part, ...kept].slice(0, MAX_HEAD_PARTS) }
-    const headAcks = await putValue(this.#dht, hk, await encodeHead(hk, head, security.signer, sealer), signal())
-    return { part, count: Math.min(acknowledged, headAcks) }
+    const mine = await encodeHead(hk, head, security.signer, sealer)
+    const value = others.length === 0 ? mine : headSet([...others, parseHead(mine)])
+    return Math.min(blocks, await putValue(this.#dht, hk, value, signal()))
   }
 
-  /**
-   * Remembers, for the record's next put, which parts need no fetching:
-   * those settled before that heads still name (the next state holds this
-   * one, which held them), those whose content this state holds, and the
-   * malformed ones.
-   */
-  #remember (key: string, kept: readonly string[], contained: readonly Part[], malformed: readonly string[]): void {
-    const next = new Set<string>([...kept, ...malformed])
-    for (const part of contained) next.add(partId(part))
-    this.#settled.delete(key)
-    this.#settled.set(key, next)
-    if (this.#settled.size > SETTLED_CACHE) this.#settled.delete(this.#settled.keys().next().value as string)
+  #readContext (ref: RecordRef): HeadReadContext {
+    return {
+      dht: this.#dht,
+      security: this.#security,
+      aad: this.#aad,
+      maxRecordBytes: this.#options.maxRecordBytes,
+      blockConcurrency: this.#options.blockConcurrency,
+      reject: (reason) => { this.#reject(ref, reason) }
+    }
+  }
+
+  #checkSize (state: Uint8Array): void {
+    if (state.length > this.#options.maxRecordBytes) throw new RecordTooLargeError(state.length, this.#options.maxRecordBytes)
   }
 
   /** The DHT key of a record's head: in an encrypted database a keyed pseudonym, so storing peers cannot tell names. */

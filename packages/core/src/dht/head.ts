@@ -1,8 +1,11 @@
 import { decode, encode } from 'cborg'
 import { isBytes } from '../bytes.ts'
 import { MalformedUpdateError } from '../errors.ts'
+import { toHex } from '../hash.ts'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
 import type { Sealer } from '../security/sealer.ts'
+import { headClock } from './head-clock.ts'
+import { verifiedBefore, rememberVerified } from './verified-cache.ts'
 
 /** Size of one block at most: below kad-dht's 4 MiB message limit, with room for framing. */
 export const MAX_BLOCK_BYTES = 1024 * 1024
@@ -11,27 +14,41 @@ export const MAX_HEAD_PARTS = 64
 /** Blocks one part may span at most (64 MiB). */
 export const MAX_PART_BLOCKS = 64
 /** Largest head accepted. */
-const MAX_HEAD_BYTES = 256 * 1024
+export const MAX_HEAD_BYTES = 256 * 1024
 /**
  * States up to this size travel inside the head instead of as blocks: a
  * small record is then one DHT value, read and written with one query.
  */
 export const MAX_INLINE_BYTES = 16 * 1024
-const DOMAIN = 'kadmium/head/2'
+/** Heads (one per author) a head set holds at most. */
+export const MAX_SET_HEADS = 16
+/** Largest head set: well below kad-dht's 4 MiB message. */
+export const MAX_SET_BYTES = 1024 * 1024
+/** Format version of heads and head sets. */
+const VERSION = 3
+const DOMAIN = 'kadmium/head/3'
 
 /**
- * A head: the parts whose merge is a record's state. Each part is one Yjs
- * update, stored as the concatenation of the blocks it lists (by SHA-256),
- * so that updates larger than a DHT message can be stored.
+ * A head: the parts whose merge is one author's state of a record. Each
+ * part is one Yjs update, stored as the concatenation of the blocks it
+ * lists (by SHA-256), so that updates larger than a DHT message can be
+ * stored.
  *
- * Wire form (CBOR): `{ v: 2, k: author key, s: signature, p: payload, e?: true }`
+ * Wire form (CBOR): `{ v: 3, k: author key, t: time, s: signature, p: payload, e?: true }`
  * where `p` is the CBOR bytes of `[parts, inline]` — `parts` a list of
  * `[hash, hash, ...]` (each hash 32 bytes), `inline` null or a state of at
  * most 16 KiB carried in the head itself (small records need no block) —
- * or, with `e: true`, those bytes sealed with the database's key.
- * The author signs `signedBytes('kadmium/head/2', dhtKey, p)`: a head
- * cannot be moved to another record, and the DHT validator checks the
- * signature of every head it stores.
+ * or, with `e: true`, those bytes sealed with the database's key. `t` (a
+ * non-negative integer, the author's clock in ms, increasing) orders one
+ * author's heads; it is signed but never sealed, so that DHT servers can
+ * keep each author's newest head even in an encrypted database.
+ * The author signs `signedBytes('kadmium/head/3', dhtKey, t as 8 bytes, p)`:
+ * a head cannot be moved to another record nor re-dated, and the DHT
+ * validator checks the signature of every head it stores.
+ *
+ * The DHT value under a head key is one head, or a **head set**
+ * `{ v: 3, h: [head bytes, ...] }`: up to 16 heads of distinct authors
+ * (see `head-set.ts`), which Kadmium's DHT servers keep merged.
  */
 export interface Head {
   readonly parts: ReadonlyArray<readonly Uint8Array[]>
@@ -39,41 +56,109 @@ export interface Head {
   readonly inline?: Uint8Array | undefined
 }
 
-/** A head whose signature verified; its parts may still be sealed. */
+/** A head decoded (and, from {@link verifyHead}, its signature checked); its parts may still be sealed. */
 export interface SignedHead {
   /** The author's raw Ed25519 public key. */
   readonly author: Uint8Array
+  /** The author's clock when it signed: a newer head of one author holds its older ones. */
+  readonly t: number
   /** The (possibly sealed) parts bytes. */
   readonly p: Uint8Array
   /** Whether `p` is sealed. */
   readonly sealed: boolean
-}
-
-/** Encodes and signs a head for the DHT key `key` (sealing its parts when a sealer is given). */
-export async function encodeHead (key: Uint8Array, head: Head, signer: Signer, sealer?: Sealer): Promise<Uint8Array> {
-  const plain = encode([head.parts, head.inline ?? null])
-  const p = sealer === undefined ? plain : await sealer.seal(plain, key)
-  const s = await signer.sign(signedBytes(DOMAIN, key, p))
-  return encode({ v: 2, k: signer.publicKey, s, p, ...(sealer === undefined ? {} : { e: true }) })
+  /** The head's bytes as signed and stored (an entry of a head set). */
+  readonly bytes: Uint8Array
+  /** The signature. */
+  readonly s: Uint8Array
 }
 
 /**
- * Decodes a head and checks its signature for the DHT key `key`; the parts
- * of an unsealed head are checked too.
+ * Encodes and signs a head for the DHT key `key` (sealing its parts when a
+ * sealer is given), dated `t`: by default the next tick of this process's
+ * head clock, so an author's heads are ordered.
+ */
+export async function encodeHead (key: Uint8Array, head: Head, signer: Signer, sealer?: Sealer, t: number = headClock.next()): Promise<Uint8Array> {
+  const plain = encode([head.parts, head.inline ?? null])
+  const p = sealer === undefined ? plain : await sealer.seal(plain, key)
+  const s = await signer.sign(signedBytes(DOMAIN, key, timeBytes(t), p))
+  return encode({ v: VERSION, k: signer.publicKey, t, s, p, ...(sealer === undefined ? {} : { e: true }) })
+}
+
+/**
+ * Decodes one head without checking its signature (DHT servers merging
+ * values their validator already checked). The parts of an unsealed head
+ * are checked.
+ * @throws {MalformedUpdateError} the bytes are not a well-formed head
+ */
+export function parseHead (bytes: Uint8Array): SignedHead {
+  if (!isBytes(bytes) || bytes.length > MAX_HEAD_BYTES) throw new MalformedUpdateError(`a head is at most ${MAX_HEAD_BYTES} bytes`)
+  const v = cbor(bytes) as { v?: unknown, k?: unknown, t?: unknown, s?: unknown, p?: unknown, e?: unknown } | null
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v.v !== VERSION) throw new MalformedUpdateError('a head must be { v: 3, k, t, s, p }')
+  if (!isBytes(v.k) || v.k.length !== PUBLIC_KEY_BYTES) throw new MalformedUpdateError('a head names its author\'s 32-byte key')
+  if (typeof v.t !== 'number' || !Number.isSafeInteger(v.t) || v.t < 0) throw new MalformedUpdateError('a head\'s time is an integer >= 0')
+  if (!isBytes(v.s) || v.s.length !== SIGNATURE_BYTES) throw new MalformedUpdateError('a head signature is 64 bytes')
+  if (!isBytes(v.p) || (v.e !== undefined && v.e !== true)) throw new MalformedUpdateError('a head holds its parts as bytes')
+  const sealed = v.e === true
+  if (!sealed) decodeParts(v.p)
+  return { author: v.k, t: v.t, s: v.s, p: v.p, sealed, bytes }
+}
+
+/**
+ * Decodes one head and checks its signature for the DHT key `key`; the
+ * parts of an unsealed head are checked too.
  * @throws {MalformedUpdateError} the bytes are not a well-formed head
  * @throws {SignatureError} the signature does not verify
  */
 export async function verifyHead (key: Uint8Array, bytes: Uint8Array): Promise<SignedHead> {
-  if (bytes.length > MAX_HEAD_BYTES) throw new MalformedUpdateError(`a head is at most ${MAX_HEAD_BYTES} bytes`)
-  const v = cbor(bytes) as { v?: unknown, k?: unknown, s?: unknown, p?: unknown, e?: unknown }
-  if (typeof v !== 'object' || v === null || v.v !== 2) throw new MalformedUpdateError('a head must be { v: 2, k, s, p }')
-  if (!(isBytes(v.k)) || v.k.length !== PUBLIC_KEY_BYTES) throw new MalformedUpdateError('a head names its author\'s 32-byte key')
-  if (!(isBytes(v.s)) || v.s.length !== SIGNATURE_BYTES) throw new MalformedUpdateError('a head signature is 64 bytes')
-  if (!(isBytes(v.p)) || (v.e !== undefined && v.e !== true)) throw new MalformedUpdateError('a head holds its parts as bytes')
-  await verifySignature(v.k, signedBytes(DOMAIN, key, v.p), v.s)
-  const sealed = v.e === true
-  if (!sealed) decodeParts(v.p)
-  return { author: v.k, p: v.p, sealed }
+  const head = parseHead(bytes)
+  // kad-dht validates a value each time it is stored or read: a head verified once is not verified again.
+  if (verifiedBefore(key, bytes)) return head
+  await verifySignature(head.author, signedBytes(DOMAIN, key, timeBytes(head.t), head.p), head.s)
+  rememberVerified(key, bytes)
+  return head
+}
+
+/**
+ * The heads a DHT value holds (one head, or a head set's entries), as
+ * bytes, not yet checked one by one.
+ * @throws {MalformedUpdateError} the value is neither a head nor a well-formed head set
+ */
+export function headEntries (value: Uint8Array): Uint8Array[] {
+  if (!isBytes(value) || value.length > MAX_SET_BYTES) throw new MalformedUpdateError(`a head value is at most ${MAX_SET_BYTES} bytes`)
+  const v = cbor(value) as { v?: unknown, h?: unknown, k?: unknown } | null
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MalformedUpdateError('a head value is a head or { v: 3, h: [heads] }')
+  if (v.h === undefined) return [value]
+  if (v.v !== VERSION || !Array.isArray(v.h) || v.h.length === 0 || v.h.length > MAX_SET_HEADS) {
+    throw new MalformedUpdateError(`a head set is { v: 3, h: [1 to ${MAX_SET_HEADS} heads] }`)
+  }
+  const entries = v.h as unknown[]
+  for (const entry of entries) if (!isBytes(entry)) throw new MalformedUpdateError('a head set holds heads as bytes')
+  return entries as Uint8Array[]
+}
+
+/**
+ * Checks a whole DHT value under `key`: one head, or a head set whose
+ * every head is well-formed and signed, each author at most once. The
+ * DHT validator.
+ * @throws {MalformedUpdateError} a head or the set is malformed, or an author appears twice
+ * @throws {SignatureError} a signature does not verify
+ */
+export async function verifyHeadValue (key: Uint8Array, value: Uint8Array): Promise<SignedHead[]> {
+  const heads: SignedHead[] = []
+  const authors = new Set<string>()
+  for (const entry of headEntries(value)) {
+    const head = await verifyHead(key, entry)
+    const author = toHex(head.author)
+    if (authors.has(author)) throw new MalformedUpdateError('a head set holds one head per author')
+    authors.add(author)
+    heads.push(head)
+  }
+  return heads
+}
+
+/** Encodes a head set of (already signed) heads, in the order given. */
+export function encodeHeadSet (entries: readonly Uint8Array[]): Uint8Array {
+  return encode({ v: VERSION, h: entries })
 }
 
 /**
@@ -106,6 +191,14 @@ function decodeParts (bytes: Uint8Array): Head {
     }
   }
   return { parts: parts as Uint8Array[][], ...(isBytes(inline) ? { inline } : {}) }
+}
+
+/** `t` as 8 big-endian bytes (what the signature covers). */
+function timeBytes (t: number): Uint8Array {
+  if (!Number.isSafeInteger(t) || t < 0) throw new MalformedUpdateError('a head\'s time is an integer >= 0')
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(t))
+  return out
 }
 
 function cbor (bytes: Uint8Array): unknown {

@@ -57,8 +57,9 @@ export interface GetValuesOptions {
    * echo: that is this peer's own copy when it has one (Kadmium's head
    * selector picks the first value, and kad-dht lists the local one first),
    * which no other event carries. The corrected replica's old value has
-   * been seen by then. Only when the caller writes the merge of every value
-   * back (as the DHT store's puts and read repair do). @default false
+   * been seen by then. Only where a correction loses nothing: Kadmium's DHT
+   * servers merge the heads it carries into theirs (`merging-datastore.ts`),
+   * which plain kad-dht servers would replace. @default false
    */
   readonly learnPick?: boolean
   /** Told of each value kad-dht's validator refused. */

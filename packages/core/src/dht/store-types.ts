@@ -40,7 +40,7 @@ export interface PutRecordOptions extends DhtOperationOptions {
 
 /** Options of {@link DhtStore.getRecord}. */
 export interface GetRecordOptions extends DhtOperationOptions {
-  /** Write the merged head back when the replicas disagreed. @default true */
+  /** Repair the DHT when replicas lacked heads, or when many authors' heads call for a merged one (see `getRecord`). @default true */
   readonly readRepair?: boolean
 }
 
@@ -71,17 +71,15 @@ export interface FailedEvent extends RecordRef {
   readonly retryIn: number | undefined
 }
 
-/** A put found content in the DHT that the state it was given lacks. */
-export interface RemoteStateEvent extends RecordRef {
-  /** The merged state (the given one and the DHT's): apply it to the local document. */
-  readonly state: Uint8Array
-}
-
-/** A read found replicas that disagreed and wrote the merged head back. */
+/**
+ * A read repaired the DHT: a replica lacked heads the others held (they
+ * were put back), or no head held everything among many authors (a
+ * merged head was put).
+ */
 export interface RepairedEvent extends RecordRef {
-  /** Distinct heads the replicas held. */
+  /** Authors whose heads the read found (one head each). */
   readonly heads: number
-  /** Peers that acknowledged the merged head (the fewest of its head and blocks). */
+  /** Peers that acknowledged the put (the fewest of its head and blocks). */
   readonly acknowledged: number
 }
 
@@ -90,6 +88,5 @@ export interface DhtStoreEvents {
   rejected: RejectedEvent
   published: PublishedEvent
   failed: FailedEvent
-  remote: RemoteStateEvent
   repaired: RepairedEvent
 }

@@ -1,6 +1,6 @@
 import { MalformedUpdateError } from '../errors.ts'
 import { sha256, toHex } from '../hash.ts'
-import { MAX_BLOCK_BYTES, verifyHead } from './head.ts'
+import { MAX_BLOCK_BYTES, verifyHeadValue } from './head.ts'
 import { BLOCK_NS, HEAD_NS, parseKey } from './keys.ts'
 
 type ValidateFn = (key: Uint8Array, value: Uint8Array) => void | Promise<void>
@@ -14,10 +14,14 @@ function validateBlock (key: Uint8Array, value: Uint8Array): void {
   if (toHex(sha256(value)) !== parsed.hex) throw new MalformedUpdateError('block bytes do not match their hash')
 }
 
-/** Rejects a head that does not decode or whose signature does not verify for its key. */
+/**
+ * Rejects a head value (one head, or a head set) that does not decode, holds
+ * an author twice, or any of whose signatures does not verify for its key:
+ * a set with one bad head is refused whole, so a server keeps what it holds.
+ */
 async function validateHead (key: Uint8Array, value: Uint8Array): Promise<void> {
   if (parseKey(key)?.ns !== HEAD_NS) throw new MalformedUpdateError('not a head key')
-  await verifyHead(key, value)
+  await verifyHeadValue(key, value)
 }
 
 /**
@@ -60,11 +64,12 @@ export const dhtValidators: Record<string, ValidateFn> = {
 /**
  * kad-dht selectors for Kadmium's namespaces. Blocks under one key are
  * identical. For heads Kadmium merges every replica itself (see the DHT
- * store), so kad-dht's pick only decides what its `get` writes over the
- * copies that differ: it always picks the first value, which is this
- * peer's own copy when it has one (kad-dht lists the local value first). So
- * a `get` never overwrites the local head with a remote one, and the local
- * head comes back to the caller as the pick (the DHT store merges it in).
+ * store), so kad-dht's pick only decides what its `get` sends as a
+ * "correction" to the copies that differ (which Kadmium servers merge in,
+ * see `merging-datastore.ts`): it always picks the first value, which is
+ * this peer's own copy when it has one (kad-dht lists the local value
+ * first), so the local copy comes back to the caller as the pick (the DHT
+ * store merges it in).
  */
 export const dhtSelectors: Record<string, SelectFn> = {
   [BLOCK_NS]: () => 0,

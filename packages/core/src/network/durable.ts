@@ -56,14 +56,6 @@ export class DurableRecords {
       if (e.retryIn === undefined) this.#parked.set(refKey(e.collection, e.id), { collection: e.collection, id: e.id })
     })
     this.store.on('rejected', (e) => { onRejected({ reason: e.reason, via: 'dht' }) })
-    this.store.on('remote', (e) => {
-      // The DHT held more than this replica: take it in.
-      void source.apply(e.id === null
-        ? { collection: e.collection, target: 'index', update: e.state }
-        : { collection: e.collection, target: 'record', id: e.id, update: e.state }).catch((error: Error) => {
-        onRejected({ reason: `${error.name}: ${error.message}`, via: 'dht' })
-      })
-    })
   }
 
   /** Puts not yet done in the DHT. */
@@ -86,8 +78,8 @@ export class DurableRecords {
       return
     }
     this.#parked.delete(refKey(collection, id))
-    // A DHT put is a read, a merge and a write: starting it a moment later
-    // leaves the CPU to live gossip first, and coalesces bursts of writes.
+    // Starting a DHT put a moment later leaves the CPU to live gossip first,
+    // and coalesces bursts of writes.
     this.#due.set(refKey(collection, id), { collection, id })
     this.#dueTimer ??= setTimeout(() => { this.#handOver() }, PUT_DELAY)
   }
@@ -114,9 +106,12 @@ export class DurableRecords {
    */
   async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
     const put = { replicas: options.replicas, timeout: options.timeout ?? 15_000 }
-    const record = await this.#source.recordDiff(collection, id, EMPTY_STATE_VECTOR)
-    const tasks: Array<Promise<number>> = [this.store.putRecord(collection, null, await this.#source.indexDiff(collection, EMPTY_STATE_VECTOR), put)]
-    if (record !== undefined) tasks.push(this.store.putRecord(collection, id, record, put))
+    // Both heads are put at once, each state loaded when its put's turn comes
+    // (so that it is never older than a background put of the same record's).
+    const tasks: Array<Promise<number>> = [this.store.putRecord(collection, null, async () => this.#source.indexDiff(collection, EMPTY_STATE_VECTOR), put)]
+    if (await this.#source.recordDiff(collection, id, EMPTY_STATE_VECTOR) !== undefined) {
+      tasks.push(this.store.putRecord(collection, id, async () => await this.#state(collection, id), put))
+    }
     const results = await Promise.allSettled(tasks)
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason

@@ -16,14 +16,40 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { OPEN_ACCESS } from '../../src/security/access.ts'
 import { signerOf } from '../../src/security/identity.ts'
 import type { ReplicaSecurity } from '../../src/security/context.ts'
-import { headParts, verifyHead } from '../../src/dht/head.ts'
+import assert from 'node:assert/strict'
+import { Libp2pRecord } from '@libp2p/record'
+import { decode, encode } from 'cborg'
+import type { Datastore } from 'interface-datastore'
+import { bytesEqual } from '../../src/hash.ts'
+import { encodeHead, headParts, verifyHead, verifyHeadValue } from '../../src/dht/head.ts'
+import { mergingDatastore } from '../../src/dht/merging-datastore.ts'
+import { MemoryDatastore } from 'datastore-core'
+
+/** A fresh identity for DHT stores in tests: a new Ed25519 key (a new author), an open database. */
+export async function newSecurity (): Promise<ReplicaSecurity> {
+  return { signer: signerOf(await generateKeyPair('Ed25519')), access: OPEN_ACCESS }
+}
 
 /** An identity for DHT stores in tests: a fresh Ed25519 key, an open database. */
-export const testSecurity: ReplicaSecurity = { signer: signerOf(await generateKeyPair('Ed25519')), access: OPEN_ACCESS }
+export const testSecurity: ReplicaSecurity = await newSecurity()
 
 /** Checks and decodes a head as the store does (signature for `key`, then parts). */
 export async function readHead (key: Uint8Array, value: Uint8Array): Promise<{ parts: ReadonlyArray<readonly Uint8Array[]>, inline?: Uint8Array | undefined }> {
   return headParts(key, await verifyHead(key, value))
+}
+
+/** One head of a DHT value (a head or a head set), checked and decoded. */
+export interface ReadHead {
+  readonly author: Uint8Array
+  readonly t: number
+  readonly parts: ReadonlyArray<readonly Uint8Array[]>
+  readonly inline?: Uint8Array | undefined
+}
+
+/** Checks a DHT value as the validator does and decodes each of its heads. */
+export async function readHeads (key: Uint8Array, value: Uint8Array): Promise<ReadHead[]> {
+  const heads = await verifyHeadValue(key, value)
+  return await Promise.all(heads.map(async (h) => ({ author: h.author, t: h.t, ...await headParts(key, h) })))
 }
 
 // A type alias, not an interface: libp2p's ServiceMap needs an index signature.
@@ -36,12 +62,19 @@ let counter = 0
 export interface DhtNodeOptions {
   /** Validators instead of Kadmium's (a misbehaving peer's). */
   readonly validators?: Validators
+  /** Run a plain kad-dht server, which replaces the value under a key on each put, instead of Kadmium's merging one. @default false */
+  readonly plain?: boolean
 }
+
+/** The datastore of each node made here (to read what its DHT server stores). */
+const datastores = new WeakMap<DhtNode, Datastore>()
 
 /** One started libp2p node with Kadmium's kad-dht, listening on a fresh memory address. */
 export async function createDhtNode (options: DhtNodeOptions = {}): Promise<DhtNode> {
   const name = `/memory/kadmium-dht-${process.pid}-${counter++}`
-  return await createLibp2p({
+  const datastore = options.plain === true ? new MemoryDatastore() : mergingDatastore(new MemoryDatastore())
+  const node: DhtNode = await createLibp2p({
+    datastore,
     addresses: { listen: [name] },
     transports: [memory()],
     connectionEncrypters: [noise()],
@@ -60,6 +93,48 @@ export async function createDhtNode (options: DhtNodeOptions = {}): Promise<DhtN
       })
     }
   })
+  datastores.set(node, datastore)
+  return node
+}
+
+/** The value a node's DHT server stores under `key` (its own copy, not a lookup). */
+export async function readValue (node: DhtNode, key: Uint8Array): Promise<Uint8Array> {
+  const datastore = datastores.get(node)
+  assert.ok(datastore !== undefined, 'not a node made by createDhtNode')
+  for await (const { value } of datastore.query({ prefix: '/dht/record/' })) {
+    const record = Libp2pRecord.deserialize(value)
+    if (bytesEqual(record.key, key)) return record.value
+  }
+  assert.fail('the node stores no value under this key')
+}
+
+/** Anything with a kad-dht service (a node, or a {@link counting} view of one). */
+export interface KadDHTHolder {
+  readonly services: { readonly dht: KadDHT }
+}
+
+/** A view of `node` whose kad-dht calls `onGet` on each `get` (a DHT read). */
+export function counting (node: DhtNode, onGet: () => void): KadDHTHolder {
+  const dht = new Proxy(node.services.dht, {
+    get (target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (property === 'get') {
+        return (...args: Parameters<KadDHT['get']>) => {
+          onGet()
+          return target.get(...args)
+        }
+      }
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    }
+  })
+  return { services: { dht } }
+}
+
+/** A head for `key` holding `state`, signed by a stranger but claiming `author` (its signature does not verify). */
+export async function forgeHead (key: Uint8Array, state: Uint8Array, author: Uint8Array): Promise<Uint8Array> {
+  const stranger = await newSecurity()
+  const real = decode(await encodeHead(key, { parts: [], inline: state }, stranger.signer)) as Record<string, unknown>
+  return encode({ ...real, k: author })
 }
 
 /** The number of peers in a node's kad-dht routing table. */

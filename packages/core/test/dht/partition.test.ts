@@ -4,15 +4,16 @@ import * as Y from 'yjs'
 import { DhtStore, type RepairedEvent } from '../../src/dht/dht-store.ts'
 import { headKey } from '../../src/dht/keys.ts'
 import { getValues } from '../../src/dht/query.ts'
-import { connectAll, createDhtNode, createMesh, readHead, stopAll, testSecurity, type DhtNode } from './helpers.ts'
+import type { ReplicaSecurity } from '../../src/security/context.ts'
+import { connectAll, createDhtNode, createMesh, newSecurity, readHeads, stopAll, testSecurity, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'partition-test-database'
 
 describe('replicas that disagree', { timeout: 30_000 }, () => {
   const nodes: DhtNode[] = []
   const stores: DhtStore[] = []
-  const store = (node: DhtNode): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, testSecurity)
+  const store = (node: DhtNode, security: ReplicaSecurity = testSecurity): DhtStore => {
+    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, security)
     stores.push(s)
     return s
   }
@@ -23,6 +24,7 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
   })
 
   test('two partitions edit one record; after they heal, a read merges both and repairs every replica', async () => {
+    const [alice, bob] = [await newSecurity(), await newSecurity()]
     const left = await createMesh(3)
     const right = await createMesh(3)
     nodes.push(...left, ...right)
@@ -41,8 +43,8 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
     q.getMap('fields').set('priority', 2)
     q.getText('notes').insert(0, 'please ')
     await Promise.all([
-      store(left[0] as DhtNode).putRecord('todos', 'milk', Y.encodeStateAsUpdate(p)),
-      store(right[0] as DhtNode).putRecord('todos', 'milk', Y.encodeStateAsUpdate(q))
+      store(left[0] as DhtNode, alice).putRecord('todos', 'milk', Y.encodeStateAsUpdate(p)),
+      store(right[0] as DhtNode, bob).putRecord('todos', 'milk', Y.encodeStateAsUpdate(q))
     ])
 
     await connectAll([...left, ...right])
@@ -64,12 +66,12 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
     assert.equal(repaired.length, 1)
     assert.equal(repaired[0]?.heads, 2)
 
-    // Every peer now finds one head, naming one compacted part.
+    // Every peer now finds one value: the set of both authors' heads (the reader signed nothing).
     for (const node of nodes) {
       const values = await getValues(node.services.dht, key, AbortSignal.timeout(5000))
-      assert.equal(values.length, 1, 'one head everywhere')
-      const head = await readHead(key, values[0] as Uint8Array)
-      assert.equal(head.parts.length + (head.inline === undefined ? 0 : 1), 1)
+      assert.equal(values.length, 1, 'one value everywhere')
+      const heads = await readHeads(key, values[0] as Uint8Array)
+      assert.deepEqual(heads.map((h) => h.author).sort(compare), [alice.signer.publicKey, bob.signer.publicKey].sort(compare))
     }
     // And a read that finds agreeing replicas writes nothing.
     assert.ok(await store(left[2] as DhtNode).getRecord('todos', 'milk') !== undefined)
@@ -85,9 +87,10 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
       for (const [k, v] of Object.entries(fields)) doc.getMap('fields').set(k, v)
       return Y.encodeStateAsUpdate(doc)
     }
-    // The lone peer's head is only in its own datastore; the mesh holds another one.
-    assert.equal(await store(lone).putRecord('notes', 'n1', state({ mine: 1 })), 0)
-    assert.ok(await store(mesh[0] as DhtNode).putRecord('notes', 'n1', state({ theirs: 2 })) >= 1)
+    // The lone peer's head is only in its own datastore; the mesh holds another author's.
+    const [mine, theirs] = [await newSecurity(), await newSecurity()]
+    assert.equal(await store(lone, mine).putRecord('notes', 'n1', state({ mine: 1 })), 0)
+    assert.ok(await store(mesh[0] as DhtNode, theirs).putRecord('notes', 'n1', state({ theirs: 2 })) >= 1)
     await connectAll([...mesh, lone])
     // A plain look from a mesh peer (no read repair) overwrites nothing.
     const key = headKey(ADDRESS, 'notes', 'n1')
@@ -95,10 +98,14 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
     assert.equal((await getValues(mesh[2]!.services.dht, key, AbortSignal.timeout(5000))).length, 2)
 
     const merged = new Y.Doc()
-    Y.applyUpdate(merged, await store(lone).getRecord('notes', 'n1') ?? new Uint8Array())
+    Y.applyUpdate(merged, await store(lone, mine).getRecord('notes', 'n1') ?? new Uint8Array())
     assert.deepEqual(merged.getMap('fields').toJSON(), { mine: 1, theirs: 2 })
     for (const node of [...mesh, lone]) {
-      assert.equal((await getValues(node.services.dht, key, AbortSignal.timeout(5000))).length, 1, 'one head everywhere')
+      assert.equal((await getValues(node.services.dht, key, AbortSignal.timeout(5000))).length, 1, 'one value everywhere (both heads)')
     }
   })
 })
+
+function compare (a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b)
+}

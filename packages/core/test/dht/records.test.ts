@@ -2,14 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { DurabilityError } from '../../src/errors.ts'
-import { DhtStore, type DhtStoreOptions, type RejectedEvent, type RemoteStateEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
-import { encodeHead } from '../../src/dht/head.ts'
+import { DhtStore, type DhtStoreOptions, type RejectedEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
+import { encodeHead, encodeHeadSet, headEntries } from '../../src/dht/head.ts'
+import { UnauthorizedWriterError } from '../../src/errors.ts'
+import type { ReplicaSecurity } from '../../src/security/context.ts'
+import { bytesEqual } from '../../src/hash.ts'
 import { BLOCK_NS, HEAD_NS, headKey } from '../../src/dht/keys.ts'
 import { getValues, putValue } from '../../src/dht/query.ts'
 import { putPart } from '../../src/dht/blocks.ts'
 import { sha256 } from '../../src/hash.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, connectAll, createDhtNode, createMesh, readHead, stopAll, testSecurity, type DhtNode } from './helpers.ts'
+import { connect, connectAll, counting, createDhtNode, createMesh, forgeHead, newSecurity, readHeads, readValue, stopAll, testSecurity, type DhtNode, type KadDHTHolder } from './helpers.ts'
 
 const ADDRESS = 'records-test-database'
 
@@ -43,6 +46,11 @@ describe('DHT records', { timeout: 30_000 }, () => {
   const stores: DhtStore[] = []
   const store = (node: DhtNode, options: DhtStoreOptions = {}): DhtStore => {
     const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000, ...options }, testSecurity)
+    stores.push(s)
+    return s
+  }
+  const storeOn = (node: DhtNode | KadDHTHolder, security: ReplicaSecurity): DhtStore => {
+    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, security)
     stores.push(s)
     return s
   }
@@ -83,30 +91,113 @@ describe('DHT records', { timeout: 30_000 }, () => {
     assert.equal(await store(servers[2] as DhtNode).getRecord('notes', null), undefined)
   })
 
-  test('a put merges what the DHT holds into one snapshot, and reports what the given state lacked', async () => {
+  test('two writers who never met put one record, neither reading first: a third peer gets both writers\' fields', async () => {
     const base = edit({ title: 'bread' })
-    const p = store(servers[0] as DhtNode)
-    const q = store(servers[3] as DhtNode)
-    await p.putRecord('todos', 'bread', edit({ done: true }, base))
-    const remote: RemoteStateEvent[] = []
-    q.on('remote', (e) => remote.push(e))
-    await timed('read-merge-write put, 5 peers', async () => await q.putRecord('todos', 'bread', edit({ priority: 2 }, base)))
-    assert.equal(remote.length, 1)
-    assert.deepEqual(fieldsOf(remote[0]?.state), { title: 'bread', done: true, priority: 2 })
-    const repaired: RepairedEvent[] = []
-    const r = store(servers[4] as DhtNode)
-    r.on('repaired', (e) => repaired.push(e))
-    const state = await timed('get, 5 peers', async () => await r.getRecord('todos', 'bread'))
+    const a = await extraNode()
+    const b = await extraNode()
+    await connect(a, servers[0] as DhtNode)
+    await connect(b, servers[4] as DhtNode)
+    const reads = { a: 0, b: 0 }
+    const pa = storeOn(counting(a, () => { reads.a++ }), await newSecurity())
+    const pb = storeOn(counting(b, () => { reads.b++ }), await newSecurity())
+    await timed('put without read, writer knows 1 of 5 peers', async () => await pa.putRecord('todos', 'bread', edit({ done: true }, base)))
+    await pb.putRecord('todos', 'bread', edit({ priority: 2 }, base))
+    assert.deepEqual(reads, { a: 0, b: 0 }, 'no put read the DHT')
+    await stopAll([a, b])
+    extra.splice(extra.indexOf(a), 1)
+    extra.splice(extra.indexOf(b), 1)
+    const r = store(servers[2] as DhtNode)
+    const state = await timed('get of 2 authors\' heads, 5 peers', async () => await r.getRecord('todos', 'bread'))
     assert.deepEqual(fieldsOf(state), { title: 'bread', done: true, priority: 2 })
-    assert.equal(repaired.length, 0, 'the replicas agreed')
-    const breadKey = headKey(ADDRESS, 'todos', 'bread')
-    for (const value of await getValues(servers[1]!.services.dht, breadKey, AbortSignal.timeout(5000))) {
-      const head = await readHead(breadKey, value)
-      assert.equal(head.parts.length + (head.inline === undefined ? 0 : 1), 1, 'the head names one compacted state')
+    // Each writer's put reached the servers its lookup found; the read put both heads back wherever one lacked.
+    const key = headKey(ADDRESS, 'todos', 'bread')
+    for (const node of servers) assert.equal((await readHeads(key, await readValue(node, key))).length, 2)
+    const repaired: RepairedEvent[] = []
+    r.on('repaired', (e) => repaired.push(e))
+    assert.deepEqual(fieldsOf(await store(servers[4] as DhtNode).getRecord('todos', 'bread')), { title: 'bread', done: true, priority: 2 })
+    assert.equal(repaired.length, 0, 'every replica holds both heads: nothing to repair')
+  })
+
+  test('one author\'s newer head replaces its older one on the servers; an older one put again does not', async () => {
+    const author = await newSecurity()
+    const s = storeOn(servers[1] as DhtNode, author)
+    const key = headKey(ADDRESS, 'todos', 'jam')
+    const v1 = edit({ title: 'jam' })
+    const old = await encodeHead(key, { parts: [], inline: v1 }, author.signer, undefined, 1000)
+    await s.putRecord('todos', 'jam', v1)
+    await s.putRecord('todos', 'jam', edit({ done: true }, v1))
+    assert.ok(await putValue(servers[3]!.services.dht, key, old, AbortSignal.timeout(5000)) >= 1, 'servers took the stale head (the validator accepts it)')
+    const values = await getValues(servers[0]!.services.dht, key, AbortSignal.timeout(5000))
+    assert.equal(values.length, 1, 'every replica holds the same')
+    const heads = await readHeads(key, values[0] as Uint8Array)
+    assert.equal(heads.length, 1, 'one head per author')
+    assert.deepEqual(fieldsOf(heads[0]?.inline), { title: 'jam', done: true })
+    assert.deepEqual(fieldsOf(await store(servers[2] as DhtNode).getRecord('todos', 'jam')), { title: 'jam', done: true })
+  })
+
+  test('a head set holding a forged head is refused whole by honest servers; a careless one\'s reader skips the forged head', async () => {
+    const permissive = { [BLOCK_NS]: () => {}, [HEAD_NS]: () => {} }
+    const rogue = await extraNode({ validators: permissive, plain: true })
+    const careless = await extraNode({ validators: permissive })
+    await connectAll([...servers, rogue, careless])
+    const writer = await newSecurity()
+    const key = headKey(ADDRESS, 'todos', 'honey')
+    await storeOn(servers[0] as DhtNode, writer).putRecord('todos', 'honey', edit({ title: 'honey' }))
+    const real = (await readValue(servers[1] as DhtNode, key))
+    const forged = await forgeHead(key, edit({ title: 'stolen' }), writer.signer.publicKey)
+    const set = encodeHeadSet([...headEntries(real), forged])
+    assert.equal(await putValue(rogue.services.dht, key, set, AbortSignal.timeout(5000)), 1, 'only the careless peer took it')
+    const reader = store(servers[2] as DhtNode)
+    assert.deepEqual(fieldsOf(await reader.getRecord('todos', 'honey')), { title: 'honey' })
+    for (const node of servers) assert.deepEqual(await readValue(node, key), real, 'honest servers keep what they held')
+    const rejected: RejectedEvent[] = []
+    const carelessReader = store(careless)
+    carelessReader.on('rejected', (e) => rejected.push(e))
+    assert.deepEqual(fieldsOf(await carelessReader.getRecord('todos', 'honey', { readRepair: false })), { title: 'honey' })
+    assert.ok(rejected.some((e) => /^SignatureError: .*\(a head refused\)/.test(e.reason)), 'the forged head is reported')
+    await stopAll([rogue, careless])
+    extra.splice(extra.indexOf(rogue), 1)
+    extra.splice(extra.indexOf(careless), 1)
+  })
+
+  test('a head by an author who may not write is stored by servers (they cannot tell) but ignored by readers', async () => {
+    const writer = await newSecurity()
+    const mallory = await newSecurity()
+    const onlyWriter: ReplicaSecurity = { ...writer, access: { restricted: true, check: (author) => { if (!bytesEqual(author, writer.signer.publicKey)) throw new UnauthorizedWriterError('not a writer') } } }
+    await storeOn(servers[0] as DhtNode, writer).putRecord('todos', 'salt', edit({ title: 'salt' }))
+    await storeOn(servers[1] as DhtNode, mallory).putRecord('todos', 'salt', edit({ title: 'pepper', evil: true }))
+    const key = headKey(ADDRESS, 'todos', 'salt')
+    assert.equal((await readHeads(key, await readValue(servers[2] as DhtNode, key))).length, 2, 'servers hold both heads')
+    const reader = storeOn(servers[3] as DhtNode, onlyWriter)
+    const rejected: RejectedEvent[] = []
+    reader.on('rejected', (e) => rejected.push(e))
+    assert.deepEqual(fieldsOf(await reader.getRecord('todos', 'salt')), { title: 'salt' })
+    assert.ok(rejected.some((e) => e.reason.startsWith('UnauthorizedWriterError:')), 'the non-writer\'s head is reported')
+  })
+
+  test('read repair: none when one head holds everything; a merged head when none does among many authors', async () => {
+    const key = headKey(ADDRESS, 'todos', 'many')
+    // 8 authors: each one's state holds the previous ones' (they synced), the last holds everything.
+    let state = edit({ title: 'many' })
+    for (let i = 0; i < 8; i++) {
+      state = edit({ [`by${i}`]: i }, state)
+      await storeOn(servers[i % servers.length] as DhtNode, await newSecurity()).putRecord('todos', 'many', state)
     }
-    // Putting a state that holds everything reports nothing.
-    await q.putRecord('todos', 'bread', state as Uint8Array)
-    assert.equal(remote.length, 1)
+    const reader = store(servers[0] as DhtNode)
+    const repaired: RepairedEvent[] = []
+    reader.on('repaired', (e) => repaired.push(e))
+    assert.equal(Object.keys(fieldsOf(await reader.getRecord('todos', 'many')) as object).length, 9)
+    assert.equal(repaired.length, 0, 'the newest head held everything')
+    // A 9th author who never saw the others: now no head holds everything.
+    await storeOn(servers[1] as DhtNode, await newSecurity()).putRecord('todos', 'many', edit({ alone: true }))
+    assert.equal(Object.keys(fieldsOf(await reader.getRecord('todos', 'many')) as object).length, 10)
+    assert.equal(repaired.length, 1, 'a merged head was put')
+    assert.equal(repaired[0]?.heads, 9)
+    const heads = await readHeads(key, await readValue(servers[2] as DhtNode, key))
+    assert.equal(heads.length, 10, 'the reader\'s merged head joined the nine')
+    // The merged head holds everything: the next read repairs nothing.
+    await reader.getRecord('todos', 'many')
+    assert.equal(repaired.length, 1)
   })
 
   test('durability: enough peers acknowledge; a lone peer rejects with DurabilityError', async () => {
@@ -129,7 +220,7 @@ describe('DHT records', { timeout: 30_000 }, () => {
 
   test('malformed heads and parts from the network are skipped and reported, not fatal', async () => {
     const permissive = { [BLOCK_NS]: () => {}, [HEAD_NS]: () => {} }
-    const rogue = await extraNode({ validators: permissive })
+    const rogue = await extraNode({ validators: permissive, plain: true })
     const careless = await extraNode({ validators: permissive })
     await connectAll([...servers, rogue, careless])
     const key = headKey(ADDRESS, 'todos', 'eggs')
@@ -145,12 +236,13 @@ describe('DHT records', { timeout: 30_000 }, () => {
     assert.deepEqual(fieldsOf(await carelessReader.getRecord('todos', 'eggs', { readRepair: false })), { title: 'eggs' })
     assert.ok(rejected.some((e) => /^MalformedUpdateError: .*\(a head refused\)/.test(e.reason) && e.id === 'eggs'), 'the malformed head is reported')
 
-    // A well-formed head naming a block that is not a Yjs update, and a block nobody has, put by a
-    // peer while it was alone (so that it did not overwrite the honest replicas), which then joins.
+    // Another author's well-formed head naming a block that is not a Yjs update, and a block nobody
+    // has, put by a peer while it was alone (so that only it holds the head), which then joins.
     const loner = await extraNode({ validators: permissive })
     const junk = await putPart(loner.services.dht, new TextEncoder().encode('not a yjs update'), { signal: () => AbortSignal.timeout(5000), concurrency: 2 })
     const missing = [sha256(new TextEncoder().encode('never stored'))]
-    assert.equal(await putValue(loner.services.dht, key, await encodeHead(key, { parts: [junk.part, missing] }, testSecurity.signer), AbortSignal.timeout(5000)), 0)
+    const mallory = await newSecurity()
+    assert.equal(await putValue(loner.services.dht, key, await encodeHead(key, { parts: [junk.part, missing] }, mallory.signer), AbortSignal.timeout(5000)), 0)
     await connectAll([...servers, loner])
     const reader = store(servers[2] as DhtNode)
     const reports: RejectedEvent[] = []
@@ -159,14 +251,14 @@ describe('DHT records', { timeout: 30_000 }, () => {
     reader.on('repaired', (e) => repairs.push(e))
     assert.deepEqual(fieldsOf(await reader.getRecord('todos', 'eggs')), { title: 'eggs' })
     assert.ok(reports.some((e) => /not a Yjs update/.test(e.reason)), 'the junk part is reported')
+    assert.ok(reports.some((e) => /^NotFoundError: /.test(e.reason)), 'the missing part is reported')
     assert.equal(repairs.length, 1, 'the disagreeing replicas were repaired')
-    // The repaired head drops the junk part and keeps the one that could not be fetched (it may come back).
-    const heads = await Promise.all((await getValues(servers[3]!.services.dht, key, AbortSignal.timeout(5000))).map(async (v) => readHead(key, v)))
-    assert.ok(heads.length >= 1)
-    for (const head of heads) {
-      // The merged (small) state rides inline; the missing part is kept.
-      assert.ok(head.inline !== undefined)
-      assert.deepEqual(head.parts, [missing])
+    // The repair put both authors' heads back as they were (the reader signed nothing): every honest
+    // replica, and the loner, now holds both; the missing part stays named (its blocks may come back).
+    for (const node of [servers[3] as DhtNode, loner]) {
+      const heads = await readHeads(key, await readValue(node, key))
+      assert.deepEqual(heads.map((h) => h.parts.length).sort(), [0, 2])
+      assert.deepEqual(heads.find((h) => h.parts.length === 2)?.parts[1], missing)
     }
     await stopAll([rogue, careless, loner])
   })

@@ -16,7 +16,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { keepOpen } from '@kadmium/core/testing'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
-import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, mergingDatastore, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import { MemoryDatastore } from 'datastore-core'
 
 let counter = 0
 
@@ -32,7 +33,7 @@ export interface TestPeerOptions {
   readonly storages?: Map<string, StorageAdapter>
   /** The identity. @default a fresh Ed25519 key */
   readonly privateKey?: PrivateKey
-  /** libp2p's datastore (to read what the DHT stores). */
+  /** libp2p's datastore (to read what the DHT stores); wrapped with `mergingDatastore`. */
   readonly datastore?: Datastore
   /** Listen on 127.0.0.1 TCP too (for peers in worker threads). */
   readonly tcp?: boolean
@@ -48,7 +49,8 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
   const memoryAddress = `/memory/kadmium-net-${process.pid}-${counter++}`
   const libp2p = await createLibp2p({
     privateKey,
-    ...(o.datastore !== undefined ? { datastore: o.datastore } : {}),
+    // Kadmium's DHT servers merge heads (a given datastore is wrapped too).
+    datastore: mergingDatastore(o.datastore ?? new MemoryDatastore()),
     addresses: { listen: o.tcp === true ? ['/ip4/127.0.0.1/tcp/0', memoryAddress] : [memoryAddress] },
     transports: o.tcp === true ? [tcp(), memory()] : [memory()],
     connectionEncrypters: [noise()],
