@@ -10,9 +10,11 @@
  * A round picks a writer W and a reader R (different peers, rotating):
  *
  * - Kadmium put: W opens the database, then `insert(record, { durability:
- *   { replicas: 1 } })`, timed until it resolves. That is a read-merge-write
- *   by design (for the record and for the collection index: read every
- *   replica's head, store the merged state as a block, put the head), and
+ *   { replicas: 1 } })`, timed until it resolves. That is two kad-dht puts
+ *   at once, no read (the record's head and the collection index's head,
+ *   each signed by W and carrying W's full state inline up to 16 KiB —
+ *   larger states add block puts; Kadmium's DHT servers merge each
+ *   author's newest head into what they hold instead of replacing it), and
  *   the insert also schedules the background put every write gets. W then
  *   closes the database (so that no peer can hand R the record by gossip
  *   or catch-up).
