@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { encode } from 'cborg'
-import { encodeHead } from '../../src/dht/head.ts'
+import { decode, encode } from 'cborg'
+import { encodeHead, encodeHeadSet } from '../../src/dht/head.ts'
 import { blockKey, headKey } from '../../src/dht/keys.ts'
 import { sha256 } from '../../src/hash.ts'
 import { recordUpdate, randomBytes } from './forge.ts'
@@ -116,7 +116,6 @@ describe('hostile DHT values', { timeout: 60_000 }, () => {
     const key = headKey(address, 'todos', forged)
     const part = [sha256(recordUpdate({ title: 'x' }))]
     const real = await encodeHead(key, { parts: [part] }, adversary.signer)
-    const { decode } = await import('cborg')
     const fields = decode(real) as Record<string, unknown>
     await adversary.putRawDht(key, encode({ ...fields, k: b.peer.privateKey.publicKey.raw }))
     await readsNothing(forged)
@@ -124,6 +123,20 @@ describe('hostile DHT values', { timeout: 60_000 }, () => {
     await adversary.putRawDht(headKey(address, 'todos', moved), real)
     await readsNothing(moved)
     assert.ok(await servedAndRefused(key) && await servedAndRefused(headKey(address, 'todos', moved)), 'the adversary served the forged heads')
+    await reported('SignatureError', /head/)
+  })
+
+  test('a head set hiding a forged head among well-signed ones: refused whole by honest servers; the read finds nothing', async () => {
+    a.log.clear()
+    const id = 'forged-in-set'
+    const key = headKey(address, 'todos', id)
+    const own = await encodeHead(key, { parts: [], inline: recordUpdate({ title: 'adversary' }) }, adversary.signer)
+    const fields = decode(await encodeHead(key, { parts: [], inline: recordUpdate({ title: 'as b' }) }, adversary.signer)) as Record<string, unknown>
+    const forged = encode({ ...fields, k: b.peer.privateKey.publicKey.raw })
+    // Honest servers refuse the set (no acknowledgement but the adversary's own copy, which does not count).
+    assert.equal(await adversary.putRawDht(key, encodeHeadSet([own, forged])), 0)
+    await readsNothing(id)
+    assert.ok(await servedAndRefused(key), 'the adversary served the set')
     await reported('SignatureError', /head/)
   })
 })
