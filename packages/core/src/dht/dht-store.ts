@@ -49,6 +49,9 @@ const DEFAULTS = {
  */
 const COMPACT_AT = MAX_SET_HEADS / 2
 const EMPTY = new Uint8Array(0)
+/** Puts of a record with `replicas` tried at most, and the pause before the n-th retry (n × this, ms). */
+const PUT_ATTEMPTS = 3
+const RETRY_PAUSE = 100
 
 /**
  * One database's records in the DHT.
@@ -117,7 +120,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#options = merged
     this.#queue = new RepublishQueue<Job>(merged, {
       run: async (_key, job) => {
-        const acknowledged = await this.putRecord(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas })
+        const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1)
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
       },
       failed: (_key, job, error, attempt, retryIn) => {
@@ -169,7 +172,9 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * head is not overwritten; readers merge every author's. A put therefore
    * learns nothing of the others' states. Puts of one record run one at a
    * time, each loading its state when its turn comes (so a later put never
-   * carries an older state than an earlier one).
+   * carries an older state than an earlier one). With `replicas`, a put
+   * that fewer peers acknowledged is tried again (3 attempts at most, while
+   * the timeout allows): a peer that just joined finds few peers at first.
    *
    * @param id the record id, or `null` for the collection's index
    * @param state this replica's full Yjs update of the document (`Y.encodeStateAsUpdate`), or a function that loads it; successive states of one record must each hold the previous one (documents only grow), since each replaces the author's previous head
@@ -180,6 +185,11 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * @throws {DatabaseClosedError} the store was stopped
    */
   async putRecord (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions = {}): Promise<number> {
+    return await this.#put(collection, id, state, options, PUT_ATTEMPTS)
+  }
+
+  /** {@link putRecord}, with at most `attempts` puts when fewer than `replicas` peers acknowledge (the queue retries on its own). */
+  async #put (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions, attempts: number): Promise<number> {
     this.#checkOpen()
     if (typeof state !== 'function') this.#checkSize(state)
     const ref = { collection, id }
@@ -190,7 +200,14 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       this.#checkSize(bytes)
       mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
       const hk = await this.#headKey(collection, id)
-      const acknowledged = await this.#write(hk, bytes, [], signal)
+      let acknowledged = await this.#write(hk, bytes, [], signal)
+      // A peer that just joined finds few peers in its first lookup (its routing table is still
+      // filling): a put that fell short of `replicas` is tried again, while time remains.
+      for (let attempt = 1; options.replicas !== undefined && acknowledged < options.replicas && attempt < attempts; attempt++) {
+        await pause(RETRY_PAUSE * attempt, signal())
+        this.#checkRunning(options)
+        acknowledged = Math.max(acknowledged, await this.#write(hk, bytes, [], signal))
+      }
       this.#checkRunning(options)
       if (options.replicas !== undefined && acknowledged < options.replicas) {
         throw new DurabilityError(acknowledged, options.replicas)
@@ -375,6 +392,19 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#checkOpen()
     options.signal?.throwIfAborted()
   }
+}
+
+/** Resolves after `ms`, or when `signal` aborts (the caller checks what ended it). */
+async function pause (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 /** The queue's and caches' key of a record. */
