@@ -6,7 +6,7 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { DatabaseClosedError, DurabilityError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
-import { bytesEqual, toHex } from '../hash.ts'
+import { bytesEqual, sha256, toHex } from '../hash.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { TypedEmitter } from '../events.ts'
 import { KeyedLock } from '../lock.ts'
@@ -51,6 +51,8 @@ const COMPACT_AT = MAX_SET_HEADS / 2
 const EMPTY = new Uint8Array(0)
 /** Puts of a record with `replicas` tried at most, and the pause before the n-th retry (n × this, ms). */
 const PUT_ATTEMPTS = 3
+/** Records whose last put (state hash, time, acknowledgements) is remembered, at most. */
+const LAST_PUTS = 10_000
 const RETRY_PAUSE = 100
 
 /**
@@ -93,6 +95,8 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   readonly #queue: RepublishQueue<Job>
   readonly #security: ReplicaSecurity | undefined
   readonly #aad: Uint8Array
+  /** Per record: the last successful put's state hash, time and acknowledgements. */
+  readonly #lastPuts = new Map<string, { readonly hash: string, readonly at: number, readonly acknowledged: number }>()
   #stopped = false
 
   /**
@@ -120,7 +124,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#options = merged
     this.#queue = new RepublishQueue<Job>(merged, {
       run: async (_key, job) => {
-        const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1)
+        const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1, true)
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
       },
       failed: (_key, job, error, attempt, retryIn) => {
@@ -188,8 +192,13 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     return await this.#put(collection, id, state, options, PUT_ATTEMPTS)
   }
 
-  /** {@link putRecord}, with at most `attempts` puts when fewer than `replicas` peers acknowledge (the queue retries on its own). */
-  async #put (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions, attempts: number): Promise<number> {
+  /**
+   * {@link putRecord}, with at most `attempts` puts when fewer than
+   * `replicas` peers acknowledge (the queue retries on its own). `fresh`:
+   * skip the put when this store put the same state lately with enough
+   * acknowledgements (a queued put right after a durable one).
+   */
+  async #put (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions, attempts: number, fresh = false): Promise<number> {
     this.#checkOpen()
     if (typeof state !== 'function') this.#checkSize(state)
     const ref = { collection, id }
@@ -198,6 +207,13 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       const bytes = typeof state === 'function' ? await state() : state
       this.#checkRunning(options)
       this.#checkSize(bytes)
+      const key = recordKey(ref)
+      const hash = toHex(sha256(bytes))
+      const last = this.#lastPuts.get(key)
+      if (fresh && last !== undefined && last.hash === hash && last.acknowledged >= (options.replicas ?? 0) && Date.now() - last.at < this.#options.republishInterval / 2) {
+        // The same state was put lately (a write's durable put, then its background one): nothing to add.
+        return last.acknowledged
+      }
       mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
       const hk = await this.#headKey(collection, id)
       let acknowledged = await this.#write(hk, bytes, [], signal)
@@ -212,6 +228,9 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       if (options.replicas !== undefined && acknowledged < options.replicas) {
         throw new DurabilityError(acknowledged, options.replicas)
       }
+      this.#lastPuts.delete(key)
+      this.#lastPuts.set(key, { hash, at: Date.now(), acknowledged })
+      if (this.#lastPuts.size > LAST_PUTS) this.#lastPuts.delete(this.#lastPuts.keys().next().value as string)
       return acknowledged
     })
   }
@@ -290,6 +309,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   forget (collection: string, id: string | null): void {
     const key = recordKey({ collection, id })
     this.#queue.forget(key)
+    this.#lastPuts.delete(key)
   }
 
   /** Resolves once no queued put is ready, running or waiting for a retry. */
