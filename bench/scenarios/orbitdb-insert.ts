@@ -115,7 +115,7 @@ export const orbitdbInsert: Scenario = {
       targets,
       notes: [
         'K/B here is Kadmium ÷ OrbitDB, paired by round. Each repetition writes into a fresh node and database; starting and closing them is not timed.',
-        'OrbitDB signs every entry (its identity key) and hashes it into an IPFS block; Kadmium does not sign updates yet.'
+        'OrbitDB signs every entry (its identity key) and hashes it into an IPFS block; Kadmium signs the envelopes it publishes (none here: no peer subscribes) and puts records in the DHT in the background.'
       ]
     }
   }
