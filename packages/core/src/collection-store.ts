@@ -305,6 +305,10 @@ export class CollectionStore {
     // Peers get a local write before anything else is done with it.
     if (origin === 'local') this.#publish(updates, indexUpdates, entry.id)
     const fields = readFields(entry.doc)
+    entry.fields = fields
+    entry.row = makeRow(entry.id, fields)
+    // A peer's change is shown before it is stored; a local write is stored first (its caller waits for storage anyway).
+    if (origin === 'remote') await this.#show(entry, index, type, origin, rowBytes)
     const ops: BatchOperation[] = []
     const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
@@ -315,24 +319,25 @@ export class CollectionStore {
     const digest = docDigest(entry.doc)
     ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, [...entry.updateKeys, ...keys]) })
     const indexWrites = this.#indexOps(index, ops, [], indexUpdates)
-    // Announced while it is stored (resolved once durable; if storing fails, the stored row is announced again).
+    // Resolved once durable; if storing fails, the stored row is announced again.
     const persisted = this.#persist(ops, entry.id)
     persisted.catch(() => {}) // awaited below
     entry.updateKeys.push(...keys)
     index.updateKeys.push(...indexWrites.keys)
-    entry.fields = fields
-    entry.row = makeRow(entry.id, fields)
     this.#digests.set(entry.id, digest)
-    if (index.isLive(entry.id)) {
-      // A validated write passes as it is; a peer's change or an edit through `doc(id)` is checked.
-      const checked = rowBytes !== undefined ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
-      this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
-    }
+    if (origin !== 'remote') await this.#show(entry, index, type, origin, rowBytes)
     await persisted.catch(async (error: unknown) => { await this.#reannounce(entry.id, origin); throw error })
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
     if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
+  }
+
+  /** Announces a committed record, checked against the schema (a validated local write, `rowBytes` given, passes as it is). */
+  async #show (entry: Entry, index: CollectionIndex, type: ChangeEvent['type'], origin: Origin, rowBytes: Uint8Array | undefined): Promise<void> {
+    if (!index.isLive(entry.id)) return
+    const checked = rowBytes !== undefined ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
+    this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
   }
 
   /**
