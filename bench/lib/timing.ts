@@ -3,7 +3,6 @@
  * @module
  */
 import { performance } from 'node:perf_hooks'
-import { collectGarbage } from './memory.ts'
 
 /** One timed run. */
 export interface Timed {
@@ -16,13 +15,8 @@ export function rate (t: Timed): number {
   return t.ms === 0 ? Infinity : t.ops / (t.ms / 1000)
 }
 
-/**
- * Times `fn`, which performs `ops` operations. The heap is collected first
- * (when `gc()` is exposed), so that no run pays for the garbage an earlier
- * run, of another system perhaps, left behind.
- */
+/** Times `fn`, which performs `ops` operations. */
 export async function timeOps (ops: number, fn: () => Promise<void>): Promise<Timed> {
-  await collectGarbage()
   const start = performance.now()
   await fn()
   return { ops, ms: performance.now() - start }
@@ -30,10 +24,9 @@ export async function timeOps (ops: number, fn: () => Promise<void>): Promise<Ti
 
 /**
  * Calls `fn` over and over for at least `minMs` milliseconds (and at least
- * `minOps` times), and reports how many calls fit (after a GC, as {@link timeOps}).
+ * `minOps` times), and reports how many calls fit.
  */
 export async function timeFor (minMs: number, fn: (i: number) => Promise<unknown>, minOps = 1): Promise<Timed> {
-  await collectGarbage()
   const start = performance.now()
   let ops = 0
   let elapsed = 0
