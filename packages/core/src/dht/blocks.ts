@@ -11,7 +11,7 @@ import { bytesEqual, sha256, toHex } from '../hash.ts'
 import { MAX_BLOCK_BYTES, MAX_PART_BLOCKS } from './head.ts'
 import { blockKey } from './keys.ts'
 import { mapLimit } from './map-limit.ts'
-import { getFirstValue, putValue } from './query.ts'
+import { getFirstValue, startPut } from './query.ts'
 
 /** A part: the hashes of the blocks whose concatenation is one Yjs update. */
 export type Part = readonly Uint8Array[]
@@ -58,11 +58,41 @@ export interface PutPartResult {
  * @throws {RecordTooLargeError} more than `MAX_PART_BYTES`
  */
 export async function putPart (dht: KadDHT, bytes: Uint8Array, options: BlockQueryOptions): Promise<PutPartResult> {
+  const { part, acknowledged, rest } = await startPart(dht, bytes, options)
+  return { part, acknowledged: Math.min(acknowledged, await rest) }
+}
+
+/** What {@link startPart} resolves with: {@link PutPartResult}, and the rest of the puts. */
+export interface PartProgress extends PutPartResult {
+  /** Resolves with the fewest acknowledgements of any block once every block's whole put ended; rejects if one failed. */
+  readonly rest: Promise<number>
+}
+
+/**
+ * Stores an update as blocks and resolves once each block's put reached
+ * `need` acknowledgements (or ended short of them), while the rest of the
+ * puts go on (`rest`). At most `concurrency` block puts are short of
+ * `need` at once. Without `need`, it resolves when every put ended.
+ * @throws {RecordTooLargeError} more than `MAX_PART_BYTES`
+ */
+export async function startPart (dht: KadDHT, bytes: Uint8Array, options: BlockQueryOptions & { readonly need?: number }): Promise<PartProgress> {
   const blocks = splitBlocks(bytes)
   const part = blocks.map((block) => sha256(block))
-  const acks = await mapLimit(blocks, options.concurrency, async (block, i) =>
-    await putValue(dht, blockKey(part[i] as Uint8Array), block, options.signal()))
-  return { part, acknowledged: Math.min(...acks) }
+  const dones: Array<Promise<number>> = []
+  let acks: number[]
+  try {
+    acks = await mapLimit(blocks, options.concurrency, async (block, i) => {
+      const put = startPut(dht, blockKey(part[i] as Uint8Array), block, options.signal(), options.need)
+      dones.push(put.done)
+      return await put.reached
+    })
+  } catch (error) {
+    // The puts already started are left to end on their own (their signals bound them).
+    for (const done of dones) done.catch(() => {})
+    throw error
+  }
+  const rest = Promise.all(dones).then((all) => Math.min(...all))
+  return { part, acknowledged: Math.min(...acks), rest }
 }
 
 /** A cap on the bytes fetched for one record. */

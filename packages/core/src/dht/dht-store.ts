@@ -10,20 +10,23 @@ import { bytesEqual, sha256, toHex } from '../hash.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { TypedEmitter } from '../events.ts'
 import { KeyedLock } from '../lock.ts'
+import { BackgroundWork, pause } from './background.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
-import { encodeHead, MAX_INLINE_BYTES, MAX_SET_HEADS, parseHead, type Head, type SignedHead } from './head.ts'
-import { readHeads, type HeadReadContext } from './head-read.ts'
+import { MAX_SET_HEADS, type SignedHead } from './head.ts'
+import { writeHead, type WrittenHead } from './head-write.ts'
+import type { HeadReadContext } from './head-read.ts'
 import { headSet } from './head-set.ts'
 import { headKey, HEAD_NS } from './keys.ts'
 import { coversAll } from './covers.ts'
 import { mergeStates } from './merge.ts'
 import { putValue } from './query.ts'
+import { readRecord, type MergedRead } from './record-read.ts'
 import { RepublishQueue } from './republish-queue.ts'
 import type { DhtStoreEvents, DhtStoreOptions, DhtOperationOptions, GetRecordOptions, PutRecordOptions, RecordRef } from './store-types.ts'
 
 export type {
   DhtStoreOptions, DhtOperationOptions, PutRecordOptions, GetRecordOptions, RecordRef, RejectedEvent, PublishedEvent, FailedEvent,
-  RepairedEvent, DhtStoreEvents
+  RepairedEvent, CompletedEvent, LateEvent, DhtStoreEvents
 } from './store-types.ts'
 
 interface Job extends RecordRef {
@@ -65,9 +68,13 @@ const RETRY_PAUSE = 100
  *   collection and id, is one author's signed, dated state of the record.
  *   Kadmium's DHT servers keep the newest head of each author under a key
  *   (a head set; see `merging-datastore.ts`).
- * - A put writes this author's head, without reading first.
+ * - A put writes this author's head, without reading first; with
+ *   `replicas` it resolves at the `replicas`-th acknowledgement while the
+ *   rest of the put goes on in the background.
  * - A get merges the heads of every author on every replica (not
- *   kad-dht's one pick) and repairs replicas that lacked some.
+ *   kad-dht's one pick): it resolves with the first replicas' heads, and
+ *   heads that come later are merged and reported as `late` events;
+ *   replicas that lacked some are repaired once the lookup ended.
  * - `schedule` puts records in the background: coalesced, bounded,
  *   retried, and re-put every `republishInterval` (kad-dht drops values
  *   after 48 h and never republishes them).
@@ -81,6 +88,7 @@ const RETRY_PAUSE = 100
  * ```ts
  * const store = new DhtStore(libp2p.services.dht, db.address)
  * await store.putRecord('todos', id, Y.encodeStateAsUpdate(doc), { replicas: 3, timeout: 15_000 })
+ * store.on('late', (e) => Y.applyUpdate(doc, e.state))  // what replicas answering later add
  * const state = await store.getRecord('todos', id)      // merged Yjs update, or undefined
  * store.schedule('todos', id, async () => Y.encodeStateAsUpdate(doc))   // background, republished
  * await store.stop()
@@ -97,6 +105,12 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   readonly #aad: Uint8Array
   /** Per record: the last successful put's state hash, time and acknowledgements. */
   readonly #lastPuts = new Map<string, { readonly hash: string, readonly at: number, readonly acknowledged: number }>()
+  /** Work that outlives the call that started it: the rest of early-resolved puts, of reads (later heads, repair). */
+  readonly #background = new BackgroundWork()
+  /** Early-resolved puts whose rest is still going. */
+  #remainders = 0
+  /** Heads of this store's author written so far (a read's compaction is skipped if one was written meanwhile). */
+  #writes = 0
   #stopped = false
 
   /**
@@ -124,7 +138,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#options = merged
     this.#queue = new RepublishQueue<Job>(merged, {
       run: async (_key, job) => {
-        const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1, true)
+        const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1, { fresh: true })
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
       },
       failed: (_key, job, error, attempt, retryIn) => {
@@ -133,9 +147,9 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     })
   }
 
-  /** Queued puts ready, running or waiting for a retry. */
+  /** Puts not done: queued ones ready, running or waiting for a retry, and the rest of puts that resolved at `replicas` acknowledgements. */
   get pending (): number {
-    return this.#queue.pending
+    return this.#queue.pending + this.#remainders
   }
 
   /** Whether {@link stop} was called. */
@@ -180,25 +194,37 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * that fewer peers acknowledged is tried again (3 attempts at most, while
    * the timeout allows): a peer that just joined finds few peers at first.
    *
+   * With `replicas`, the put resolves as soon as that many peers
+   * acknowledged the head (and, before it, each block), while the rest of
+   * the put — to every other closest peer the lookup finds — goes on in
+   * the background (counted in `pending`, awaited by `flush`, aborted and
+   * awaited by `stop`); its end is a `completed` event, carrying the error
+   * if it failed (the put has resolved and stands). Without `replicas` it
+   * resolves once the whole put ended.
+   *
    * @param id the record id, or `null` for the collection's index
    * @param state this replica's full Yjs update of the document (`Y.encodeStateAsUpdate`), or a function that loads it; successive states of one record must each hold the previous one (documents only grow), since each replaces the author's previous head
-   * @returns how many peers acknowledged the head and each block (the fewest)
+   * @returns how many peers acknowledged the head and each block (the fewest) — with `replicas`, when the put resolved: at least `replicas`, more may follow
    * @throws {DurabilityError} `replicas` was given and fewer peers acknowledged in time
    * @throws {RecordTooLargeError} `state` exceeds `maxRecordBytes`
    * @throws {MalformedUpdateError} `state` does not decode
    * @throws {DatabaseClosedError} the store was stopped
    */
   async putRecord (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions = {}): Promise<number> {
-    return await this.#put(collection, id, state, options, PUT_ATTEMPTS)
+    return await this.#put(collection, id, state, options, PUT_ATTEMPTS, { early: true })
   }
 
   /**
    * {@link putRecord}, with at most `attempts` puts when fewer than
-   * `replicas` peers acknowledge (the queue retries on its own). `fresh`:
-   * skip the put when this store put the same state lately with enough
-   * acknowledgements (a queued put right after a durable one).
+   * `replicas` peers acknowledge (the queue retries on its own). `early`:
+   * resolve at the `replicas`-th acknowledgement (else at the end of the
+   * put). `fresh`: skip the put when this store put the same state lately
+   * with enough acknowledgements (a queued put right after a durable one).
    */
-  async #put (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions, attempts: number, fresh = false): Promise<number> {
+  async #put (
+    collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions, attempts: number,
+    { early = false, fresh = false }: { readonly early?: boolean, readonly fresh?: boolean }
+  ): Promise<number> {
     this.#checkOpen()
     if (typeof state !== 'function') this.#checkSize(state)
     const ref = { collection, id }
@@ -216,17 +242,26 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       }
       mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
       const hk = await this.#headKey(collection, id)
-      let acknowledged = await this.#write(hk, bytes, [], signal)
-      // A peer that just joined finds few peers in its first lookup (its routing table is still
-      // filling): a put that fell short of `replicas` is tried again, while time remains.
-      for (let attempt = 1; options.replicas !== undefined && acknowledged < options.replicas && attempt < attempts; attempt++) {
-        await pause(RETRY_PAUSE * attempt, signal())
+      const need = early && options.replicas !== undefined && options.replicas >= 1 ? options.replicas : undefined
+      const rests: Array<Promise<number>> = []
+      let acknowledged = 0
+      try {
+        for (let attempt = 0; attempt === 0 || (options.replicas !== undefined && acknowledged < options.replicas && attempt < attempts); attempt++) {
+          // A peer that just joined finds few peers in its first lookup (its routing table is still
+          // filling): a put that fell short of `replicas` is tried again, while time remains.
+          if (attempt > 0) {
+            await pause(RETRY_PAUSE * attempt, signal())
+            this.#checkRunning(options)
+          }
+          const written = await this.#write(hk, bytes, [], signal, need, rests)
+          acknowledged = Math.max(acknowledged, written.acknowledged)
+        }
         this.#checkRunning(options)
-        acknowledged = Math.max(acknowledged, await this.#write(hk, bytes, [], signal))
-      }
-      this.#checkRunning(options)
-      if (options.replicas !== undefined && acknowledged < options.replicas) {
-        throw new DurabilityError(acknowledged, options.replicas)
+        if (options.replicas !== undefined && acknowledged < options.replicas) {
+          throw new DurabilityError(acknowledged, options.replicas)
+        }
+      } finally {
+        this.#finishPut(ref, rests, need !== undefined && acknowledged >= need)
       }
       this.#lastPuts.delete(key)
       this.#lastPuts.set(key, { hash, at: Date.now(), acknowledged })
@@ -236,20 +271,47 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   }
 
   /**
+   * Tracks the rest of a put's writes (`stop` awaits them); `resolvedEarly`:
+   * the put resolved before they ended, so they count in `pending` and
+   * their end is a `completed` event.
+   */
+  #finishPut (ref: RecordRef, rests: ReadonlyArray<Promise<number>>, resolvedEarly: boolean): void {
+    if (resolvedEarly) this.#remainders++
+    this.#background.track((async () => {
+      const settled = await Promise.allSettled(rests)
+      if (resolvedEarly) this.#remainders--
+      if (!resolvedEarly || this.#stopped) return
+      const counts = settled.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
+      const last = settled.at(-1)
+      const acknowledged = counts.length === 0 ? 0 : Math.max(...counts)
+      this.emit('completed', { ...ref, acknowledged, ...(last?.status === 'rejected' ? { error: last.reason as unknown } : {}) })
+    })())
+  }
+
+  /**
    * Reads a record: every replica's value the lookup finds (one head or a
    * head set each), flattened to the newest head of each author allowed
    * to write (each one decoded and checked; refused ones are skipped and
    * reported), every state they name (blocks checked against their hash),
    * merged through a fresh `Y.Doc` into one Yjs update.
    *
-   * Read repair is awaited (a `repaired` event reports it; a failed repair
-   * does not fail the read):
+   * It resolves as soon as a replica's value with a valid head arrived
+   * (with whatever else arrived by then), its states fetched and merged —
+   * or, when no replica holds the record, once the lookup ended. The
+   * lookup goes on in the background: heads that arrive later and add
+   * something are merged in and reported as a `late` event (the state
+   * merged so far). With `complete`, it resolves only once the lookup and
+   * the read repair ended, with every replica's heads merged.
+   *
+   * Read repair runs once the lookup ended (a `repaired` event reports it;
+   * a failed repair is dropped: the next read tries again):
    * - when a replica lacked one of those heads, they are put back (servers
    *   merge them into what they hold; no new head is signed);
    * - when the heads reach half the authors a head set keeps, and none of
    *   them holds everything, this store's own head with the merged state
    *   is put with them, so that evicting the oldest author loses nothing.
    * Several heads that all replicas hold are the normal case, not a repair.
+   * The background part is awaited by `flush` and ended by `stop`.
    *
    * @param id the record id, or `null` for the collection's index
    * @returns the merged state, or `undefined` if no replica (or none of its states) was found in time
@@ -258,34 +320,59 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   async getRecord (collection: string, id: string | null, options: GetRecordOptions = {}): Promise<Uint8Array | undefined> {
     this.#checkOpen()
     const ref = { collection, id }
+    const complete = options.complete === true
     return await this.#lock.run(recordKey(ref), async () => {
       const signal = this.#signals(options)
       const hk = await this.#headKey(collection, id)
-      const read = await readHeads(this.#readContext(ref), hk, collection, signal)
-      this.#checkRunning(options)
-      const states = [...read.fetched.values()]
-      if (states.length === 0) return undefined
-      const merged = mergeStates(undefined, states)
-      const ids = [...read.fetched.keys()]
-      for (const i of merged.rejected) this.#reject(ref, `MalformedUpdateError: state ${ids[i]} is not a Yjs update`)
-      if (merged.rejected.length === states.length) return undefined
-      if (options.readRepair === false) return merged.state
-      const rejected = new Set(merged.rejected.map((i) => ids[i] as string))
-      const compact = read.heads.length >= COMPACT_AT && this.#mayWrite(collection) && !coversAll(read, rejected, merged.state)
-      if (read.disagreed || compact) {
-        try {
-          const heads = read.heads.map((h) => h.signed)
-          const acknowledged = compact
-            ? await this.#write(hk, merged.state, heads.filter((h) => !bytesEqual(h.author, this.#security?.signer.publicKey ?? EMPTY)), signal)
-            : await putValue(this.#dht, hk, headSet(heads), signal())
-          this.emit('repaired', { ...ref, heads: read.heads.length, acknowledged })
-        } catch (error) {
-          if (this.#stopped) throw error
-          // A failed repair does not fail the read: the next read tries again.
-        }
+      const writes = this.#writes
+      const answer = await readRecord(this.#readContext(ref), hk, collection, signal, {
+        complete,
+        onLater: (state) => { if (!this.#stopped) this.emit('late', { ...ref, state }) }
+      })
+      const rest = answer.rest.then(async (read) => {
+        // With `complete`, this read still holds the record's lock (it awaits the repair).
+        if (read !== undefined && options.readRepair !== false) await this.#repair(ref, hk, read, { writes, locked: complete }, signal)
+      })
+      this.#background.track(rest)
+      if (complete) {
+        await rest.catch(() => {})
+        this.#checkRunning(options)
+        return (await answer.rest)?.state
       }
-      return merged.state
+      this.#checkRunning(options)
+      return answer.state
     })
+  }
+
+  /**
+   * Read repair after a whole read (see {@link getRecord}). `writes`: this
+   * store's head count when the read began — a head of ours written since
+   * holds state the read may not have seen, so no merged head is put then.
+   * `locked`: the caller holds the record's lock (else a merged head's
+   * write takes it).
+   */
+  async #repair (
+    ref: RecordRef, hk: Uint8Array, merged: MergedRead, { writes, locked }: { readonly writes: number, readonly locked: boolean }, signal: () => AbortSignal
+  ): Promise<void> {
+    const { read, state, rejected } = merged
+    if (this.#stopped) return
+    const compact = read.heads.length >= COMPACT_AT && this.#mayWrite(ref.collection) && !coversAll(read, rejected, state)
+    if (!read.disagreed && !compact) return
+    try {
+      const heads = read.heads.map((h) => h.signed)
+      const me = this.#security?.signer.publicKey ?? EMPTY
+      const compaction = async (): Promise<number | undefined> => {
+        if (this.#writes !== writes) return undefined
+        const written = await this.#write(hk, state, heads.filter((h) => !bytesEqual(h.author, me)), signal)
+        return Math.min(written.acknowledged, await written.rest)
+      }
+      const acknowledged = compact
+        ? await (locked ? compaction() : this.#lock.run(recordKey(ref), compaction))
+        : await putValue(this.#dht, hk, headSet(heads), signal())
+      if (acknowledged !== undefined) this.emit('repaired', { ...ref, heads: read.heads.length, acknowledged })
+    } catch {
+      // A failed repair does not fail the read: the next read tries again.
+    }
   }
 
   /**
@@ -312,15 +399,24 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#lastPuts.delete(key)
   }
 
-  /** Resolves once no queued put is ready, running or waiting for a retry. */
+  /**
+   * Resolves once no queued put is ready, running or waiting for a retry,
+   * and the background work of earlier calls (the rest of puts that
+   * resolved early, reads' later heads and repairs) has ended.
+   */
   async flush (): Promise<void> {
-    await this.#queue.flush()
+    for (;;) {
+      await this.#queue.flush()
+      if (this.#background.size === 0) return
+      await this.#background.idle()
+    }
   }
 
   /**
-   * Stops: aborts every query in flight, drops queued puts and retries,
-   * clears every timer (so nothing keeps the process alive), and resolves
-   * once running puts have ended. Later calls reject with `DatabaseClosedError`.
+   * Stops: aborts every query in flight (the background ones too), drops
+   * queued puts and retries, clears every timer (so nothing keeps the
+   * process alive), and resolves once running puts and background work
+   * have ended. Later calls reject with `DatabaseClosedError`.
    */
   async stop (): Promise<void> {
     if (this.#stopped) return
@@ -328,29 +424,16 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#controller.abort(new DatabaseClosedError())
     await this.#queue.stop()
     await this.#lock.idle()
+    await this.#background.idle()
   }
 
-  /**
-   * Stores `state` (inline in the head when small, else as blocks), then
-   * puts this store's head naming it, with `others` (other authors'
-   * heads, for a repair) in one head set.
-   * @returns the fewest acknowledgements of the head and the blocks
-   */
-  async #write (hk: Uint8Array, state: Uint8Array, others: readonly SignedHead[], signal: () => AbortSignal): Promise<number> {
-    const security = this.#security
-    if (security === undefined) throw new InvalidArgumentError('writing records needs the database\'s security (a signer)')
-    const sealer = security.sealer
-    const bytes = sealer === undefined ? state : await sealer.seal(state, this.#aad)
-    let blocks = Infinity
-    let head: Head = { parts: [], inline: bytes }
-    if (bytes.length > MAX_INLINE_BYTES) {
-      const { part, acknowledged } = await putPart(this.#dht, bytes, { signal, concurrency: this.#options.blockConcurrency })
-      head = { parts: [part] }
-      blocks = acknowledged
-    }
-    const mine = await encodeHead(hk, head, security.signer, sealer)
-    const value = others.length === 0 ? mine : headSet([...others, parseHead(mine)])
-    return Math.min(blocks, await putValue(this.#dht, hk, value, signal()))
+  /** {@link writeHead} with this store's signer, counting this author's heads written. */
+  async #write (
+    hk: Uint8Array, state: Uint8Array, others: readonly SignedHead[], signal: () => AbortSignal, need?: number, rests?: Array<Promise<number>>
+  ): Promise<WrittenHead> {
+    this.#writes++
+    const ctx = { dht: this.#dht, security: this.#security, aad: this.#aad, blockConcurrency: this.#options.blockConcurrency }
+    return await writeHead(ctx, hk, state, others, signal, need, rests)
   }
 
   #readContext (ref: RecordRef): HeadReadContext {
@@ -412,19 +495,6 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#checkOpen()
     options.signal?.throwIfAborted()
   }
-}
-
-/** Resolves after `ms`, or when `signal` aborts (the caller checks what ended it). */
-async function pause (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 /** The queue's and caches' key of a record. */

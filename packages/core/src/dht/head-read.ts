@@ -1,8 +1,9 @@
 /**
  * Reading a record's heads from the DHT: every replica's value (one head,
- * or a head set), flattened to the newest head of each author that may
- * write, and the states those heads name (inline, or fetched as blocks).
- * Nothing from the network is trusted; what is refused is reported.
+ * or a head set), flattened, value by value as replicas answer, to the
+ * newest head of each author that may write, and the states those heads
+ * name (inline, or fetched as blocks). Nothing from the network is
+ * trusted; what is refused is reported.
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -14,7 +15,6 @@ import { headClock } from './head-clock.ts'
 import { headEntries, headParts, verifyHead, type Head, type SignedHead } from './head.ts'
 import { newerHead } from './head-set.ts'
 import { mapLimit } from './map-limit.ts'
-import { getValues } from './query.ts'
 
 /** One author's newest head found, opened. */
 export interface FoundHead {
@@ -51,52 +51,111 @@ export interface HeadReadContext {
 }
 
 /**
- * Reads every replica's value under `hk` (the local copy included), keeps
- * the newest well-signed head of each author allowed to write `collection`,
- * and fetches the states they name.
+ * The heads of one read of a head key, gathered value by value as the
+ * replicas answer: per author, the newest well-signed head of an author
+ * allowed to write the collection (refused ones are reported and skipped).
  */
-export async function readHeads (ctx: HeadReadContext, hk: Uint8Array, collection: string, signal: () => AbortSignal): Promise<HeadRead> {
-  const onRefused = (reason: string, from: string): void => { ctx.reject(`${reason} (a head from peer ${from})`) }
-  // Kadmium servers merge kad-dht's "correction" into what they hold: one may go, to learn the local copy.
-  const values = await getValues(ctx.dht, hk, signal(), { learnPick: true, onRefused })
-  const newest = new Map<string, SignedHead>()
-  const held: Array<Set<string>> = []
-  for (const value of values) {
+export class HeadGatherer {
+  readonly #ctx: HeadReadContext
+  readonly #hk: Uint8Array
+  readonly #collection: string
+  /** The newest head of each author (by hex key). */
+  readonly #newest = new Map<string, SignedHead>()
+  /** Per value that held a valid head: the ids of its valid heads. */
+  readonly #held: Array<Set<string>> = []
+  /** Heads opened, by entry id; `null`: refused (reported once). */
+  readonly #opened = new Map<string, FoundHead | null>()
+
+  constructor (ctx: HeadReadContext, hk: Uint8Array, collection: string) {
+    this.#ctx = ctx
+    this.#hk = hk
+    this.#collection = collection
+  }
+
+  /** Authors whose heads were gathered. */
+  get size (): number {
+    return this.#newest.size
+  }
+
+  /** Whether some replica's value lacked one of the newest heads (held none, or an older one, of an author). */
+  get disagreed (): boolean {
+    const newest = [...this.#newest.values()].map(entryId)
+    return this.#held.some((ids) => newest.some((id) => !ids.has(id)))
+  }
+
+  /**
+   * Adds one replica's value (one head, or a head set).
+   * @returns whether it brought a head newer than those gathered (a new author, or an author's newer head)
+   */
+  async add (value: Uint8Array): Promise<boolean> {
+    const ctx = this.#ctx
     let entries: Uint8Array[]
     try {
       entries = headEntries(value)
     } catch (error) {
       if (!(error instanceof KadmiumError)) throw error
       ctx.reject(`${error.name}: ${error.message} (a head refused)`)
-      continue
+      return false
     }
+    const me = ctx.security?.signer.publicKey
     const ids = new Set<string>()
+    let newer = false
     for (const entry of entries) {
-      const signed = await checked(ctx, hk, entry, collection)
+      const signed = await checked(ctx, this.#hk, entry, this.#collection)
       if (signed === undefined) continue
       ids.add(entryId(signed))
+      // The next head of ours must be newer than any seen, or servers would keep this one.
+      if (me !== undefined && bytesEqual(signed.author, me)) headClock.observe(signed.t)
       const author = toHex(signed.author)
-      const before = newest.get(author)
-      if (before === undefined || newerHead(signed, before)) newest.set(author, signed)
+      const before = this.#newest.get(author)
+      if (before === undefined || newerHead(signed, before)) {
+        this.#newest.set(author, signed)
+        newer = true
+      }
     }
-    if (ids.size > 0) held.push(ids)
+    if (ids.size > 0) this.#held.push(ids)
+    return newer
   }
-  const me = ctx.security?.signer.publicKey
-  const heads: FoundHead[] = []
-  for (const signed of newest.values()) {
-    // The next head of ours must be newer than any seen, or servers would keep this one.
-    if (me !== undefined && bytesEqual(signed.author, me)) headClock.observe(signed.t)
-    try {
-      const head = await headParts(hk, signed, ctx.security?.sealer)
-      const states = [...(head.inline === undefined ? [] : [partId([sha256(head.inline)])]), ...head.parts.map(partId)]
-      heads.push({ signed, head, states })
-    } catch (error) {
-      if (!(error instanceof KadmiumError)) throw error
-      ctx.reject(`${error.name}: ${error.message} (a head refused)`)
+
+  /** The newest head of each author, opened; a head that does not open is reported (once) and left out. */
+  async heads (): Promise<FoundHead[]> {
+    const heads: FoundHead[] = []
+    for (const signed of [...this.#newest.values()]) {
+      const id = entryId(signed)
+      let found = this.#opened.get(id)
+      if (found === undefined) {
+        try {
+          const head = await headParts(this.#hk, signed, this.#ctx.security?.sealer)
+          const states = [...(head.inline === undefined ? [] : [partId([sha256(head.inline)])]), ...head.parts.map(partId)]
+          found = { signed, head, states }
+        } catch (error) {
+          if (!(error instanceof KadmiumError)) throw error
+          this.#ctx.reject(`${error.name}: ${error.message} (a head refused)`)
+          found = null
+        }
+        this.#opened.set(id, found)
+      }
+      if (found !== null) heads.push(found)
     }
+    return heads
   }
-  const disagreed = held.some((ids) => [...newest.values()].some((h) => !ids.has(entryId(h))))
-  return { heads, disagreed, ...await fetchStates(ctx, heads, signal) }
+}
+
+/** The states one read fetched so far, under one byte budget (see {@link fetchStates}). */
+export interface FetchedStates {
+  /** The states fetched (opened), by id. */
+  readonly fetched: Map<string, Uint8Array>
+  /** Ids of the parts whose blocks could not be found in time. */
+  readonly unfetched: string[]
+  /** Ids of the states refused (too large, or not opening with the key). */
+  readonly dropped: string[]
+  /** Bytes of blocks fetched for the record, and the most that may be. */
+  readonly budget: ByteBudget
+}
+
+/** An empty {@link FetchedStates}, with a budget of `maxRecordBytes`. */
+export function fetchedStates (maxRecordBytes: number): FetchedStates {
+  return { fetched: new Map(), unfetched: [], dropped: [], budget: { used: 0, limit: maxRecordBytes } }
 }
 
 /** A head checked: well-formed, signed for `hk`, by an author that may write; `undefined` (reported) if not. */
@@ -112,17 +171,20 @@ async function checked (ctx: HeadReadContext, hk: Uint8Array, entry: Uint8Array,
   }
 }
 
-/** Fetches (and opens) every distinct state the heads name: inline ones at once, parts' blocks in parallel under one byte budget. */
-async function fetchStates (ctx: HeadReadContext, heads: readonly FoundHead[], signal: () => AbortSignal): Promise<Pick<HeadRead, 'fetched' | 'unfetched' | 'dropped'>> {
-  const fetched = new Map<string, Uint8Array>()
-  const unfetched: string[] = []
-  const dropped: string[] = []
+/**
+ * Fetches (and opens) into `into` every distinct state the heads name that
+ * it lacks (fetched, missing or dropped before): inline ones at once,
+ * parts' blocks in parallel under `into`'s byte budget.
+ */
+export async function fetchStates (ctx: HeadReadContext, heads: readonly FoundHead[], signal: () => AbortSignal, into: FetchedStates): Promise<void> {
+  const { fetched, unfetched, dropped, budget } = into
+  const known = (id: string): boolean => fetched.has(id) || dropped.includes(id) || unfetched.includes(id)
   const sealer = ctx.security?.sealer
   const parts = new Map<string, Part>()
   for (const { head, states } of heads) {
     if (head.inline !== undefined) {
       const id = states[0] as string
-      if (fetched.has(id) || dropped.includes(id)) continue
+      if (known(id)) continue
       try {
         fetched.set(id, sealer === undefined ? head.inline : await sealer.open(head.inline, ctx.aad))
       } catch (error) {
@@ -131,9 +193,11 @@ async function fetchStates (ctx: HeadReadContext, heads: readonly FoundHead[], s
         dropped.push(id)
       }
     }
-    for (const part of head.parts) parts.set(partId(part), part)
+    for (const part of head.parts) {
+      const id = partId(part)
+      if (!known(id)) parts.set(id, part)
+    }
   }
-  const budget: ByteBudget = { used: 0, limit: ctx.maxRecordBytes }
   const options = { signal, concurrency: ctx.blockConcurrency, budget, onReject: ctx.reject }
   // Every block is counted against the budget as it arrives, so parts can be fetched in parallel too.
   await mapLimit([...parts], ctx.blockConcurrency, async ([id, part]) => {
@@ -156,7 +220,6 @@ async function fetchStates (ctx: HeadReadContext, heads: readonly FoundHead[], s
       dropped.push(id)
     }
   })
-  return { fetched, unfetched, dropped }
 }
 
 /** A head's identity in a replica's value: the hash of its bytes. */

@@ -1,7 +1,8 @@
 /**
  * The three kad-dht calls the DHT store makes, with kad-dht 16's events
- * turned into plain results: a put's acknowledgements, every replica's value
- * of a get, and the first acceptable value of a get.
+ * turned into plain results: a put's acknowledgements (as they come, and
+ * in all), every replica's value of a get (as they come), and the first
+ * acceptable value of a get.
  *
  * kad-dht's `put` never throws when replication fails, and its `get` hands
  * only the selector's pick to the caller (after overwriting the replicas
@@ -21,25 +22,54 @@ function refused (event: QueryEvent, key: Uint8Array, onRefused: OnRefused | und
   onRefused(takeRefusal(key) ?? 'MalformedUpdateError: a value failed validation', event.from.toString())
 }
 
+/** A put under way (see {@link startPut}). */
+export interface PutProgress {
+  /**
+   * Resolves with the acknowledgements so far as soon as `need` distinct
+   * peers acknowledged, or, when the put ended short of that, with all of
+   * them; rejects if the put failed before either.
+   */
+  readonly reached: Promise<number>
+  /** Resolves with every acknowledgement once the whole put ended (a timeout or abort ends it too); rejects if it failed. */
+  readonly done: Promise<number>
+}
+
 /**
- * Puts `value` under `key` (stored locally, then sent to the closest peers
- * the lookup finds) and resolves with the number of distinct peers that
- * acknowledged it: a `PUT_VALUE` response echoing the same value. A
- * timeout or abort ends the put early; the acknowledgements so far count.
+ * Starts putting `value` under `key` (stored locally, then sent to the
+ * closest peers the lookup finds, 3 at a time). An acknowledgement is a
+ * `PUT_VALUE` response echoing the same value, counted once per peer.
+ * `reached` tells when `need` peers acknowledged while the rest of the put
+ * goes on; `done` when it ended. A timeout or abort ends the put early: the
+ * acknowledgements so far count.
+ * @param need acknowledgements that resolve `reached` early @default Infinity (the whole put)
+ */
+export function startPut (dht: KadDHT, key: Uint8Array, value: Uint8Array, signal: AbortSignal, need = Infinity): PutProgress {
+  const acknowledged = new Set<string>()
+  const early = Promise.withResolvers<number>()
+  const done = (async () => {
+    try {
+      for await (const event of dht.put(key, value, { signal })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' &&
+          event.record !== undefined && bytesEqual(event.record.value, value)) {
+          acknowledged.add(event.from.toString())
+          if (acknowledged.size >= need) early.resolve(acknowledged.size)
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error
+    }
+    return acknowledged.size
+  })()
+  // The race handles `done`'s rejection: a failure after `reached` resolved is the caller's to read from `done`.
+  return { reached: Promise.race([early.promise, done]), done }
+}
+
+/**
+ * Puts `value` under `key` and resolves, once the whole put ended, with the
+ * number of distinct peers that acknowledged it (see {@link startPut}).
  */
 export async function putValue (dht: KadDHT, key: Uint8Array, value: Uint8Array, signal: AbortSignal): Promise<number> {
-  const acknowledged = new Set<string>()
-  try {
-    for await (const event of dht.put(key, value, { signal })) {
-      if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' &&
-        event.record !== undefined && bytesEqual(event.record.value, value)) {
-        acknowledged.add(event.from.toString())
-      }
-    }
-  } catch (error) {
-    if (!signal.aborted) throw error
-  }
-  return acknowledged.size
+  return await startPut(dht, key, value, signal).done
 }
 
 /**
@@ -68,20 +98,25 @@ export interface GetValuesOptions {
 
 /**
  * Every distinct value the network holds under `key`, as far as one lookup
- * sees: each replica's value from the `GET_VALUE` responses, and, when the
- * replicas all agree (or with `learnPick`), the value kad-dht picked, which
- * includes the local copy. kad-dht has already run the namespace's
- * validator on each remote value.
+ * sees, handed to `onValue` as it arrives: each replica's value from the
+ * `GET_VALUE` responses, and, when the replicas all agree (or with
+ * `learnPick`), the value kad-dht picked, which includes the local copy.
+ * kad-dht has already run the namespace's validator on each remote value.
+ * Resolves once the lookup ended.
  *
  * The lookup is stopped before kad-dht's correction puts overwrite the
  * replicas that differ (after the first one, with `learnPick`). A timeout
- * or an abort ends it too: the values seen so far are returned.
+ * or an abort ends it too (it resolves; the values seen were handed over).
  */
-export async function getValues (dht: KadDHT, key: Uint8Array, signal: AbortSignal, options: GetValuesOptions = {}): Promise<Uint8Array[]> {
-  const values = new Map<string, Uint8Array>()
+export async function streamValues (
+  dht: KadDHT, key: Uint8Array, signal: AbortSignal, onValue: (value: Uint8Array) => void, options: GetValuesOptions = {}
+): Promise<void> {
+  const seen = new Set<string>()
   const add = (value: Uint8Array): void => {
     const id = toHex(sha256(value))
-    if (!values.has(id)) values.set(id, value)
+    if (seen.has(id)) return
+    seen.add(id)
+    onValue(value)
   }
   try {
     for await (const event of dht.get(key, { signal })) {
@@ -102,7 +137,13 @@ export async function getValues (dht: KadDHT, key: Uint8Array, signal: AbortSign
   } catch (error) {
     if (!signal.aborted && !isCorrectionFailure(error)) throw error
   }
-  return [...values.values()]
+}
+
+/** Every distinct value one lookup finds under `key`, once it ended (see {@link streamValues}). */
+export async function getValues (dht: KadDHT, key: Uint8Array, signal: AbortSignal, options: GetValuesOptions = {}): Promise<Uint8Array[]> {
+  const values: Uint8Array[] = []
+  await streamValues(dht, key, signal, (value) => { values.push(value) }, options)
+  return values
 }
 
 /**

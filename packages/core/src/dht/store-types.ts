@@ -34,7 +34,12 @@ export interface DhtOperationOptions {
 
 /** Options of {@link DhtStore.putRecord}. */
 export interface PutRecordOptions extends DhtOperationOptions {
-  /** Reject with `DurabilityError` unless at least this many peers acknowledged the head and each block. */
+  /**
+   * Resolve as soon as this many peers acknowledged the head and each
+   * block (the rest of the put goes on in the background, see
+   * `CompletedEvent`); reject with `DurabilityError` if fewer did in time.
+   * Without it, the put resolves once it reached every closest peer.
+   */
   readonly replicas?: number
 }
 
@@ -42,6 +47,12 @@ export interface PutRecordOptions extends DhtOperationOptions {
 export interface GetRecordOptions extends DhtOperationOptions {
   /** Repair the DHT when replicas lacked heads, or when many authors' heads call for a merged one (see `getRecord`). @default true */
   readonly readRepair?: boolean
+  /**
+   * Wait for the whole lookup, and merge every replica's heads, before
+   * resolving (and await the read repair); else the read resolves with the
+   * first replicas' heads and the rest come as `late` events. @default false
+   */
+  readonly complete?: boolean
 }
 
 /** Which record: a collection and a record id, or `id: null` for the collection's index. */
@@ -83,10 +94,34 @@ export interface RepairedEvent extends RecordRef {
   readonly acknowledged: number
 }
 
+/**
+ * The rest of a put with `replicas`, which resolved at its `replicas`-th
+ * acknowledgement, ended: the head (and blocks) went on to the other
+ * closest peers the lookup found. Not emitted once the store stopped.
+ */
+export interface CompletedEvent extends RecordRef {
+  /** Peers that acknowledged in all (the fewest of its head and blocks). */
+  readonly acknowledged: number
+  /** Set when the rest failed; the put had resolved and stands (`replicas` peers hold it). */
+  readonly error?: unknown
+}
+
+/**
+ * A read that had resolved found more afterwards: heads from replicas
+ * that answered later added to the state it resolved with. Apply `state`
+ * like the read's. Not emitted once the store stopped.
+ */
+export interface LateEvent extends RecordRef {
+  /** Everything the read merged so far: a full Yjs update of the record (or index). */
+  readonly state: Uint8Array
+}
+
 /** The events of a {@link DhtStore}. */
 export interface DhtStoreEvents {
   rejected: RejectedEvent
   published: PublishedEvent
   failed: FailedEvent
   repaired: RepairedEvent
+  completed: CompletedEvent
+  late: LateEvent
 }

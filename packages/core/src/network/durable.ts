@@ -29,9 +29,11 @@ export interface ReplicasOptions {
 /**
  * A database's records in the DHT: every local write is put in the
  * background (coalesced, retried, republished before kad-dht's 48-hour
- * expiry); a write can wait for N replicas; a read that misses locally can
- * fetch from the DHT; the manifest is stored so that peers can open the
- * database by its address.
+ * expiry); a write can wait for N replicas (it resolves at the N-th
+ * acknowledgement; the put goes on to the other closest peers); a read
+ * that misses locally can fetch from the DHT (it answers with the first
+ * replicas' state; what later replicas add is applied as it comes); the
+ * manifest is stored so that peers can open the database by its address.
  */
 export class DurableRecords {
   readonly store: DhtStore
@@ -45,6 +47,8 @@ export class DurableRecords {
   /** Whether a DHT peer acknowledged the manifest, and the put of it under way. */
   #announced = false
   #announcing: Promise<void> | undefined
+  /** Applies of states that DHT reads found after they had answered (`stop` awaits them). */
+  readonly #applying = new Set<Promise<void>>()
 
   constructor (
     dht: KadDHT, source: DurableSource, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
@@ -56,6 +60,17 @@ export class DurableRecords {
       if (e.retryIn === undefined) this.#parked.set(refKey(e.collection, e.id), { collection: e.collection, id: e.id })
     })
     this.store.on('rejected', (e) => { onRejected({ reason: e.reason, via: 'dht' }) })
+    // What replicas answering after a read resolved add: applied like the read's own state.
+    this.store.on('late', (e) => {
+      const update = e.id === null
+        ? { collection: e.collection, target: 'index' as const, update: e.state }
+        : { collection: e.collection, target: 'record' as const, id: e.id, update: e.state }
+      const applying = source.apply(update).then(() => {}, (error: unknown) => {
+        // A database closing refuses it: nothing to report then.
+        if ((error as Error).name !== 'DatabaseClosedError') onRejected({ reason: `${(error as Error).name}: ${(error as Error).message}`, via: 'dht' })
+      }).finally(() => { this.#applying.delete(applying) })
+      this.#applying.add(applying)
+    })
   }
 
   /** Puts not yet done in the DHT. */
@@ -101,7 +116,9 @@ export class DurableRecords {
 
   /**
    * Puts a record and, with it, its collection's index, and resolves once
-   * `replicas` DHT peers hold both.
+   * `replicas` DHT peers acknowledged each: the puts go on to the other
+   * closest peers in the background (counted in `pending`; `stop` gives
+   * them its timeout, then ends them).
    * @throws {DurabilityError} fewer peers acknowledged in time
    */
   async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
@@ -119,7 +136,9 @@ export class DurableRecords {
 
   /**
    * Fetches a record and its collection's index from the DHT and applies
-   * them. Resolves whether anything was found.
+   * them. Resolves whether anything was found: each read resolves with
+   * the first replicas' state, and the lookups go on — heads that replicas
+   * answering later add are applied as they come (`late` events).
    */
   async fetch (collection: string, id: string, timeout: number): Promise<boolean> {
     const [index, record] = await Promise.all([
@@ -131,13 +150,14 @@ export class DurableRecords {
     return record !== undefined
   }
 
-  /** Waits (at most `timeout` ms) for queued puts, then stops. */
+  /** Waits (at most `timeout` ms) for queued puts and background work (the rest of durable puts, of reads), then stops. */
   async stop (timeout: number): Promise<void> {
     this.#handOver()
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
     clearTimeout(timer)
     await this.store.stop()
+    while (this.#applying.size > 0) await Promise.all([...this.#applying])
   }
 
   async #state (collection: string, id: string | null): Promise<Uint8Array> {

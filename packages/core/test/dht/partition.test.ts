@@ -56,7 +56,7 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
     const repaired: RepairedEvent[] = []
     reader.on('repaired', (e) => repaired.push(e))
     const started = performance.now()
-    const state = await reader.getRecord('todos', 'milk')
+    const state = await reader.getRecord('todos', 'milk', { complete: true })
     console.log(`# get merging 2 heads + read repair, 6 peers: ${(performance.now() - started).toFixed(0)} ms`)
     assert.ok(state !== undefined)
     const merged = new Y.Doc()
@@ -74,7 +74,7 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
       assert.deepEqual(heads.map((h) => h.author).sort(compare), [alice.signer.publicKey, bob.signer.publicKey].sort(compare))
     }
     // And a read that finds agreeing replicas writes nothing.
-    assert.ok(await store(left[2] as DhtNode).getRecord('todos', 'milk') !== undefined)
+    assert.ok(await store(left[2] as DhtNode).getRecord('todos', 'milk', { complete: true }) !== undefined)
     assert.equal(repaired.length, 1)
   })
 
@@ -98,7 +98,7 @@ describe('replicas that disagree', { timeout: 30_000 }, () => {
     assert.equal((await getValues(mesh[2]!.services.dht, key, AbortSignal.timeout(5000))).length, 2)
 
     const merged = new Y.Doc()
-    Y.applyUpdate(merged, await store(lone, mine).getRecord('notes', 'n1') ?? new Uint8Array())
+    Y.applyUpdate(merged, await store(lone, mine).getRecord('notes', 'n1', { complete: true }) ?? new Uint8Array())
     assert.deepEqual(merged.getMap('fields').toJSON(), { mine: 1, theirs: 2 })
     for (const node of [...mesh, lone]) {
       assert.equal((await getValues(node.services.dht, key, AbortSignal.timeout(5000))).length, 1, 'one value everywhere (both heads)')
