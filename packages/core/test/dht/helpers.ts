@@ -5,7 +5,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper, type KadDHT, type Validators } from '@libp2p/kad-dht'
+import { kadDHT, passthroughMapper, type KadDHT, type QueryEvent, type Validators } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -194,4 +194,73 @@ export async function createLine (n: number): Promise<DhtNode[]> {
 /** Stops every node. */
 export async function stopAll (nodes: readonly DhtNode[]): Promise<void> {
   await Promise.all(nodes.map(async (node) => { await node.stop() }))
+}
+
+
+/** Waits for `gate`, or for `signal` to abort (then it throws, as a query does). */
+async function passGate (gate: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return await gate
+  signal.throwIfAborted()
+  const aborted = Promise.withResolvers<void>()
+  const onAbort = (): void => { aborted.reject(signal.reason) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    await Promise.race([gate, aborted.promise])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** What {@link gated} holds back until its gate opens. */
+export interface GateRules {
+  /** `put`: events after the first `PUT_VALUE` acknowledgement wait for the gate (the rest of the put stalls). */
+  readonly putAfterFirstAck?: boolean
+  /** `get`: events of this peer wait for the gate (it answers "later"); they pass before kad-dht's corrections and the end. */
+  readonly getFrom?: DhtNode['peerId']
+}
+
+/**
+ * A view of `node` whose kad-dht `put` and `get` hold back events (see
+ * {@link GateRules}) until `open()` is called; an aborted query stops
+ * waiting. Lets a test order what the network otherwise races.
+ */
+export function gated (node: KadDHTHolder, rules: GateRules): { holder: KadDHTHolder, open: () => void } {
+  const gate = Promise.withResolvers<void>()
+  // The methods as they are now (a test may then install the gated ones on the node itself).
+  const target = node.services.dht
+  const original = { put: target.put.bind(target), get: target.get.bind(target) }
+  const dht = new Proxy(target, {
+    get (target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (property === 'put' && rules.putAfterFirstAck === true) {
+        return async function * (...args: Parameters<KadDHT['put']>): AsyncGenerator<QueryEvent> {
+          let acked = false
+          for await (const event of original.put(...args)) {
+            if (acked) await passGate(gate.promise, args[2]?.signal)
+            yield event
+            if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') acked = true
+          }
+        }
+      }
+      if (property === 'get' && rules.getFrom !== undefined) {
+        const from = rules.getFrom
+        return async function * (...args: Parameters<KadDHT['get']>): AsyncGenerator<QueryEvent> {
+          const held: QueryEvent[] = []
+          const release = async function * (): AsyncGenerator<QueryEvent> {
+            if (held.length === 0) return
+            await passGate(gate.promise, args[1]?.signal)
+            yield * held.splice(0)
+          }
+          for await (const event of original.get(...args)) {
+            if (event.name !== 'VALUE' && event.path.index === -1) yield * release()
+            if (event.name === 'PEER_RESPONSE' && event.from.equals(from)) held.push(event)
+            else yield event
+          }
+          yield * release()
+        }
+      }
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    }
+  })
+  return { holder: { services: { dht } }, open: () => { gate.resolve() } }
 }

@@ -6,6 +6,14 @@ import { createDatabase, type Database } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connect, createTestPeer, routingTableSize, type TestPeer } from './helpers.ts'
+import * as Y from 'yjs'
+import { Libp2pRecord } from '@libp2p/record'
+import { DhtStore } from '../../src/dht/dht-store.ts'
+import { headKey } from '../../src/dht/keys.ts'
+import { OPEN_ACCESS } from '../../src/security/access.ts'
+import { signerOf } from '../../src/security/identity.ts'
+import { bytesEqual } from '../../src/hash.ts'
+import { gated } from '../dht/helpers.ts'
 
 const peers: TestPeer[] = []
 const dbs: Database[] = []
@@ -147,4 +155,59 @@ test('a database created offline puts its manifest in the DHT once a peer connec
   const opened = await createDatabase({ address: db.address, peer: later, replication: quiet })
   dbs.push(opened)
   assert.equal(opened.name, 'made-offline')
+})
+
+test('a durable write resolves at its N-th acknowledgement and reaches every DHT peer afterwards; a read answers with the first replicas and applies what a later one holds', { timeout: 60_000 }, async () => {
+  // DHT peers whose stored values the test can see.
+  const stores = Array.from({ length: 4 }, () => new MemoryDatastore())
+  const mesh = await Promise.all(stores.map(async (datastore) => createTestPeer({ datastore })))
+  peers.push(...mesh)
+  for (let i = 0; i < mesh.length; i++) for (let j = i + 1; j < mesh.length; j++) await connect(mesh[i] as TestPeer, mesh[j] as TestPeer)
+  const holds = async (datastore: MemoryDatastore, key: Uint8Array): Promise<boolean> => {
+    for await (const { value } of datastore.query({ prefix: '/dht/record/' })) if (bytesEqual(Libp2pRecord.deserialize(value).key, key)) return true
+    return false
+  }
+  const a = await member('early', mesh)
+  // (A lookup reaches only the peers a routing table knows.)
+  await waitFor(() => routingTableSize(a.peer) >= mesh.length, 'the writer to know every DHT peer')
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'first', done: false }, { durability: { replicas: 1 } })
+  const key = headKey(a.db.address, 'todos', id)
+  await waitFor(async () => (await Promise.all(stores.map(async (d) => holds(d, key)))).every(Boolean), 'every DHT peer to hold the record', 15_000)
+  // Closing right after a durable write ends the rest of its put cleanly.
+  await ta.insert({ title: 'second', done: false }, { durability: { replicas: 1 } })
+  await a.db.close()
+
+  // Bob writes the record while alone, then joins: only his node holds his head.
+  const loner = await createTestPeer()
+  peers.push(loner)
+  const bob = { signer: signerOf(loner.privateKey), access: OPEN_ACCESS }
+  const look = new DhtStore((mesh[0] as TestPeer).libp2p.services.dht, a.db.address, {}, bob)
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, await look.getRecord('todos', id, { complete: true }) ?? new Uint8Array())
+  await look.stop()
+  doc.getMap('fields').set('done', true)
+  const alone = new DhtStore(loner.libp2p.services.dht, a.db.address, {}, bob)
+  assert.equal(await alone.putRecord('todos', id, Y.encodeStateAsUpdate(doc)), 0)
+  await alone.stop()
+  for (const m of mesh) await connect(loner, m)
+
+  // The reader hears from Bob's node only after its read answered.
+  const reader = await createTestPeer()
+  peers.push(reader)
+  for (const m of [...mesh, loner]) await connect(reader, m)
+  await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
+  const dht = reader.libp2p.services.dht
+  const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
+  Object.defineProperty(dht, 'get', { value: holder.services.dht.get, configurable: true })
+  const c = await createDatabase({ name: 'early', peer: reader, replication: quiet })
+  dbs.push(c)
+  const tc = c.collection('todos', { schema: Todo })
+  const changes: string[] = []
+  c.on('change', (e) => { if (e.id !== undefined) changes.push(e.id) })
+  assert.deepEqual(await tc.get(id), { id, title: 'first', done: false }, 'the first replicas\' state')
+  open()
+  await waitFor(async () => (await tc.get(id, { network: false }))?.done === true, 'the later replica\'s head in the local database', 15_000)
+  assert.ok(changes.includes(id), 'subscribers saw it')
+  await c.close()
 })
