@@ -199,7 +199,8 @@ test('a durable write resolves at its N-th acknowledgement and reaches every DHT
   await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
   const dht = reader.libp2p.services.dht
   const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
-  Object.defineProperty(dht, 'get', { value: holder.services.dht.get, configurable: true })
+  const get: typeof dht.get = (...args) => holder.services.dht.get(...args)
+  Object.defineProperty(dht, 'get', { value: get, configurable: true })
   const c = await createDatabase({ name: 'early', peer: reader, replication: quiet })
   dbs.push(c)
   const tc = c.collection('todos', { schema: Todo })
