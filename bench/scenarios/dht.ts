@@ -14,13 +14,17 @@
  *   at once, no read (the record's head and the collection index's head,
  *   each signed by W and carrying W's full state inline up to 16 KiB —
  *   larger states add block puts; Kadmium's DHT servers merge each
- *   author's newest head into what they hold instead of replacing it), and
- *   the insert also schedules the background put every write gets. W then
+ *   author's newest head into what they hold instead of replacing it),
+ *   each resolving at its first `PUT_VALUE` acknowledgement (after its
+ *   closest-peers lookup) while the rest of the put goes on untimed; the
+ *   insert also schedules the background put every write gets. W then
  *   closes the database (so that no peer can hand R the record by gossip
- *   or catch-up).
+ *   or catch-up; the close lets the rest of the puts finish).
  * - Kadmium get: R opens the database (it does not hold the record) and
  *   `get(id)` is timed: a local miss, then the record and the index are
- *   read from the DHT (head, then block) and applied.
+ *   read from the DHT (each resolving at the first replica's valid head,
+ *   inline or then its block; the lookups go on untimed, merging what
+ *   later replicas add) and applied.
  * - Raw put: W's `dht.put(key, value)` drained, with a value of the size of
  *   the record's Yjs state under a Kadmium block key (same validator).
  * - Raw get: R's `dht.get(key)` until its `VALUE` event (what libp2p's
@@ -206,7 +210,8 @@ export const dht: Scenario = {
           notes: [
             `${size} peers, each dialed 3 random earlier ones, routing tables filled by a self-lookup (connections per peer ${Math.min(...connections)}–${Math.max(...connections)}). Both systems on the same peers; writer and reader rotate.`,
             `Hops, medians per operation (initiating peer's kad-dht events): Kadmium put ${describe(tallies.kadmiumPut)}; raw put ${describe(tallies.rawPut)}; Kadmium get ${describe(tallies.kadmiumGet)}; raw get ${describe(tallies.rawGet)}.`,
-            'Kadmium\'s put is a read-merge-write of the record and of the collection index (a head read, then a head put carrying states up to 16 KiB inline — larger ones add block puts — each; kad-dht replaces a key\'s value on every put, so the read cannot be skipped without losing other writers\' heads), and the insert\'s background put of the same record runs too; the raw put is one kad-dht put.',
+            'Kadmium\'s put is two kad-dht puts at once, no read: the record\'s head and the collection index\'s head (each carrying its state inline up to 16 KiB — larger ones add block puts; Kadmium\'s DHT servers merge each author\'s head into what they hold); the insert\'s background put of the same record then finds it put already. The raw put is one kad-dht put.',
+            'Kadmium\'s durable put resolves at the N-th acknowledgement (here the 1st, of each of its two puts, after each one\'s closest-peers lookup; the rest of the puts goes on untimed), while the raw put is drained (every PUT_VALUE). Kadmium\'s get resolves at the first replica\'s valid head of the record and of the index (the lookups go on untimed, merging what later replicas add), while the raw get stops at its first VALUE event, which kad-dht emits only after the whole lookup.',
             `Raw values: ${valueSize} random bytes (the size of the record as a Yjs update) under a Kadmium block key.`
           ]
         }
