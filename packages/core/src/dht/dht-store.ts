@@ -116,8 +116,6 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   /**
    * @param dht the node's kad-dht service, configured with Kadmium's protocol, validators and selectors
    * @param address the database's address: every head key derives from it
-   */
-  /**
    * @param security who signs heads, who may write, and (encrypted database) how blocks, heads and keys are hidden; without it the store only reads and writes bare parts
    */
   constructor (dht: KadDHT, address: string, options: DhtStoreOptions = {}, security?: ReplicaSecurity) {
@@ -281,9 +279,8 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       const settled = await Promise.allSettled(rests)
       if (resolvedEarly) this.#remainders--
       if (!resolvedEarly || this.#stopped) return
-      const counts = settled.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])
+      const acknowledged = Math.max(0, ...settled.flatMap((r) => r.status === 'fulfilled' ? [r.value] : []))
       const last = settled.at(-1)
-      const acknowledged = counts.length === 0 ? 0 : Math.max(...counts)
       this.emit('completed', { ...ref, acknowledged, ...(last?.status === 'rejected' ? { error: last.reason as unknown } : {}) })
     })())
   }
