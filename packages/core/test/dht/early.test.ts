@@ -5,28 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import * as Y from 'yjs'
 import { DhtStore, type CompletedEvent, type LateEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
 import { headKey } from '../../src/dht/keys.ts'
 import type { ReplicaSecurity } from '../../src/security/context.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { edit, fieldsOf } from './states.ts'
 import { connectAll, createDhtNode, createMesh, gated, newSecurity, readHeads, readValue, stopAll, type DhtNode, type KadDHTHolder } from './helpers.ts'
 
 const ADDRESS = 'early-test-database'
-
-function edit (fields: Record<string, unknown>, base?: Uint8Array): Uint8Array {
-  const doc = new Y.Doc()
-  if (base !== undefined) Y.applyUpdate(doc, base)
-  for (const [k, v] of Object.entries(fields)) doc.getMap('fields').set(k, v)
-  return Y.encodeStateAsUpdate(doc)
-}
-
-function fieldsOf (state: Uint8Array | undefined): unknown {
-  assert.ok(state !== undefined, 'no state was found')
-  const doc = new Y.Doc()
-  Y.applyUpdate(doc, state)
-  return doc.getMap('fields').toJSON()
-}
 
 describe('answers that do not wait for the whole DHT', { timeout: 30_000 }, () => {
   let mesh: DhtNode[] = []

@@ -2,18 +2,13 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { mergeStates } from '../../src/dht/merge.ts'
+import { fieldsOf } from './states.ts'
 
 function docWith (fields: Record<string, unknown>, base?: Uint8Array): Y.Doc {
   const doc = new Y.Doc()
   if (base !== undefined) Y.applyUpdate(doc, base)
   for (const [k, v] of Object.entries(fields)) doc.getMap('fields').set(k, v)
   return doc
-}
-
-function fieldsOf (state: Uint8Array): unknown {
-  const doc = new Y.Doc()
-  Y.applyUpdate(doc, state)
-  return doc.getMap('fields').toJSON()
 }
 
 describe('mergeStates', () => {
