@@ -3,24 +3,19 @@
  * drops writes of everyone else, on gossip and in catch-up.
  */
 import assert from 'node:assert/strict'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { createDatabase, UnauthorizedWriterError, type Database, type RejectedEvent } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, disconnect, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, disconnect, type TestPeer, closedAfterFile, NO_TIMERS } from './helpers.ts'
 import { encodeEnvelope } from '../../src/network/envelope.ts'
 import { topicOf } from '../../src/network/gossip.ts'
 import { signerOf } from '../../src/security/identity.ts'
 import * as Y from 'yjs'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
-const replication = { discoveryInterval: 3_600_000, syncInterval: 3_600_000 }
+const replication = NO_TIMERS
 
 async function member (owners: string[], peer?: TestPeer): Promise<{ peer: TestPeer, db: Database, rejected: RejectedEvent[] }> {
   peer ??= await createTestPeer()

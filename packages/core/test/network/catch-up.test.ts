@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { createDatabase, type Database, type StorageAdapter } from '@kadmium/core'
 import { Note, Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, type TestPeer, closedAfterFile } from './helpers.ts'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
 async function open (storages?: Map<string, StorageAdapter>): Promise<{ peer: TestPeer, db: Database }> {
   const peer = await createTestPeer(storages)

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { z } from 'zod'
 import { MemoryDatastore } from 'datastore-core'
 import { createDatabase, type Database } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, routingTableSize, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, routingTableSize, type TestPeer, closedAfterFile } from './helpers.ts'
 import * as Y from 'yjs'
 import { Libp2pRecord } from '@libp2p/record'
 import { DhtStore } from '../../src/dht/dht-store.ts'
@@ -15,12 +15,7 @@ import { signerOf } from '../../src/security/identity.ts'
 import { bytesEqual } from '../../src/hash.ts'
 import { gated } from '../dht/helpers.ts'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
 const quiet = { discoveryInterval: 3_600_000, syncInterval: 3_600_000, dhtReadTimeout: 10_000 }
 

@@ -3,12 +3,12 @@
  * data sees ciphertext only; a wrong key is a named error.
  */
 import assert from 'node:assert/strict'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { MemoryDatastore } from 'datastore-core'
 import { createDatabase, DecryptionError, type Database, type RejectedEvent } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, routingTableSize as routing, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, routingTableSize as routing, type TestPeer, closedAfterFile, NO_TIMERS } from './helpers.ts'
 import { encodeEnvelope } from '../../src/network/envelope.ts'
 import { topicOf } from '../../src/network/gossip.ts'
 import { SYNC_PROTOCOL } from '../../src/network/sync-messages.ts'
@@ -17,14 +17,9 @@ import { signerOf } from '../../src/security/identity.ts'
 import { deriveSecret } from '../../src/crypto/secret.ts'
 import * as Y from 'yjs'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
-const replication = { discoveryInterval: 3_600_000, syncInterval: 3_600_000 }
+const replication = NO_TIMERS
 const key = crypto.getRandomValues(new Uint8Array(32))
 const SECRET_TITLE = 'the secret plans for the surprise party'
 

@@ -18,6 +18,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, mergingDatastore, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
 import { MemoryDatastore } from 'datastore-core'
+import { after } from 'node:test'
+import type { Database } from '@kadmium/core'
 
 let counter = 0
 
@@ -99,4 +101,20 @@ export async function disconnect (a: Peer, b: Peer): Promise<void> {
 /** Peers in a node's kad-dht routing table (a DHT query reaches no one until it is above 0). */
 export function routingTableSize (peer: Peer): number {
   return (peer.libp2p.services.dht as unknown as { routingTable: { size: number } }).routingTable.size
+}
+
+/** Replication without timers: catch-up and discovery run only when a test causes them (a connection, a subscription). */
+export const NO_TIMERS = Object.freeze({ discoveryInterval: 3_600_000, syncInterval: 3_600_000 })
+
+/**
+ * Lists for the peers and databases a test file opens: once the file's
+ * tests are done, the databases are closed, then the peers.
+ */
+export function closedAfterFile (): { readonly peers: TestPeer[], readonly dbs: Database[] } {
+  const opened = { peers: [] as TestPeer[], dbs: [] as Database[] }
+  after(async () => {
+    for (const db of opened.dbs) await db.close().catch(() => {})
+    for (const p of opened.peers) await p.close().catch(() => {})
+  })
+  return opened
 }

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { createDatabase, type Database } from '@kadmium/core'
 import { z } from 'zod'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, disconnect, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, disconnect, type TestPeer, closedAfterFile } from './helpers.ts'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
 async function peerWithDb (): Promise<{ peer: TestPeer, db: Database }> {
   const peer = await createTestPeer()

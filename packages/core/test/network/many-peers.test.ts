@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { createDatabase, type Database } from '@kadmium/core'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, disconnect, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, disconnect, type TestPeer, closedAfterFile } from './helpers.ts'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
 async function open (name: string, discoveryInterval = 3_600_000): Promise<{ peer: TestPeer, db: Database }> {
   const peer = await createTestPeer()

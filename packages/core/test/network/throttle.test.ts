@@ -3,19 +3,14 @@
  * share of a peer's time; others' updates still arrive.
  */
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
-import { createDatabase, type Database, type RejectedEvent } from '@kadmium/core'
+import { test } from 'node:test'
+import { createDatabase, type RejectedEvent } from '@kadmium/core'
 import { ApplyBudget } from '../../src/security/budget.ts'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, type TestPeer } from './helpers.ts'
+import { connect, createTestPeer, closedAfterFile, NO_TIMERS } from './helpers.ts'
 
-const peers: TestPeer[] = []
-const dbs: Database[] = []
-after(async () => {
-  for (const db of dbs) await db.close().catch(() => {})
-  for (const p of peers) await p.close().catch(() => {})
-})
+const { peers, dbs } = closedAfterFile()
 
 test('a budget is spent per author and per window, and reported once a window', () => {
   const budget = new ApplyBudget(10, 1000)
@@ -31,7 +26,7 @@ test('a budget is spent per author and per window, and reported once a window', 
 })
 
 test('an author over its apply budget is dropped and reported; another author\'s updates still arrive; catch-up repairs', { timeout: 60_000 }, async () => {
-  const replication = { discoveryInterval: 3_600_000, syncInterval: 3_600_000 }
+  const replication = NO_TIMERS
   const [pa, pb, pc] = await Promise.all([createTestPeer(), createTestPeer(), createTestPeer()])
   peers.push(pa, pb, pc)
   const a = await createDatabase({ name: 'throttle', peer: pa, replication })
