@@ -11,7 +11,7 @@ import type { StorageAdapter } from './storage.ts'
 import { WriteQueue } from './write-queue.ts'
 import type { Peer } from './network/peer.ts'
 import { checkUpdate } from './update-guard.ts'
-import { Replicator, type RejectedEvent, type ReplicationOptions, type SyncEvent } from './network/replicator.ts'
+import type { Replicator, RejectedEvent, ReplicationOptions, SyncEvent } from './network/replicator.ts'
 import type { DurableSource } from './network/durable.ts'
 import type { Digest } from './digest.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
@@ -320,6 +320,10 @@ export class Database {
     if (this.#peer === undefined || this.#replicator !== undefined || this.#signer === undefined) return
     const secret = this.#setup.secret
     const security = { signer: this.#signer, access: this.#access.list, sealer: secret, namer: secret }
+    // The network layer (gossipsub, kad-dht clients, sync) loads with the first
+    // database that has a peer: a local-only app never holds it in memory.
+    const { Replicator } = await import('./network/replicator.ts')
+    if (this.#replicator !== undefined || this.#closed !== undefined) return
     this.#replicator = new Replicator(this.#peer.libp2p, this.#syncSource(), security, {
       onSync: (event) => { this.#events.emit('sync', event) },
       onRejected: (event) => { this.#events.emit('rejected', event) }

@@ -8,7 +8,8 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InvalidArgumentError, mergingDatastore, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import { InvalidArgumentError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import { mergingDatastore } from '@kadmium/core/dht-server'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'

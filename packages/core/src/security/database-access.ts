@@ -4,12 +4,12 @@
  * as the pseudo-collection `$access`.
  * @module
  */
-import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidArgumentError, UnauthorizedWriterError } from '../errors.ts'
 import type { StorageAdapter } from '../storage.ts'
 import type { WriteQueue } from '../write-queue.ts'
 import { ACCESS_COLLECTION, type AccessList } from './access-list.ts'
 import type { Signer } from './identity.ts'
+import { keyOfPeerId } from './peer-ids.ts'
 
 /** Storage prefix of access operations. */
 export const ACCESS_PREFIX = 'a/'
@@ -145,9 +145,7 @@ export class AccessControl implements DatabaseAccess {
 
 function keyOf (identity: string): Uint8Array {
   try {
-    const key = peerIdFromString(identity).publicKey
-    if (key?.type !== 'Ed25519') throw new Error('not Ed25519')
-    return key.raw
+    return keyOfPeerId(identity)
   } catch (cause) {
     throw new InvalidArgumentError(`"${String(identity)}" is not an Ed25519 peer id`, { cause })
   }

@@ -5,12 +5,11 @@
  * shows it.
  * @module
  */
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import type { PrivateKey, PublicKey } from '@libp2p/interface'
+import type { PrivateKey } from '@libp2p/interface'
 import { SignatureError } from '../errors.ts'
 import { toHex } from '../hash.ts'
 import { signatureEngine } from './ed25519.ts'
+import { peerIdOfKey } from './peer-ids.ts'
 
 /** Length of an Ed25519 public key. */
 export const PUBLIC_KEY_BYTES = 32
@@ -37,29 +36,12 @@ export function signerOf (privateKey: PrivateKey): Signer {
   const sign = signatureEngine().signer(privateKey)
   return {
     publicKey,
-    id: peerIdFromPublicKey(privateKey.publicKey).toString(),
+    id: peerIdOfKey(publicKey),
     sign: async (data) => sign(data)
   }
 }
 
-const keys = new Map<string, PublicKey>()
 const MAX_CACHED_KEYS = 4096
-
-function publicKey (raw: Uint8Array): PublicKey {
-  if (raw.length !== PUBLIC_KEY_BYTES) throw new SignatureError(`a public key is ${PUBLIC_KEY_BYTES} bytes, not ${raw.length}`)
-  const hex = toHex(raw)
-  let key = keys.get(hex)
-  if (key === undefined) {
-    try {
-      key = publicKeyFromRaw(raw)
-    } catch (cause) {
-      throw new SignatureError('not an Ed25519 public key', { cause })
-    }
-    if (keys.size >= MAX_CACHED_KEYS) keys.clear()
-    keys.set(hex, key)
-  }
-  return key
-}
 
 /**
  * Checks a signature.
@@ -84,7 +66,8 @@ export function authorId (raw: Uint8Array): string {
   const hex = toHex(raw)
   let id = ids.get(hex)
   if (id === undefined) {
-    id = peerIdFromPublicKey(publicKey(raw)).toString()
+    if (raw.length !== PUBLIC_KEY_BYTES) throw new SignatureError(`a public key is ${PUBLIC_KEY_BYTES} bytes, not ${raw.length}`)
+    id = peerIdOfKey(raw)
     if (ids.size >= MAX_CACHED_KEYS) ids.clear()
     ids.set(hex, id)
   }

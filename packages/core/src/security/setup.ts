@@ -5,13 +5,12 @@
  * the DHT.
  * @module
  */
-import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeManifest, encodeManifest, manifestAddress, matchesAddress, type Manifest } from '../address.ts'
 import { deriveSecret, passphraseSalt, type DatabaseSecret, type EncryptionOptions } from '../crypto/secret.ts'
 import { DecryptionError, InvalidArgumentError } from '../errors.ts'
 import { bytesEqual } from '../hash.ts'
-import { fetchManifest } from '../network/durable.ts'
 import type { Peer } from '../network/peer.ts'
+import { keyOfPeerId } from './peer-ids.ts'
 
 /** Who may write to a database (`createDatabase({ access })`). */
 export interface AccessOptions {
@@ -77,6 +76,8 @@ export async function setUpDatabase (options: SetupOptions): Promise<DatabaseSet
 
 async function fromAddress (address: string, options: SetupOptions): Promise<DatabaseSetup> {
   if (options.peer === undefined) throw new InvalidArgumentError('opening a database by address needs "peer"')
+  // The network layer loads with the first database that has a peer.
+  const { fetchManifest } = await import('../network/durable.ts')
   const bytes = await fetchManifest(options.peer.libp2p.services.dht, address)
   if (!matchesAddress(bytes, address)) throw new InvalidArgumentError(`the manifest found for "${address}" does not match it`)
   const manifest = decodeManifest(bytes)
@@ -99,9 +100,7 @@ function ownersOf (access: AccessOptions | undefined): Uint8Array[] {
   return (access.owners as readonly unknown[]).map((owner) => {
     try {
       if (typeof owner !== 'string') throw new Error('not a string')
-      const key = peerIdFromString(owner).publicKey
-      if (key?.type !== 'Ed25519') throw new Error('not an Ed25519 identity')
-      return key.raw
+      return keyOfPeerId(owner)
     } catch (cause) {
       throw new InvalidArgumentError(`owner "${String(owner)}" is not an Ed25519 peer id`, { cause })
     }
