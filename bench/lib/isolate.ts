@@ -41,9 +41,22 @@ export interface IsolateOptions {
  * resolves what it returns. The child's other output goes to stderr.
  */
 export function runIsolated<T> (moduleUrl: string, exportName: string, arg: unknown, options: IsolateOptions = {}): Promise<T> {
+  return resultOf<T>(['--conditions=development', '--expose-gc', CHILD, moduleUrl, exportName, JSON.stringify(arg)], exportName, options)
+}
+
+/**
+ * Runs a plain-JavaScript entry script (`node --expose-gc script ...args`,
+ * no TypeScript loader, packages resolved to their compiled `dist/`) that
+ * prints one {@link RESULT_MARK} line, and resolves that result.
+ */
+export function runScript<T> (script: string, args: readonly string[], label: string, options: IsolateOptions = {}): Promise<T> {
+  return resultOf<T>(['--expose-gc', script, ...args], label, options)
+}
+
+function resultOf<T> (argv: readonly string[], exportName: string, options: IsolateOptions): Promise<T> {
   const { timeoutMs, onStderr } = options
   return new Promise<T>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=development', '--expose-gc', CHILD, moduleUrl, exportName, JSON.stringify(arg)], {
+    const child = spawn(process.execPath, argv, {
       // stdin stays open and unused: the child exits when it ends, that is when this process is gone (child.ts).
       stdio: ['pipe', 'pipe', onStderr === undefined ? 'inherit' : 'pipe']
     })

@@ -1,6 +1,7 @@
 /**
- * Memory measurement: RSS and heap, after a forced GC when `--expose-gc`
- * is on (`bench/run.ts` restarts itself with it).
+ * Memory measurement: RSS and heap. (`bench/run.ts` restarts itself with
+ * `--expose-gc`; the RSS scenario's processes collect garbage themselves,
+ * in `rss-child.js`.)
  * @module
  */
 
@@ -9,16 +10,6 @@ const MB = 1024 * 1024
 /** Whether `gc()` is available. */
 export function canGc (): boolean {
   return typeof globalThis.gc === 'function'
-}
-
-/** Runs a full GC if possible (twice: finalizers free more on the second pass). */
-export async function collectGarbage (): Promise<void> {
-  const gc = globalThis.gc
-  if (typeof gc !== 'function') return
-  gc()
-  // Let FinalizationRegistry callbacks and native frees run.
-  await new Promise((resolve) => setImmediate(resolve))
-  gc()
 }
 
 /** A memory reading in MB. */
@@ -32,12 +23,6 @@ export interface MemoryReading {
 export function readMemory (): MemoryReading {
   const m = process.memoryUsage()
   return { rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB, externalMB: (m.external + m.arrayBuffers) / MB }
-}
-
-/** The process's memory after a forced GC (if available), in MB. */
-export async function settledMemory (): Promise<MemoryReading> {
-  await collectGarbage()
-  return readMemory()
 }
 
 /** RSS and JS heap used now, in MB, as a throughput sample records them. */
