@@ -4,6 +4,11 @@ import { loadDoc } from './load-doc.ts'
 import { LOCAL_WRITE, REMOTE_WRITE } from './origins.ts'
 import type { StorageAdapter } from './storage.ts'
 
+/** The index's map of live record ids (a root `Y.Map` of the index document). */
+export const LIVE_MAP = 'live'
+/** The index's grow-only map of deleted record ids (its tombstones). */
+export const DELETED_MAP = 'deleted'
+
 /** A record that became live or stopped being live through a remote index update. */
 export interface Transition {
   readonly id: string
@@ -29,8 +34,8 @@ export class CollectionIndex {
 
   private constructor (doc: Y.Doc, updateKeys: string[]) {
     this.doc = doc
-    this.#live = doc.getMap('live')
-    this.#deleted = doc.getMap('deleted')
+    this.#live = doc.getMap(LIVE_MAP)
+    this.#deleted = doc.getMap(DELETED_MAP)
     this.updateKeys = updateKeys
     doc.on('update', (update: Uint8Array) => { this.#pending.push(update) })
     let n = 0

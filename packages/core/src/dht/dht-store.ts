@@ -6,23 +6,21 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { DatabaseClosedError, DurabilityError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
-import { bytesEqual, sha256, toHex } from '../hash.ts'
+import { sha256, toHex } from '../hash.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { TypedEmitter } from '../events.ts'
 import { KeyedLock } from '../lock.ts'
 import { BackgroundWork, pause } from './background.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
-import { MAX_SET_HEADS, type SignedHead } from './head.ts'
+import { isTombstone, TOMBSTONE, type RecordContent, type SignedHead } from './head.ts'
 import { writeHead, type WrittenHead } from './head-write.ts'
 import type { HeadReadContext } from './head-read.ts'
-import { headSet } from './head-set.ts'
 import { headKey, HEAD_NS } from './keys.ts'
-import { coversAll } from './covers.ts'
 import { mergeStates } from './merge.ts'
-import { putValue } from './query.ts'
+import { repairRead } from './read-repair.ts'
 import { readRecord, type MergedRead } from './record-read.ts'
 import { RepublishQueue } from './republish-queue.ts'
-import type { DhtStoreEvents, DhtStoreOptions, DhtOperationOptions, GetRecordOptions, PutRecordOptions, RecordRef } from './store-types.ts'
+import { DHT_STORE_DEFAULTS, type DhtStoreEvents, type DhtStoreOptions, type DhtOperationOptions, type GetRecordOptions, type PutRecordOptions, type RecordRef } from './store-types.ts'
 
 export type {
   DhtStoreOptions, DhtOperationOptions, PutRecordOptions, GetRecordOptions, RecordRef, RejectedEvent, PublishedEvent, FailedEvent,
@@ -30,27 +28,9 @@ export type {
 } from './store-types.ts'
 
 interface Job extends RecordRef {
-  readonly load: () => Promise<Uint8Array>
+  readonly load: () => Promise<RecordContent>
 }
 
-const DEFAULTS = {
-  queryTimeout: 10_000,
-  maxRecordBytes: MAX_PART_BYTES,
-  blockConcurrency: 4,
-  concurrency: 4,
-  queueReplicas: 1,
-  republishInterval: 22 * 60 * 60 * 1000,
-  retryDelay: 1000,
-  maxRetryDelay: 60_000,
-  maxAttempts: 6
-} satisfies Required<DhtStoreOptions>
-
-/**
- * A read whose heads reach this many authors (half of what a head set
- * keeps) and none of which holds everything puts a head with the merged
- * state: servers evict the oldest authors beyond `MAX_SET_HEADS`.
- */
-const COMPACT_AT = MAX_SET_HEADS / 2
 const EMPTY = new Uint8Array(0)
 /** Puts of a record with `replicas` tried at most, and the pause before the n-th retry (n × this, ms). */
 const PUT_ATTEMPTS = 3
@@ -65,7 +45,8 @@ const RETRY_PAUSE = 100
  *   index) is stored as one **part**: blocks of at most 1 MiB, each under
  *   the SHA-256 of its bytes — or, up to 16 KiB, inline in its head.
  * - A record's **head**, under a key derived from the database address,
- *   collection and id, is one author's signed, dated state of the record.
+ *   collection and id, is one author's signed, dated state of the record,
+ *   or a tombstone (the author deleted it: that wins over every state).
  *   Kadmium's DHT servers keep the newest head of each author under a key
  *   (a head set; see `merging-datastore.ts`).
  * - A put writes this author's head, without reading first; with
@@ -123,7 +104,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#security = security
     this.#aad = new TextEncoder().encode(address)
     if (typeof address !== 'string' || address.length === 0) throw new InvalidArgumentError('a DhtStore needs the database address')
-    const merged = { ...DEFAULTS }
+    const merged = { ...DHT_STORE_DEFAULTS }
     for (const [name, value] of Object.entries(options)) {
       if (value === undefined) continue
       if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new InvalidArgumentError(`DhtStore option "${name}" must be a number >= 0`)
@@ -201,14 +182,14 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * resolves once the whole put ended.
    *
    * @param id the record id, or `null` for the collection's index
-   * @param state this replica's full Yjs update of the document (`Y.encodeStateAsUpdate`), or a function that loads it; successive states of one record must each hold the previous one (documents only grow), since each replaces the author's previous head
+   * @param state this replica's full Yjs update of the document (`Y.encodeStateAsUpdate`), or `TOMBSTONE` for a record deleted here (a head with the deleted marker, no state: readers then find the record deleted, whatever other heads hold), or a function that loads either; successive states of one record must each hold the previous one (documents only grow), since each replaces the author's previous head, and a tombstone is final
    * @returns how many peers acknowledged the head and each block (the fewest) — with `replicas`, when the put resolved: at least `replicas`, more may follow
    * @throws {DurabilityError} `replicas` was given and fewer peers acknowledged in time
    * @throws {RecordTooLargeError} `state` exceeds `maxRecordBytes`
    * @throws {MalformedUpdateError} `state` does not decode
    * @throws {DatabaseClosedError} the store was stopped
    */
-  async putRecord (collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions = {}): Promise<number> {
+  async putRecord (collection: string, id: string | null, state: RecordContent | (() => Promise<RecordContent>), options: PutRecordOptions = {}): Promise<number> {
     return await this.#put(collection, id, state, options, PUT_ATTEMPTS, { early: true })
   }
 
@@ -220,7 +201,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * with enough acknowledgements (a queued put right after a durable one).
    */
   async #put (
-    collection: string, id: string | null, state: Uint8Array | (() => Promise<Uint8Array>), options: PutRecordOptions, attempts: number,
+    collection: string, id: string | null, state: RecordContent | (() => Promise<RecordContent>), options: PutRecordOptions, attempts: number,
     { early = false, fresh = false }: { readonly early?: boolean, readonly fresh?: boolean }
   ): Promise<number> {
     this.#checkOpen()
@@ -232,13 +213,13 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       this.#checkRunning(options)
       this.#checkSize(bytes)
       const key = recordKey(ref)
-      const hash = toHex(sha256(bytes))
+      const hash = isTombstone(bytes) ? 'deleted' : toHex(sha256(bytes))
       const last = this.#lastPuts.get(key)
       if (fresh && last !== undefined && last.hash === hash && last.acknowledged >= (options.replicas ?? 0) && Date.now() - last.at < this.#options.republishInterval / 2) {
         // The same state was put lately (a write's durable put, then its background one): nothing to add.
         return last.acknowledged
       }
-      mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
+      if (!isTombstone(bytes)) mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
       const hk = await this.#headKey(collection, id)
       const need = early && options.replicas !== undefined && options.replicas >= 1 ? options.replicas : undefined
       const rests: Array<Promise<number>> = []
@@ -310,11 +291,26 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * Several heads that all replicas hold are the normal case, not a repair.
    * The background part is awaited by `flush` and ended by `stop`.
    *
+   * A head with the deleted marker (a tombstone) of an author allowed to
+   * write wins over every state: the record reads as deleted (`undefined`
+   * here; {@link getRecordContent} tells deleted from not found).
+   *
    * @param id the record id, or `null` for the collection's index
-   * @returns the merged state, or `undefined` if no replica (or none of its states) was found in time
+   * @returns the merged state, or `undefined` if no replica (or none of its states) was found in time, or the record was deleted
    * @throws {DatabaseClosedError} the store was stopped
    */
   async getRecord (collection: string, id: string | null, options: GetRecordOptions = {}): Promise<Uint8Array | undefined> {
+    const found = await this.getRecordContent(collection, id, options)
+    return found === undefined || isTombstone(found) ? undefined : found
+  }
+
+  /**
+   * {@link getRecord}, telling a deleted record apart: resolves with the
+   * merged state, `TOMBSTONE` when a head found is a tombstone, or
+   * `undefined` when nothing was found in time.
+   * @throws {DatabaseClosedError} the store was stopped
+   */
+  async getRecordContent (collection: string, id: string | null, options: GetRecordOptions = {}): Promise<RecordContent | undefined> {
     this.#checkOpen()
     const ref = { collection, id }
     const complete = options.complete === true
@@ -324,7 +320,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       const writes = this.#writes
       const answer = await readRecord(this.#readContext(ref), hk, collection, signal, {
         complete,
-        onLater: (state) => { if (!this.#stopped) this.emit('late', { ...ref, state }) }
+        onLater: (state, deleted) => { if (!this.#stopped) this.emit('late', { ...ref, state, deleted }) }
       })
       const rest = answer.rest.then(async (read) => {
         // With `complete`, this read still holds the record's lock (it awaits the repair).
@@ -334,39 +330,35 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       if (complete) {
         await rest.catch(() => {})
         this.#checkRunning(options)
-        return (await answer.rest)?.state
+        const read = await answer.rest
+        return read?.deleted === true ? TOMBSTONE : read?.state
       }
       this.#checkRunning(options)
-      return answer.state
+      return answer.deleted ? TOMBSTONE : answer.state
     })
   }
 
   /**
-   * Read repair after a whole read (see {@link getRecord}). `writes`: this
-   * store's head count when the read began — a head of ours written since
-   * holds state the read may not have seen, so no merged head is put then.
-   * `locked`: the caller holds the record's lock (else a merged head's
-   * write takes it).
+   * Read repair after a whole read (see {@link getRecord} and
+   * `read-repair.ts`). `writes`: this store's head count when the read
+   * began — a head of ours written since holds state the read may not
+   * have seen, so no merged head is put then. `locked`: the caller holds
+   * the record's lock (else a merged head's write takes it).
    */
   async #repair (
     ref: RecordRef, hk: Uint8Array, merged: MergedRead, { writes, locked }: { readonly writes: number, readonly locked: boolean }, signal: () => AbortSignal
   ): Promise<void> {
-    const { read, state, rejected } = merged
     if (this.#stopped) return
-    const compact = read.heads.length >= COMPACT_AT && this.#mayWrite(ref.collection) && !coversAll(read, rejected, state)
-    if (!read.disagreed && !compact) return
     try {
-      const heads = read.heads.map((h) => h.signed)
-      const me = this.#security?.signer.publicKey ?? EMPTY
-      const compaction = async (): Promise<number | undefined> => {
-        if (this.#writes !== writes) return undefined
-        const written = await this.#write(hk, state, heads.filter((h) => !bytesEqual(h.author, me)), signal)
-        return Math.min(written.acknowledged, await written.rest)
-      }
-      const acknowledged = compact
-        ? await (locked ? compaction() : this.#lock.run(recordKey(ref), compaction))
-        : await putValue(this.#dht, hk, headSet(heads), signal())
-      if (acknowledged !== undefined) this.emit('repaired', { ...ref, heads: read.heads.length, acknowledged })
+      const acknowledged = await repairRead({
+        dht: this.#dht,
+        author: this.#security?.signer.publicKey ?? EMPTY,
+        mayWrite: this.#mayWrite(ref.collection),
+        wroteSince: () => this.#writes !== writes,
+        write: async (key, content, others, sig) => await this.#write(key, content, others, sig),
+        locked: async (work) => locked ? await work() : await this.#lock.run(recordKey(ref), work)
+      }, hk, merged, signal)
+      if (acknowledged !== undefined) this.emit('repaired', { ...ref, heads: merged.read.heads.length, acknowledged })
     } catch {
       // A failed repair does not fail the read: the next read tries again.
     }
@@ -381,9 +373,9 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * are `published` and `failed` events. Ignored once stopped.
    *
    * @param id the record id, or `null` for the collection's index
-   * @param load returns the record's current full state (called when the put starts)
+   * @param load returns the record's current full state, or `TOMBSTONE` once deleted (called when the put starts)
    */
-  schedule (collection: string, id: string | null, load: () => Promise<Uint8Array>): void {
+  schedule (collection: string, id: string | null, load: () => Promise<RecordContent>): void {
     if (this.#stopped) return
     const ref = { collection, id }
     this.#queue.schedule(recordKey(ref), { ...ref, load })
@@ -426,7 +418,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
 
   /** {@link writeHead} with this store's signer, counting this author's heads written. */
   async #write (
-    hk: Uint8Array, state: Uint8Array, others: readonly SignedHead[], signal: () => AbortSignal, need?: number, rests?: Array<Promise<number>>
+    hk: Uint8Array, state: RecordContent, others: readonly SignedHead[], signal: () => AbortSignal, need?: number, rests?: Array<Promise<number>>
   ): Promise<WrittenHead> {
     this.#writes++
     const ctx = { dht: this.#dht, security: this.#security, aad: this.#aad, blockConcurrency: this.#options.blockConcurrency }
@@ -444,8 +436,8 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     }
   }
 
-  #checkSize (state: Uint8Array): void {
-    if (state.length > this.#options.maxRecordBytes) throw new RecordTooLargeError(state.length, this.#options.maxRecordBytes)
+  #checkSize (state: RecordContent): void {
+    if (!isTombstone(state) && state.length > this.#options.maxRecordBytes) throw new RecordTooLargeError(state.length, this.#options.maxRecordBytes)
   }
 
   /** The DHT key of a record's head: in an encrypted database a keyed pseudonym, so storing peers cannot tell names. */

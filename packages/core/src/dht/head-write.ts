@@ -8,7 +8,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import { InvalidArgumentError } from '../errors.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { startPart } from './blocks.ts'
-import { encodeHead, MAX_INLINE_BYTES, parseHead, type Head, type SignedHead } from './head.ts'
+import { encodeHead, isTombstone, MAX_INLINE_BYTES, parseHead, type Head, type RecordContent, type SignedHead } from './head.ts'
 import { headSet } from './head-set.ts'
 import { startPut } from './query.ts'
 
@@ -32,7 +32,8 @@ export interface WrittenHead {
 
 /**
  * Stores `state` (inline in the head when small, else as blocks), then
- * puts the author's head naming it, with `others` (other authors' heads,
+ * puts the author's head naming it — or, for `TOMBSTONE`, puts the
+ * author's head with the deleted marker (no state, no blocks) — with `others` (other authors' heads,
  * for a repair) in one head set. With `need`, it resolves once each block
  * and then the head reached `need` acknowledgements (or their puts ended
  * short of them); the rest of the puts go on.
@@ -40,17 +41,17 @@ export interface WrittenHead {
  * @throws {InvalidArgumentError} no security (no signer)
  */
 export async function writeHead (
-  ctx: HeadWriteContext, hk: Uint8Array, state: Uint8Array, others: readonly SignedHead[], signal: () => AbortSignal,
+  ctx: HeadWriteContext, hk: Uint8Array, state: RecordContent, others: readonly SignedHead[], signal: () => AbortSignal,
   need?: number, rests: Array<Promise<number>> = []
 ): Promise<WrittenHead> {
   const security = ctx.security
   if (security === undefined) throw new InvalidArgumentError('writing records needs the database\'s security (a signer)')
   const sealer = security.sealer
-  const bytes = sealer === undefined ? state : await sealer.seal(state, ctx.aad)
+  const bytes = isTombstone(state) ? undefined : sealer === undefined ? state : await sealer.seal(state, ctx.aad)
   let blocks = Infinity
   let blocksRest = Promise.resolve(Infinity)
-  let head: Head = { parts: [], inline: bytes }
-  if (bytes.length > MAX_INLINE_BYTES) {
+  let head: Head = bytes === undefined ? { parts: [], deleted: true } : { parts: [], inline: bytes }
+  if (bytes !== undefined && bytes.length > MAX_INLINE_BYTES) {
     const progress = await startPart(ctx.dht, bytes, { signal, concurrency: ctx.blockConcurrency, need })
     head = { parts: [progress.part] }
     blocks = progress.acknowledged

@@ -24,36 +24,62 @@ export const MAX_INLINE_BYTES = 16 * 1024
 export const MAX_SET_HEADS = 16
 /** Largest head set: well below kad-dht's 4 MiB message. */
 export const MAX_SET_BYTES = 1024 * 1024
-/** Format version of heads and head sets. */
-const VERSION = 3
-const DOMAIN = 'kadmium/head/3'
+/** Format version of heads and head sets (3, before heads carried the deleted marker, is refused). */
+const VERSION = 4
+const DOMAIN = 'kadmium/head/4'
+
+/** What a head says of a deleted record: nothing but that (see {@link TOMBSTONE}). */
+export interface Tombstone {
+  readonly deleted: true
+}
+
+/**
+ * The content of a deleted record's head: the record was deleted, for
+ * good. Given to `putRecord` (or returned by its load function) instead of
+ * a state.
+ */
+export const TOMBSTONE: Tombstone = Object.freeze({ deleted: true })
+
+/** A record's content in the DHT: its state (a full Yjs update), or {@link TOMBSTONE}. */
+export type RecordContent = Uint8Array | Tombstone
+
+/** Whether `content` is the deleted marker (else it is a state). */
+export function isTombstone (content: RecordContent): content is Tombstone {
+  return !(content instanceof Uint8Array)
+}
 
 /**
  * A head: the parts whose merge is one author's state of a record. Each
  * part is one Yjs update, stored as the concatenation of the blocks it
  * lists (by SHA-256), so that updates larger than a DHT message can be
- * stored.
+ * stored — or, for a record its author deleted, the deleted marker and no
+ * state.
  *
- * Wire form (CBOR): `{ v: 3, k: author key, t: time, s: signature, p: payload, e?: true }`
- * where `p` is the CBOR bytes of `[parts, inline]` — `parts` a list of
+ * Wire form (CBOR): `{ v: 4, k: author key, t: time, s: signature, p: payload, e?: true }`
+ * where `p` is the CBOR bytes of `[parts, inline, deleted]` — `parts` a list of
  * `[hash, hash, ...]` (each hash 32 bytes), `inline` null or a state of at
- * most 16 KiB carried in the head itself (small records need no block) —
- * or, with `e: true`, those bytes sealed with the database's key. `t` (a
+ * most 16 KiB carried in the head itself (small records need no block),
+ * `deleted` a boolean: `true` (a tombstone) with no parts and no inline
+ * state, the record deleted for good —
+ * or, with `e: true`, those bytes sealed with the database's key (so the
+ * marker is sealed too). `t` (a
  * non-negative integer, the author's clock in ms, increasing) orders one
  * author's heads; it is signed but never sealed, so that DHT servers can
  * keep each author's newest head even in an encrypted database.
- * The author signs `signedBytes('kadmium/head/3', dhtKey, t as 8 bytes, p)`:
+ * The author signs `signedBytes('kadmium/head/4', dhtKey, t as 8 bytes, p)`:
  * a head cannot be moved to another record nor re-dated, and the DHT
  * validator checks the signature of every head it stores.
  *
  * The DHT value under a head key is one head, or a **head set**
- * `{ v: 3, h: [head bytes, ...] }`: up to 16 heads of distinct authors
+ * `{ v: 4, h: [head bytes, ...] }`: up to 16 heads of distinct authors
  * (see `head-set.ts`), which Kadmium's DHT servers keep merged.
  */
 export interface Head {
   readonly parts: ReadonlyArray<readonly Uint8Array[]>
   /** A (small) state carried in the head, merged with the parts'. */
   readonly inline?: Uint8Array | undefined
+  /** The author deleted the record: the head names no state. */
+  readonly deleted?: boolean | undefined
 }
 
 /** A head decoded (and, from {@link verifyHead}, its signature checked); its parts may still be sealed. */
@@ -78,7 +104,9 @@ export interface SignedHead {
  * head clock, so an author's heads are ordered.
  */
 export async function encodeHead (key: Uint8Array, head: Head, signer: Signer, sealer?: Sealer, t: number = headClock.next()): Promise<Uint8Array> {
-  const plain = encode([head.parts, head.inline ?? null])
+  const deleted = head.deleted === true
+  if (deleted && (head.parts.length > 0 || head.inline !== undefined)) throw new MalformedUpdateError('a deleted record\'s head names no state')
+  const plain = encode([head.parts, head.inline ?? null, deleted])
   const p = sealer === undefined ? plain : await sealer.seal(plain, key)
   const s = await signer.sign(signedBytes(DOMAIN, key, timeBytes(t), p))
   return encode({ v: VERSION, k: signer.publicKey, t, s, p, ...(sealer === undefined ? {} : { e: true }) })
@@ -93,7 +121,7 @@ export async function encodeHead (key: Uint8Array, head: Head, signer: Signer, s
 export function parseHead (bytes: Uint8Array): SignedHead {
   if (!isBytes(bytes) || bytes.length > MAX_HEAD_BYTES) throw new MalformedUpdateError(`a head is at most ${MAX_HEAD_BYTES} bytes`)
   const v = cbor(bytes) as { v?: unknown, k?: unknown, t?: unknown, s?: unknown, p?: unknown, e?: unknown } | null
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v.v !== VERSION) throw new MalformedUpdateError('a head must be { v: 3, k, t, s, p }')
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v.v !== VERSION) throw new MalformedUpdateError('a head must be { v: 4, k, t, s, p }')
   if (!isBytes(v.k) || v.k.length !== PUBLIC_KEY_BYTES) throw new MalformedUpdateError('a head names its author\'s 32-byte key')
   if (typeof v.t !== 'number' || !Number.isSafeInteger(v.t) || v.t < 0) throw new MalformedUpdateError('a head\'s time is an integer >= 0')
   if (!isBytes(v.s) || v.s.length !== SIGNATURE_BYTES) throw new MalformedUpdateError('a head signature is 64 bytes')
@@ -126,10 +154,10 @@ export async function verifyHead (key: Uint8Array, bytes: Uint8Array): Promise<S
 export function headEntries (value: Uint8Array): Uint8Array[] {
   if (!isBytes(value) || value.length > MAX_SET_BYTES) throw new MalformedUpdateError(`a head value is at most ${MAX_SET_BYTES} bytes`)
   const v = cbor(value) as { v?: unknown, h?: unknown, k?: unknown } | null
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MalformedUpdateError('a head value is a head or { v: 3, h: [heads] }')
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MalformedUpdateError('a head value is a head or { v: 4, h: [heads] }')
   if (v.h === undefined) return [value]
   if (v.v !== VERSION || !Array.isArray(v.h) || v.h.length === 0 || v.h.length > MAX_SET_HEADS) {
-    throw new MalformedUpdateError(`a head set is { v: 3, h: [1 to ${MAX_SET_HEADS} heads] }`)
+    throw new MalformedUpdateError(`a head set is { v: 4, h: [1 to ${MAX_SET_HEADS} heads] }`)
   }
   const entries = v.h as unknown[]
   for (const entry of entries) if (!isBytes(entry)) throw new MalformedUpdateError('a head set holds heads as bytes')
@@ -162,7 +190,7 @@ export function encodeHeadSet (entries: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * The parts of a verified head (opening them with the sealer when sealed).
+ * The parts of a verified head, and its deleted marker (opening them with the sealer when sealed).
  * @throws {MalformedUpdateError} the parts do not decode, or sealed parts in an unencrypted database (or the reverse)
  * @throws {DecryptionError} sealed parts do not open with this key
  */
@@ -173,8 +201,13 @@ export async function headParts (key: Uint8Array, head: SignedHead, sealer?: Sea
 
 function decodeParts (bytes: Uint8Array): Head {
   const payload = cbor(bytes)
-  if (!Array.isArray(payload) || payload.length !== 2) throw new MalformedUpdateError('a head holds [parts, inline]')
-  const [parts, inline] = payload as unknown[]
+  if (!Array.isArray(payload) || payload.length !== 3) throw new MalformedUpdateError('a head holds [parts, inline, deleted]')
+  const [parts, inline, deleted] = payload as unknown[]
+  if (typeof deleted !== 'boolean') throw new MalformedUpdateError('a head\'s deleted marker is a boolean')
+  if (deleted) {
+    if (!Array.isArray(parts) || parts.length > 0 || inline !== null) throw new MalformedUpdateError('a deleted record\'s head names no state')
+    return { parts: [], deleted: true }
+  }
   if (inline !== null && (!(isBytes(inline)) || inline.length > MAX_INLINE_BYTES)) {
     throw new MalformedUpdateError(`an inline state is at most ${MAX_INLINE_BYTES} bytes`)
   }

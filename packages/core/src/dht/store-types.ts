@@ -1,7 +1,9 @@
 /**
- * The option and event types of the DHT record store (`dht-store.ts`).
+ * The option and event types of the DHT record store (`dht-store.ts`), and
+ * its option defaults.
  * @module
  */
+import { MAX_PART_BYTES } from './blocks.ts'
 /** Options of a {@link DhtStore}. Every field is optional. */
 export interface DhtStoreOptions {
   /** Longest wait for one DHT query (one key's put or get), in ms. @default 10_000 */
@@ -23,6 +25,19 @@ export interface DhtStoreOptions {
   /** Attempts of a queued put before it is given up until its next schedule or republish. @default 6 */
   readonly maxAttempts?: number
 }
+
+/** The defaults of {@link DhtStoreOptions}. */
+export const DHT_STORE_DEFAULTS = {
+  queryTimeout: 10_000,
+  maxRecordBytes: MAX_PART_BYTES,
+  blockConcurrency: 4,
+  concurrency: 4,
+  queueReplicas: 1,
+  republishInterval: 22 * 60 * 60 * 1000,
+  retryDelay: 1000,
+  maxRetryDelay: 60_000,
+  maxAttempts: 6
+} satisfies Required<DhtStoreOptions>
 
 /** Options of one DHT operation. */
 export interface DhtOperationOptions {
@@ -108,12 +123,14 @@ export interface CompletedEvent extends RecordRef {
 
 /**
  * A read that had resolved found more afterwards: heads from replicas
- * that answered later added to the state it resolved with. Apply `state`
- * like the read's. Not emitted once the store stopped.
+ * that answered later added to the state it resolved with, or one of them
+ * is a tombstone. Apply `state` like the read's (or, `deleted`, delete). Not emitted once the store stopped.
  */
 export interface LateEvent extends RecordRef {
-  /** Everything the read merged so far: a full Yjs update of the record (or index). */
+  /** Everything the read merged so far: a full Yjs update of the record (or index); empty when `deleted`. */
   readonly state: Uint8Array
+  /** A later head is a tombstone: the record was deleted (nothing later is reported). */
+  readonly deleted: boolean
 }
 
 /** The events of a {@link DhtStore}. */

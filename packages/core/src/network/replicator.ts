@@ -193,7 +193,7 @@ export class Replicator {
     if (this.#stopped) return
     this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
     // The access list travels by gossip and catch-up only (its operations are not Yjs states).
-    if (update.collection !== ACCESS_COLLECTION) this.#durable.schedule(update.collection, update.id ?? null)
+    if (update.collection !== ACCESS_COLLECTION) this.#durable.schedule(update.collection, update.id ?? null, update.update)
   }
 
   /** Resolves once queued updates are published. */
