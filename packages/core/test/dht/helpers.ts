@@ -44,6 +44,8 @@ export interface ReadHead {
   readonly t: number
   readonly parts: ReadonlyArray<readonly Uint8Array[]>
   readonly inline?: Uint8Array | undefined
+  /** A tombstone: the author deleted the record. */
+  readonly deleted?: boolean | undefined
 }
 
 /** Checks a DHT value as the validator does and decodes each of its heads. */
