@@ -9,6 +9,7 @@ import { connect, createTestPeer, routingTableSize, type TestPeer, closedAfterFi
 import * as Y from 'yjs'
 import { Libp2pRecord } from '@libp2p/record'
 import { DhtStore } from '../../src/dht/dht-store.ts'
+import { TOMBSTONE } from '../../src/dht/head.ts'
 import { headKey } from '../../src/dht/keys.ts'
 import { OPEN_ACCESS } from '../../src/security/access.ts'
 import { signerOf } from '../../src/security/identity.ts'
@@ -206,4 +207,148 @@ test('a durable write resolves at its N-th acknowledgement and reaches every DHT
   await waitFor(async () => (await tc.get(id, { network: false }))?.done === true, 'the later replica\'s head in the local database', 15_000)
   assert.ok(changes.includes(id), 'subscribers saw it')
   await c.close()
+})
+
+test('a durable delete puts a tombstone: a fresh peer reads nothing, and a later head of the live state does not bring the record back', { timeout: 90_000 }, async () => {
+  const mesh = await dhtMesh(4)
+  const a = await member('deletes', mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'to delete', done: false }, { durability: { replicas: 2 } })
+  // Bob holds the live record (he read it before the delete) and never hears of the delete.
+  const bobPeer = await createTestPeer()
+  peers.push(bobPeer)
+  for (const m of mesh) await connect(bobPeer, m)
+  const bob = new DhtStore(bobPeer.libp2p.services.dht, a.db.address, {}, { signer: signerOf(bobPeer.privateKey), access: OPEN_ACCESS })
+  const live = await bob.getRecord('todos', id, { complete: true })
+  assert.ok(live !== undefined, 'Bob read the record')
+  await ta.delete(id, { durability: { replicas: 2 } })
+  await a.db.close()
+  await a.peer.close()
+  // Bob's edit of the live state: a head newer than the tombstone.
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, live)
+  doc.getMap('fields').set('done', true)
+  assert.ok(await bob.putRecord('todos', id, Y.encodeStateAsUpdate(doc)) >= 1)
+
+  const d = await member('deletes', mesh)
+  const td = d.db.collection('todos', { schema: Todo })
+  assert.equal(await td.get(id), undefined, 'deleted: the tombstone wins over Bob\'s later head')
+  await assert.rejects(td.insert({ title: 'again', done: false }, { id }), { name: 'RecordDeletedError' }, 'the tombstone is in the local index')
+  // Bob's next edit arrives too: the record stays deleted.
+  doc.getMap('fields').set('title', 'edited after the delete')
+  assert.ok(await bob.putRecord('todos', id, Y.encodeStateAsUpdate(doc)) >= 1)
+  assert.equal(await td.get(id), undefined)
+  assert.equal(await td.count(), 0)
+  await bob.stop()
+})
+
+test('a tombstone only a later replica holds deletes the record on a reader that answered with the live state', { timeout: 60_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const a = await member('late-delete', mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'short-lived', done: false }, { durability: { replicas: 2 } })
+  await a.db.close()
+  // Bob deletes while alone (only his node holds his tombstone), then joins.
+  const loner = await createTestPeer()
+  peers.push(loner)
+  const bob = new DhtStore(loner.libp2p.services.dht, a.db.address, {}, { signer: signerOf(loner.privateKey), access: OPEN_ACCESS })
+  assert.equal(await bob.putRecord('todos', id, TOMBSTONE), 0)
+  await bob.stop()
+  for (const m of mesh) await connect(loner, m)
+
+  const reader = await createTestPeer()
+  peers.push(reader)
+  for (const m of [...mesh, loner]) await connect(reader, m)
+  await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
+  const dht = reader.libp2p.services.dht
+  const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
+  const get: typeof dht.get = (...args) => holder.services.dht.get(...args)
+  Object.defineProperty(dht, 'get', { value: get, configurable: true })
+  const c = await createDatabase({ name: 'late-delete', peer: reader, replication: quiet })
+  dbs.push(c)
+  const tc = c.collection('todos', { schema: Todo })
+  const deletes: string[] = []
+  c.on('change', (e) => { if (e.type === 'delete' && e.id !== undefined) deletes.push(e.id) })
+  assert.deepEqual(await tc.get(id), { id, title: 'short-lived', done: false }, 'the first replicas\' state')
+  open()
+  await waitFor(async () => await tc.get(id, { network: false }) === undefined, 'the later tombstone to delete the record here', 15_000)
+  assert.ok(deletes.includes(id), 'subscribers saw the delete')
+  await assert.rejects(tc.update(id, (t) => { t.done = true }), { name: 'RecordDeletedError' }, 'the tombstone is in the local index')
+})
+
+test('in a restricted database a non-writer\'s tombstone is ignored; an owner\'s durable delete holds', { timeout: 90_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const ownerPeer = await createTestPeer()
+  peers.push(ownerPeer)
+  for (const m of mesh) await connect(ownerPeer, m)
+  const owners = [ownerPeer.libp2p.peerId.toString()]
+  const restricted = async (peer: TestPeer): Promise<Database> => {
+    const db = await createDatabase({ name: 'restricted-deletes', peer, access: { owners }, replication: quiet })
+    dbs.push(db)
+    return db
+  }
+  const a = await restricted(ownerPeer)
+  const ta = a.collection('todos', { schema: Todo })
+  const kept = await ta.insert({ title: 'kept', done: false }, { durability: { replicas: 2 } })
+  const gone = await ta.insert({ title: 'gone', done: false }, { durability: { replicas: 2 } })
+  await ta.delete(gone, { durability: { replicas: 2 } })
+  await a.close()
+  // Mallory (no writer) signs a well-formed tombstone: servers store it, they cannot tell.
+  const mallory = mesh[0] as TestPeer
+  const forger = new DhtStore(mallory.libp2p.services.dht, a.address, {}, { signer: signerOf(mallory.privateKey), access: OPEN_ACCESS })
+  assert.ok(await forger.putRecord('todos', kept, TOMBSTONE) >= 1)
+  await forger.stop()
+
+  const dPeer = await createTestPeer()
+  peers.push(dPeer)
+  for (const m of mesh) await connect(dPeer, m)
+  const d = await restricted(dPeer)
+  const rejected: string[] = []
+  d.on('rejected', (e) => rejected.push(e.reason))
+  const td = d.collection('todos', { schema: Todo })
+  assert.deepEqual(await td.get(kept), { id: kept, title: 'kept', done: false }, 'Mallory\'s tombstone changes nothing')
+  assert.ok(rejected.some((r) => r.startsWith('UnauthorizedWriterError:')), 'and is reported')
+  assert.equal(await td.get(gone), undefined, 'the owner\'s tombstone holds')
+  assert.deepEqual((await td.find()).map((r) => r.id), [kept])
+})
+
+test('an encrypted database: a durable delete reaches a member that never met the writer', { timeout: 60_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const key = crypto.getRandomValues(new Uint8Array(32))
+  const open = async (): Promise<{ peer: TestPeer, db: Database }> => {
+    const peer = await createTestPeer()
+    peers.push(peer)
+    for (const m of mesh) await connect(peer, m)
+    const db = await createDatabase({ name: 'sealed-deletes', peer, encryption: { key }, replication: quiet })
+    dbs.push(db)
+    return { peer, db }
+  }
+  const a = await open()
+  const ta = a.db.collection('todos', { schema: Todo })
+  const kept = await ta.insert({ title: 'kept', done: false }, { durability: { replicas: 2 } })
+  const gone = await ta.insert({ title: 'gone', done: false }, { durability: { replicas: 2 } })
+  await ta.delete(gone, { durability: { replicas: 2 } })
+  await a.db.close()
+  await a.peer.close()
+  const d = await open()
+  const td = d.db.collection('todos', { schema: Todo })
+  assert.deepEqual(await td.get(kept), { id: kept, title: 'kept', done: false })
+  assert.equal(await td.get(gone), undefined)
+  await assert.rejects(td.insert({ title: 'again', done: false }, { id: gone }), { name: 'RecordDeletedError' })
+})
+
+test('a delete that does not wait for the DHT puts its tombstone in the background (closing flushes it)', { timeout: 60_000 }, async () => {
+  const mesh = await dhtMesh(3)
+  const a = await member('background-delete', mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'fleeting', done: false }, { durability: { replicas: 2 } })
+  // The insert's background puts are done: the delete's tombstone is a put of its own.
+  await waitFor(() => a.db.status.pendingWrites === 0, 'the insert\'s background puts', 15_000)
+  await ta.delete(id)
+  await a.db.close()
+  await a.peer.close()
+  const d = await member('background-delete', mesh)
+  const td = d.db.collection('todos', { schema: Todo })
+  assert.equal(await td.get(id), undefined)
+  await assert.rejects(td.insert({ title: 'again', done: false }, { id }), { name: 'RecordDeletedError' })
 })
