@@ -10,21 +10,24 @@
  * A round picks a writer W and a reader R (different peers, rotating):
  *
  * - Kadmium put: W opens the database, then `insert(record, { durability:
- *   { replicas: 1 } })`, timed until it resolves. That is two kad-dht puts
- *   at once, no read (the record's head and the collection index's head,
- *   each signed by W and carrying W's full state inline up to 16 KiB —
- *   larger states add block puts; Kadmium's DHT servers merge each
- *   author's newest head into what they hold instead of replacing it),
- *   each resolving at its first `PUT_VALUE` acknowledgement (after its
- *   closest-peers lookup) while the rest of the put goes on untimed; the
- *   insert also schedules the background put every write gets. W then
- *   closes the database (so that no peer can hand R the record by gossip
- *   or catch-up; the close lets the rest of the puts finish).
+ *   { replicas: 1 } })`, timed until it resolves. That is one kad-dht put
+ *   awaited, no read: the record's head, signed by W and carrying W's full
+ *   state inline up to 16 KiB (larger states add block puts) — the head
+ *   carries the record's liveness (a delete puts a tombstone head), so the
+ *   collection index's head is not awaited (Kadmium's DHT servers merge
+ *   each author's newest head into what they hold instead of replacing
+ *   it). It resolves at its first `PUT_VALUE` acknowledgement (after the
+ *   closest-peers lookup) while the rest of the put goes on untimed. The
+ *   insert also schedules the background puts every write gets (the
+ *   record's, skipped as put already, and the index's), held back until
+ *   the durable put resolved. W then closes the database (so that no peer
+ *   can hand R the record by gossip or catch-up; the close lets the rest
+ *   of the puts, and the index's background put, finish untimed).
  * - Kadmium get: R opens the database (it does not hold the record) and
- *   `get(id)` is timed: a local miss, then the record and the index are
- *   read from the DHT (each resolving at the first replica's valid head,
- *   inline or then its block; the lookups go on untimed, merging what
- *   later replicas add) and applied.
+ *   `get(id)` is timed: a local miss, then the record's head is read from
+ *   the DHT (resolving at the first replica's valid head, inline or then
+ *   its block; the lookup goes on untimed, merging what later replicas
+ *   add), applied, and the record marked live in R's index.
  * - Raw put: W's `dht.put(key, value)` drained, with a value of the size of
  *   the record's Yjs state under a Kadmium block key (same validator).
  * - Raw get: R's `dht.get(key)` until its `VALUE` event (what libp2p's
@@ -210,8 +213,8 @@ export const dht: Scenario = {
           notes: [
             `${size} peers, each dialed 3 random earlier ones, routing tables filled by a self-lookup (connections per peer ${Math.min(...connections)}–${Math.max(...connections)}). Both systems on the same peers; writer and reader rotate.`,
             `Hops, medians per operation (initiating peer's kad-dht events): Kadmium put ${describe(tallies.kadmiumPut)}; raw put ${describe(tallies.rawPut)}; Kadmium get ${describe(tallies.kadmiumGet)}; raw get ${describe(tallies.rawGet)}.`,
-            'Kadmium\'s put is two kad-dht puts at once, no read: the record\'s head and the collection index\'s head (each carrying its state inline up to 16 KiB — larger ones add block puts; Kadmium\'s DHT servers merge each author\'s head into what they hold); the insert\'s background put of the same record then finds it put already. The raw put is one kad-dht put.',
-            'Kadmium\'s durable put resolves at the N-th acknowledgement (here the 1st, of each of its two puts, after each one\'s closest-peers lookup; the rest of the puts goes on untimed), while the raw put is drained (every PUT_VALUE). Kadmium\'s get resolves at the first replica\'s valid head of the record and of the index (the lookups go on untimed, merging what later replicas add), while the raw get stops at its first VALUE event, which kad-dht emits only after the whole lookup.',
+            'Kadmium\'s put is one kad-dht put awaited, no read: the record\'s head (its state inline up to 16 KiB — larger ones add block puts; the head carries the record\'s liveness, a delete puts a tombstone; Kadmium\'s DHT servers merge each author\'s head into what they hold). The collection index\'s head follows in the background queue (held back until the durable put resolved), untimed; the insert\'s background put of the same record finds it put already. The raw put is one kad-dht put.',
+            'Kadmium\'s durable put resolves at the N-th acknowledgement (here the 1st, after its closest-peers lookup; the rest of the put goes on untimed), while the raw put is drained (every PUT_VALUE). Kadmium\'s get reads only the record\'s head and resolves at the first replica\'s valid head (the lookup goes on untimed, merging what later replicas add), while the raw get stops at its first VALUE event, which kad-dht emits only after the whole lookup.',
             `Raw values: ${valueSize} random bytes (the size of the record as a Yjs update) under a Kadmium block key.`
           ]
         }

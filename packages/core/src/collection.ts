@@ -50,6 +50,14 @@ export interface CollectionOptions<S extends StandardSchemaV1> {
  * device (the offline-first default), `{ replicas: N }` once N DHT peers
  * also hold the record (rejecting with `DurabilityError` if that does not
  * happen within `timeout` ms, 15 s by default; the local write stands).
+ *
+ * What `{ replicas: N }` guarantees: N DHT peers hold the record by its id
+ * as this device has it — its content, or for a `delete` its tombstone —
+ * so that `get(id)` on any peer finds it (or finds it deleted) even once
+ * this device is gone. The collection's listing in the DHT (its index)
+ * is not awaited: it follows with the background put every write gets,
+ * retried until a DHT peer holds it, and `close()` waits for it (up to
+ * its close timeout).
  */
 export type Durability = 'local' | { readonly replicas: number, readonly timeout?: number }
 
