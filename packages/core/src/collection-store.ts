@@ -11,6 +11,7 @@ import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
 import type { CompiledQuery, Row } from './query.ts'
 import { decodeFields, encodeFields, makeRow } from './row.ts'
 import { LazyRowView } from './lazy-view.ts'
+import { nextTask } from './next-task.ts'
 import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } from './row-check.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
@@ -302,8 +303,8 @@ export class CollectionStore {
     const updates = entry.pending
     entry.pending = []
     const indexUpdates = index.takePending()
-    // Peers get a local write before anything else is done with it.
-    if (origin === 'local') this.#publish(updates, indexUpdates, entry.id)
+    // Peers get a local write before anything else is done with it: if one listens, the send runs to the socket first.
+    if (origin === 'local' && this.#publish(updates, indexUpdates, entry.id)) await nextTask()
     const fields = readFields(entry.doc)
     entry.fields = fields
     entry.row = makeRow(entry.id, fields)
@@ -341,16 +342,15 @@ export class CollectionStore {
   }
 
   /**
-   * Hands local updates to the network as soon as they are made, before
-   * they are stored: peers see a write one storage write sooner. (Should
-   * storing fail, peers may hold the write this device lost; catch-up brings
-   * it back.)
+   * Hands local updates to the network before they are stored (should storing
+   * fail, peers may hold what this device lost; catch-up brings it back). Returns whether a peer listens.
    */
-  #publish (records: readonly Uint8Array[], indexUpdates: readonly Uint8Array[], id?: string): void {
+  #publish (records: readonly Uint8Array[], indexUpdates: readonly Uint8Array[], id?: string): boolean {
     const publish = this.#ctx.onPublish
-    if (publish === undefined) return
-    for (const update of records) publish({ collection: this.name, target: 'record', ...(id !== undefined ? { id } : {}), update, origin: 'local' })
-    for (const update of indexUpdates) publish({ collection: this.name, target: 'index', update, origin: 'local' })
+    let heard = false
+    for (const update of records) heard = publish?.({ collection: this.name, target: 'record', ...(id !== undefined ? { id } : {}), update, origin: 'local' }) === true || heard
+    for (const update of indexUpdates) heard = publish?.({ collection: this.name, target: 'index', update, origin: 'local' }) === true || heard
+    return heard
   }
 
   /**

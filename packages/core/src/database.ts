@@ -358,7 +358,7 @@ export class Database {
         checkWrite: (collection) => { this.#access.assertWritable(collection) },
         onPublish: (event) => {
           // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)
-          if (this.#access.canWrite()) this.#replicator?.publish(event)
+          return this.#access.canWrite() && this.#replicator?.publish(event) === true
         },
         onUpdate: (event) => { this.#events.emit('update', event) },
         onError: (error) => { this.#events.emit('error', error) }

@@ -40,8 +40,8 @@ export interface StoreContext {
   readonly maxRecordBytes: number
   readonly onChange: (event: ChangeEvent) => void
   readonly onUpdate: (event: UpdateEvent) => void
-  /** A local update was made and is being stored: what a network layer sends to peers (before `onUpdate`). */
-  readonly onPublish?: (event: UpdateEvent) => void
+  /** A local update was made and is being stored: what a network layer sends to peers (before `onUpdate`). Returns whether a peer listens. */
+  readonly onPublish?: (event: UpdateEvent) => boolean
   readonly onError: (error: Error) => void
   /** Throws (`UnauthorizedWriterError`) when this peer may not write to the collection (a restricted database). */
   readonly checkWrite?: (collection: string) => void

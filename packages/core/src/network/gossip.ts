@@ -53,6 +53,8 @@ export class GossipChannel {
   readonly #decoded = new WeakMap<Uint8Array, Envelope>()
   #outbox: EnvelopeEntry[] = []
   #flushing: Promise<void> | undefined
+  /** Whether a peer subscribed to the topic when this tick's first update was queued. */
+  #heard = false
   readonly #listener = (event: CustomEvent<Message>): void => { this.#receive(event.detail) }
   readonly #onSubscriptions = (event: CustomEvent<SubscriptionChangeData>): void => {
     const { peerId, subscriptions } = event.detail
@@ -89,10 +91,18 @@ export class GossipChannel {
     return this.#pubsub.getSubscribers(this.topic)
   }
 
-  /** Queues an update to send; everything queued in one tick leaves together. */
-  send (entry: EnvelopeEntry): void {
+  /**
+   * Queues an update to send; everything queued in one tick leaves
+   * together. Returns whether a peer subscribes to the topic (else nothing
+   * is signed nor sent: a peer that subscribes later catches up).
+   */
+  send (entry: EnvelopeEntry): boolean {
     this.#outbox.push(entry)
-    this.#flushing ??= Promise.resolve().then(async () => this.#flush())
+    if (this.#flushing === undefined) {
+      this.#heard = this.#pubsub.getSubscribers(this.topic).length > 0
+      this.#flushing = Promise.resolve().then(async () => this.#flush())
+    }
+    return this.#heard
   }
 
   /** Resolves once everything queued is published. */

@@ -188,12 +188,13 @@ export class Replicator {
     void this.discover()
   }
 
-  /** Sends a committed local update to the database's peers. */
-  publish (update: UpdateEvent): void {
-    if (this.#stopped) return
-    this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
+  /** Sends a committed local update to the database's peers; returns whether a peer listens. */
+  publish (update: UpdateEvent): boolean {
+    if (this.#stopped) return false
+    const heard = this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
     // The access list travels by gossip and catch-up only (its operations are not Yjs states).
     if (update.collection !== ACCESS_COLLECTION) this.#durable.schedule(update.collection, update.id ?? null, update.update)
+    return heard
   }
 
   /** Resolves once queued updates are published. */
