@@ -9,7 +9,7 @@ import { storedDocs } from './stored-docs.ts'
 import { KeyedLock } from './lock.ts'
 import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
 import type { CompiledQuery, Row } from './query.ts'
-import { decodeFields, encodeFields, makeRow } from './row.ts'
+import { decodeFields, encodeFields, makeRow, rowSizeBound } from './row.ts'
 import { LazyRowView } from './lazy-view.ts'
 import { nextTask } from './next-task.ts'
 import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } from './row-check.ts'
@@ -41,8 +41,7 @@ export class CollectionStore {
   readonly #checks = new RowChecks()
   readonly #watchers = new KeyedWatchers<Row | undefined>()
   readonly #background = new Set<Promise<unknown>>()
-  /** Digests of every record with data here, loaded on the first catch-up. */
-  readonly #digests: DigestCache
+  readonly #digests: DigestCache // of every record with data here, loaded on the first catch-up
 
   constructor (name: string, ctx: StoreContext) {
     this.name = name
@@ -129,11 +128,12 @@ export class CollectionStore {
       // Live in the index, but its data has not arrived from the peer that made it.
       if (mode === 'update' && entry.doc.getMap(ROOT).size === 0) throw new NotFoundError(this.name, id)
       const next = await produce(live ? clone(entry.fields) : undefined)
-      const rowBytes = encodeFields(next)
-      if (rowBytes.length > this.#ctx.maxRecordBytes) throw new RecordTooLargeError(rowBytes.length, this.#ctx.maxRecordBytes)
+      // Only near the size limit is the row encoded here; else after the write is sent to peers.
+      const rowBytes = rowSizeBound(next) > this.#ctx.maxRecordBytes ? encodeFields(next) : undefined
+      if (rowBytes !== undefined && rowBytes.length > this.#ctx.maxRecordBytes) throw new RecordTooLargeError(rowBytes.length, this.#ctx.maxRecordBytes)
       entry.doc.transact(() => { applyFields(entry.doc, entry.fields, next, textPaths) }, LOCAL_WRITE)
       if (!live) index.markLive(id)
-      await this.#commit(entry, 'local', live ? 'update' : 'insert', rowBytes)
+      await this.#commit(entry, 'local', live ? 'update' : 'insert', { rowBytes })
     })
   }
 
@@ -297,8 +297,8 @@ export class CollectionStore {
     this.#index?.doc.destroy()
   }
 
-  /** Writes the pending updates of a record and its new row; then tells everyone. */
-  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', rowBytes?: Uint8Array, waiting: Uint8Array[] = []): Promise<void> {
+  /** Writes the pending updates of a record and its new row; then tells everyone. `valid`: a write the schema passed (and its row, if encoded). */
+  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', valid?: { rowBytes?: Uint8Array | undefined }, waiting: Uint8Array[] = []): Promise<void> {
     const index = this.#index as CollectionIndex
     const updates = entry.pending
     entry.pending = []
@@ -309,14 +309,14 @@ export class CollectionStore {
     entry.fields = fields
     entry.row = makeRow(entry.id, fields)
     // A peer's change is shown before it is stored; a local write is stored first (its caller waits for storage anyway).
-    if (origin === 'remote') await this.#show(entry, index, type, origin, rowBytes)
+    if (origin === 'remote') await this.#show(entry, index, type, origin, false)
     const ops: BatchOperation[] = []
     const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
       ops.push({ type: 'put', key, value })
       return key
     })
-    ops.push({ type: 'put', key: this.keys.row(entry.id), value: rowBytes ?? encodeFields(fields) })
+    ops.push({ type: 'put', key: this.keys.row(entry.id), value: valid?.rowBytes ?? encodeFields(fields) })
     const digest = docDigest(entry.doc)
     ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, [...entry.updateKeys, ...keys]) })
     const indexWrites = this.#indexOps(index, ops, [], indexUpdates)
@@ -326,7 +326,7 @@ export class CollectionStore {
     entry.updateKeys.push(...keys)
     index.updateKeys.push(...indexWrites.keys)
     this.#digests.set(entry.id, digest)
-    if (origin !== 'remote') await this.#show(entry, index, type, origin, rowBytes)
+    if (origin !== 'remote') await this.#show(entry, index, type, origin, valid !== undefined)
     await persisted.catch(async (error: unknown) => { await this.#reannounce(entry.id, origin); throw error })
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
@@ -334,10 +334,10 @@ export class CollectionStore {
     if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
   }
 
-  /** Announces a committed record, checked against the schema (a validated local write, `rowBytes` given, passes as it is). */
-  async #show (entry: Entry, index: CollectionIndex, type: ChangeEvent['type'], origin: Origin, rowBytes: Uint8Array | undefined): Promise<void> {
+  /** Announces a committed record, checked against the schema (a `valid` local write passes as it is). */
+  async #show (entry: Entry, index: CollectionIndex, type: ChangeEvent['type'], origin: Origin, valid: boolean): Promise<void> {
     if (!index.isLive(entry.id)) return
-    const checked = rowBytes !== undefined ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
+    const checked = valid ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
     this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
   }
 

@@ -1,7 +1,7 @@
 import { decode, encode } from 'cborg'
 import { MalformedUpdateError } from './errors.ts'
 import type { Row } from './query.ts'
-import { isPlainObject, type StoredObject } from './values.ts'
+import { isPlainObject, type StoredObject, type StoredValue } from './values.ts'
 
 /** A frozen row for user code: the fields, plus `id`. */
 export function makeRow (id: string, fields: StoredObject): Row {
@@ -11,6 +11,26 @@ export function makeRow (id: string, fields: StoredObject): Row {
 /** Encodes a record's fields for storage (CBOR). */
 export function encodeFields (fields: StoredObject): Uint8Array {
   return encode(fields)
+}
+
+/**
+ * An upper bound of the size of {@link encodeFields}' bytes, without
+ * encoding: every CBOR head at most 9 bytes, a string at most 3 UTF-8
+ * bytes per UTF-16 unit. Encoding is what a write checks the record size
+ * with; below the limit the bound suffices, and the row is encoded later,
+ * off the path to peers (cold, an encode costs 50–70 µs on this machine).
+ */
+export function rowSizeBound (value: StoredValue): number {
+  if (typeof value === 'string') return 9 + 3 * value.length
+  if (value === null || typeof value !== 'object') return 9
+  if (value instanceof Uint8Array) return 9 + value.length
+  let size = 9
+  if (Array.isArray(value)) {
+    for (const item of value as readonly StoredValue[]) size += rowSizeBound(item)
+  } else {
+    for (const [key, item] of Object.entries(value)) size += 9 + 3 * key.length + rowSizeBound(item)
+  }
+  return size
 }
 
 /** Decodes a record's fields from storage. */

@@ -7,6 +7,7 @@ import { DecryptionError, KadmiumError, PeerThrottledError, SyncError } from '..
 import { APPLY_WINDOW_MS, ApplyBudget, DEFAULT_APPLY_BUDGET_MS } from '../security/budget.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { signedBytes } from '../security/identity.ts'
+import { nextTask } from '../next-task.ts'
 import { ACCESS_COLLECTION } from '../security/access-list.ts'
 import type { Envelope } from './envelope.ts'
 import { GossipChannel } from './gossip.ts'
@@ -193,7 +194,12 @@ export class Replicator {
     if (this.#stopped) return false
     const heard = this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
     // The access list travels by gossip and catch-up only (its operations are not Yjs states).
-    if (update.collection !== ACCESS_COLLECTION) this.#durable.schedule(update.collection, update.id ?? null, update.update)
+    if (update.collection !== ACCESS_COLLECTION) {
+      const schedule = (): void => { this.#durable.schedule(update.collection, update.id ?? null, update.update) }
+      // A peer listens: the send goes first (the put waits 100 ms anyway); the writer's own wait for the send comes after this.
+      if (heard) void nextTask().then(schedule)
+      else schedule()
+    }
     return heard
   }
 
