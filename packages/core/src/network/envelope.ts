@@ -23,6 +23,8 @@ import { MalformedMessageError } from '../errors.ts'
 import { authorId, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
 import type { Sealer } from '../security/sealer.ts'
 
+const utf8 = new TextEncoder()
+
 /** Largest envelope accepted or sent (gossipsub caps a message at 4 MiB with its framing). */
 export const MAX_ENVELOPE_BYTES = 3 * 1024 * 1024
 /** Envelopes are filled up to about this size; more updates go into the next one. */
@@ -82,7 +84,7 @@ let lastSeq = 0
 /** Encodes and signs an envelope (sealing its entries in an encrypted database). */
 export async function encodeEnvelope (entries: readonly EnvelopeEntry[], signer: Signer, context: EnvelopeContext): Promise<Uint8Array> {
   const plain = entries.map((e) => [e.collection, e.target === 'record' ? 0 : 1, e.id ?? null, e.update ?? null])
-  const address = new TextEncoder().encode(context.address)
+  const address = utf8.encode(context.address)
   const payload = context.sealer === undefined ? plain : await context.sealer.seal(encode(plain), address)
   lastSeq = (lastSeq + 1) % Number.MAX_SAFE_INTEGER
   const body = encode([Date.now(), lastSeq, payload])
@@ -128,7 +130,7 @@ export function decodeEnvelope (bytes: Uint8Array): RawEnvelope {
  * @throws {MalformedMessageError} entries are sealed in an unencrypted database or the reverse, or do not decode
  */
 export async function openEnvelope (raw: RawEnvelope, context: EnvelopeContext): Promise<Envelope> {
-  const address = new TextEncoder().encode(context.address)
+  const address = utf8.encode(context.address)
   await verifySignature(raw.author, signedBytes(DOMAIN, address, raw.body), raw.signature)
   let entries: readonly EnvelopeEntry[]
   if (isBytes(raw.entries)) {

@@ -74,12 +74,16 @@ export function authorId (raw: Uint8Array): string {
   return id
 }
 
+/** Domain labels as bytes (a handful of constants). */
+const labels = new Map<string, Uint8Array>()
+
 /**
  * Concatenates a domain label and parts into the bytes a signature covers,
  * each part length-prefixed so that no two inputs share an encoding.
  */
 export function signedBytes (domain: string, ...parts: Uint8Array[]): Uint8Array {
-  const label = new TextEncoder().encode(domain)
+  let label = labels.get(domain)
+  if (label === undefined) labels.set(domain, label = new TextEncoder().encode(domain))
   let size = 4 + label.length
   for (const part of parts) size += 4 + part.length
   const out = new Uint8Array(size)
