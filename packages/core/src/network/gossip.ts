@@ -53,8 +53,6 @@ export class GossipChannel {
   readonly #decoded = new WeakMap<Uint8Array, Envelope>()
   #outbox: EnvelopeEntry[] = []
   #flushing: Promise<void> | undefined
-  /** Whether a peer subscribed to the topic when this tick's first update was queued. */
-  #heard = false
   readonly #listener = (event: CustomEvent<Message>): void => { this.#receive(event.detail) }
   readonly #onSubscriptions = (event: CustomEvent<SubscriptionChangeData>): void => {
     const { peerId, subscriptions } = event.detail
@@ -97,12 +95,12 @@ export class GossipChannel {
    * is signed nor sent: a peer that subscribes later catches up).
    */
   send (entry: EnvelopeEntry): boolean {
-    this.#outbox.push(entry)
     if (this.#flushing === undefined) {
-      this.#heard = this.#pubsub.getSubscribers(this.topic).length > 0
+      if (this.#pubsub.getSubscribers(this.topic).length === 0) return false
       this.#flushing = Promise.resolve().then(async () => this.#flush())
     }
-    return this.#heard
+    this.#outbox.push(entry)
+    return true
   }
 
   /** Resolves once everything queued is published. */
