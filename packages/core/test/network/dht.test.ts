@@ -37,6 +37,24 @@ async function member (name: string, mesh: TestPeer[]): Promise<{ peer: TestPeer
   return { peer, db }
 }
 
+/**
+ * A new peer connected to every DHT peer, whose DHT reads hear from
+ * `loner` only once `open()` is called, with database `name` open on it.
+ */
+async function gatedReader (name: string, mesh: TestPeer[], loner: TestPeer): Promise<{ c: Database, open: () => void }> {
+  const reader = await createTestPeer()
+  peers.push(reader)
+  for (const m of [...mesh, loner]) await connect(reader, m)
+  await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
+  const dht = reader.libp2p.services.dht
+  const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
+  const get: typeof dht.get = (...args) => holder.services.dht.get(...args)
+  Object.defineProperty(dht, 'get', { value: get, configurable: true })
+  const c = await createDatabase({ name, peer: reader, replication: quiet })
+  dbs.push(c)
+  return { c, open }
+}
+
 test('a record outlives its writer in the DHT: a peer that never met the writer reads it', { timeout: 90_000 }, async () => {
   const mesh = await dhtMesh(5)
   const a = await member('durable', mesh)
@@ -189,16 +207,7 @@ test('a durable write resolves at its N-th acknowledgement and reaches every DHT
   for (const m of mesh) await connect(loner, m)
 
   // The reader hears from Bob's node only after its read answered.
-  const reader = await createTestPeer()
-  peers.push(reader)
-  for (const m of [...mesh, loner]) await connect(reader, m)
-  await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
-  const dht = reader.libp2p.services.dht
-  const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
-  const get: typeof dht.get = (...args) => holder.services.dht.get(...args)
-  Object.defineProperty(dht, 'get', { value: get, configurable: true })
-  const c = await createDatabase({ name: 'early', peer: reader, replication: quiet })
-  dbs.push(c)
+  const { c, open } = await gatedReader('early', mesh, loner)
   const tc = c.collection('todos', { schema: Todo })
   const changes: string[] = []
   c.on('change', (e) => { if (e.id !== undefined) changes.push(e.id) })
@@ -256,16 +265,7 @@ test('a tombstone only a later replica holds deletes the record on a reader that
   await bob.stop()
   for (const m of mesh) await connect(loner, m)
 
-  const reader = await createTestPeer()
-  peers.push(reader)
-  for (const m of [...mesh, loner]) await connect(reader, m)
-  await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
-  const dht = reader.libp2p.services.dht
-  const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
-  const get: typeof dht.get = (...args) => holder.services.dht.get(...args)
-  Object.defineProperty(dht, 'get', { value: get, configurable: true })
-  const c = await createDatabase({ name: 'late-delete', peer: reader, replication: quiet })
-  dbs.push(c)
+  const { c, open } = await gatedReader('late-delete', mesh, loner)
   const tc = c.collection('todos', { schema: Todo })
   const deletes: string[] = []
   c.on('change', (e) => { if (e.type === 'delete' && e.id !== undefined) deletes.push(e.id) })
