@@ -237,15 +237,17 @@ export class CollectionStore {
     })
   }
 
+  /** Whether record `id` was deleted here: its tombstone wins over anything that arrives later. */
+  async isDeleted (id: string): Promise<boolean> {
+    return (await this.#ready).isDeleted(id)
+  }
+
   /** Ids of every live record. */
   async liveIds (): Promise<string[]> {
     return [...(await this.#ready).liveIds()]
   }
 
-  /**
-   * The digest of every live record with data here (for catch-up). Loaded
-   * from storage once, then kept up to date by every commit.
-   */
+  /** The digest of every live record with data here (for catch-up): loaded once, then kept up to date by every commit. */
   async digests (): Promise<ReadonlyMap<string, Digest>> {
     const index = await this.#ready
     const all = await this.#digests.all()
@@ -264,10 +266,7 @@ export class CollectionStore {
     return Y.encodeStateAsUpdate((await this.#ready).doc, sv)
   }
 
-  /**
-   * What this replica has of record `id` beyond the state vector `sv` (the
-   * whole record when `sv` is undefined); `undefined` if it has no live record.
-   */
+  /** What this replica has of record `id` beyond state vector `sv` (all without `sv`); `undefined` if no live record. */
   async recordDiff (id: string, sv?: Uint8Array): Promise<Uint8Array | undefined> {
     const index = await this.#ready
     return this.#lock.run(id, async () => {

@@ -239,7 +239,8 @@ export class Collection<T extends object, I = T> {
       checkId(id)
       const local = await this.#ctx.store.get(id)
       if (local !== undefined || options.network === false) return this.#valid(id, local)
-      if (!await this.#ctx.fetch(id)) return undefined
+      // A deleted record never comes back: nothing to look up.
+      if (await this.#ctx.store.isDeleted(id) || !await this.#ctx.fetch(id)) return undefined
       return this.#valid(id, await this.#ctx.store.get(id))
     })
   }

@@ -243,6 +243,15 @@ test('a durable delete puts a tombstone: a fresh peer reads nothing, and a later
   const td = d.db.collection('todos', { schema: Todo })
   assert.equal(await td.get(id), undefined, 'deleted: the tombstone wins over Bob\'s later head')
   await assert.rejects(td.insert({ title: 'again', done: false }, { id }), { name: 'RecordDeletedError' }, 'the tombstone is in the local index')
+  // Known deleted here, the record is not looked up in the DHT again.
+  const dht = d.peer.libp2p.services.dht
+  const dhtGet = dht.get.bind(dht)
+  let lookups = 0
+  const counted: typeof dht.get = (...args) => { lookups++; return dhtGet(...args) }
+  Object.defineProperty(dht, 'get', { value: counted, configurable: true })
+  assert.equal(await td.get(id), undefined)
+  assert.equal(lookups, 0, 'no DHT read for a record deleted here')
+  Object.defineProperty(dht, 'get', { value: dhtGet, configurable: true })
   // Bob's next edit arrives too: the record stays deleted.
   doc.getMap('fields').set('title', 'edited after the delete')
   assert.ok(await bob.putRecord('todos', id, Y.encodeStateAsUpdate(doc)) >= 1)
