@@ -4,34 +4,18 @@
  * first replicas and merges what later ones hold.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { DhtStore, type CompletedEvent, type LateEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
+import { describe, test } from 'node:test'
+import type { CompletedEvent, LateEvent, RepairedEvent } from '../../src/dht/dht-store.ts'
 import { headKey } from '../../src/dht/keys.ts'
-import type { ReplicaSecurity } from '../../src/security/context.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { edit, fieldsOf } from './states.ts'
-import { connectAll, createDhtNode, createMesh, gated, newSecurity, readHeads, readValue, stopAll, type DhtNode, type KadDHTHolder } from './helpers.ts'
+import { dhtFixture } from './fixture.ts'
+import { connectAll, createDhtNode, gated, newSecurity, readHeads, readValue, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'early-test-database'
 
 describe('answers that do not wait for the whole DHT', { timeout: 30_000 }, () => {
-  let mesh: DhtNode[] = []
-  const extra: DhtNode[] = []
-  const stores: DhtStore[] = []
-  const storeOn = (node: DhtNode | KadDHTHolder, security: ReplicaSecurity): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, security)
-    stores.push(s)
-    return s
-  }
-
-  before(async () => {
-    mesh = await createMesh(6)
-  })
-
-  after(async () => {
-    await Promise.all(stores.map(async (s) => { await s.stop() }))
-    await stopAll([...mesh, ...extra])
-  })
+  const { mesh, extra, storeOn } = dhtFixture(ADDRESS, 6)
 
   test('a put with replicas: 1 resolves at the first acknowledgement; the rest reaches every peer afterwards', async () => {
     const { holder, open } = gated(mesh[0] as DhtNode, { putAfterFirstAck: true })

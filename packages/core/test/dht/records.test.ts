@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { DurabilityError } from '../../src/errors.ts'
-import { DhtStore, type DhtStoreOptions, type RejectedEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
+import type { DhtStore, DhtStoreOptions, RejectedEvent, RepairedEvent } from '../../src/dht/dht-store.ts'
 import { encodeHead, encodeHeadSet, headEntries } from '../../src/dht/head.ts'
 import { UnauthorizedWriterError } from '../../src/errors.ts'
 import type { ReplicaSecurity } from '../../src/security/context.ts'
@@ -12,7 +12,8 @@ import { putPart } from '../../src/dht/blocks.ts'
 import { sha256 } from '../../src/hash.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { edit, fieldsOf } from './states.ts'
-import { connect, connectAll, counting, createDhtNode, createMesh, forgeHead, newSecurity, readHeads, readValue, stopAll, testSecurity, type DhtNode, type KadDHTHolder } from './helpers.ts'
+import { dhtFixture } from './fixture.ts'
+import { connect, connectAll, counting, forgeHead, stopAll, newSecurity, readHeads, readValue, testSecurity, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'records-test-database'
 
@@ -24,33 +25,8 @@ async function timed<T> (what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 describe('DHT records', { timeout: 30_000 }, () => {
-  let servers: DhtNode[] = []
-  const extra: DhtNode[] = []
-  const stores: DhtStore[] = []
-  const store = (node: DhtNode, options: DhtStoreOptions = {}): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000, ...options }, testSecurity)
-    stores.push(s)
-    return s
-  }
-  const storeOn = (node: DhtNode | KadDHTHolder, security: ReplicaSecurity): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, security)
-    stores.push(s)
-    return s
-  }
-  const extraNode = async (options: Parameters<typeof createDhtNode>[0] = {}): Promise<DhtNode> => {
-    const node = await createDhtNode(options)
-    extra.push(node)
-    return node
-  }
-
-  before(async () => {
-    servers = await createMesh(5)
-  })
-
-  after(async () => {
-    await Promise.all(stores.map(async (s) => { await s.stop() }))
-    await stopAll([...servers, ...extra])
-  })
+  const { mesh: servers, extra, storeOn, extraNode } = dhtFixture(ADDRESS, 5)
+  const store = (node: DhtNode, options: DhtStoreOptions = {}): DhtStore => storeOn(node, testSecurity, options)
 
   test('a record put by A is read by C, which never talked to A (A is gone by then)', async () => {
     const a = await extraNode()

@@ -5,9 +5,9 @@
  * encrypted database; heads of the format before the marker are refused.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { decode, encode } from 'cborg'
-import { DhtStore, type LateEvent, type RejectedEvent, type RepairedEvent } from '../../src/dht/dht-store.ts'
+import type { LateEvent, RejectedEvent, RepairedEvent } from '../../src/dht/dht-store.ts'
 import { encodeHead, headEntries, headParts, parseHead, TOMBSTONE, verifyHead } from '../../src/dht/head.ts'
 import { BLOCK_NS, HEAD_NS, headKey } from '../../src/dht/keys.ts'
 import { putValue } from '../../src/dht/query.ts'
@@ -15,46 +15,26 @@ import { dhtValidators } from '../../src/dht/validators.ts'
 import { deriveSecret } from '../../src/crypto/secret.ts'
 import { UnauthorizedWriterError } from '../../src/errors.ts'
 import { bytesEqual } from '../../src/hash.ts'
-import type { ReplicaSecurity } from '../../src/security/context.ts'
 import { signedBytes } from '../../src/security/identity.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { edit, fieldsOf } from './states.ts'
-import { connectAll, createDhtNode, createMesh, gated, newSecurity, readHeads, readValue, stopAll, type DhtNode, type KadDHTHolder } from './helpers.ts'
+import type { ReplicaSecurity } from '../../src/security/context.ts'
+import { dhtFixture } from './fixture.ts'
+import { connectAll, gated, newSecurity, readHeads, readValue, type DhtNode } from './helpers.ts'
 
 const ADDRESS = 'tombstones-test-database'
 
 describe('tombstones in the DHT', { timeout: 30_000 }, () => {
-  let mesh: DhtNode[] = []
-  const extra: DhtNode[] = []
-  const stores: DhtStore[] = []
-  const storeOn = (node: DhtNode | KadDHTHolder, security: ReplicaSecurity): DhtStore => {
-    const s = new DhtStore(node.services.dht, ADDRESS, { queryTimeout: 5000 }, security)
-    stores.push(s)
-    return s
-  }
+  const { mesh, storeOn, extraNode } = dhtFixture(ADDRESS, 5)
   /** The one server that validates nothing (a careless or hostile peer), joined to the mesh. */
   let careless: Promise<DhtNode> | undefined
   const carelessNode = async (): Promise<DhtNode> => await (careless ??= (async () => {
-    const node = await createDhtNode({ validators: { [BLOCK_NS]: () => {}, [HEAD_NS]: () => {} } })
-    extra.push(node)
+    const node = await extraNode({ validators: { [BLOCK_NS]: () => {}, [HEAD_NS]: () => {} } })
     await connectAll([...mesh, node])
     return node
   })())
   /** A node that holds what its store puts, alone, before it joins the mesh (it then answers "later" when gated). */
-  const loner = async (): Promise<DhtNode> => {
-    const node = await createDhtNode()
-    extra.push(node)
-    return node
-  }
-
-  before(async () => {
-    mesh = await createMesh(5)
-  })
-
-  after(async () => {
-    await Promise.all(stores.map(async (s) => { await s.stop() }))
-    await stopAll([...mesh, ...extra])
-  })
+  const loner = async (): Promise<DhtNode> => await extraNode()
 
   test('a tombstone wins over every state, a later head of another author\'s too; a read tells deleted from not found', async () => {
     const [alice, bob] = [await newSecurity(), await newSecurity()]
