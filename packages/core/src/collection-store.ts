@@ -307,8 +307,8 @@ export class CollectionStore {
     const fields = readFields(entry.doc)
     entry.fields = fields
     entry.row = makeRow(entry.id, fields)
-    // A peer's change is shown, then pending I/O (gossip forwarding, more updates) goes before its storage work.
-    if (origin === 'remote') await this.#show(entry, index, type, origin, false).then(nextTask)
+    // A peer's change is shown before it is stored; a local write is stored first (its caller waits for storage anyway).
+    if (origin === 'remote') await this.#show(entry, index, type, origin, false)
     const ops: BatchOperation[] = []
     const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.updates(entry.id) + this.#ctx.seq.next()

@@ -55,3 +55,22 @@ test('an author over its apply budget is dropped and reported; another author\'s
   await b.sync()
   await waitFor(async () => await tb.count() === 201, 'catch-up brings what was dropped', 15_000)
 })
+
+test('an honest writer\'s fast stream of updates stays within the default budget', { timeout: 60_000 }, async () => {
+  const [pa, pb] = await Promise.all([createTestPeer(), createTestPeer()])
+  peers.push(pa, pb)
+  const a = await createDatabase({ name: 'steady', peer: pa, replication: NO_TIMERS })
+  const b = await createDatabase({ name: 'steady', peer: pb, replication: NO_TIMERS })
+  dbs.push(a, b)
+  const rejected: RejectedEvent[] = []
+  b.on('rejected', (e) => rejected.push(e))
+  await connect(pa, pb)
+  await waitFor(() => a.status.peers === 1 && b.status.peers === 1, 'a and b on the topic', 10_000)
+  const ta = a.collection('todos', { schema: Todo })
+  const tb = b.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'edit 0', done: false })
+  // Sequential edits as fast as a writer makes them (some 4,000 a second here): each one an envelope.
+  for (let i = 1; i <= 5_000; i++) await ta.update(id, (t) => { t.title = `edit ${i}` })
+  await waitFor(async () => (await tb.get(id, { network: false }))?.title === 'edit 5000', 'the last edit at b', 30_000)
+  assert.deepEqual(rejected, [], 'nothing throttled')
+})
