@@ -21,6 +21,14 @@ const { peers, dbs } = closedAfterFile()
 const quiet = { discoveryInterval: 3_600_000, syncInterval: 3_600_000, dhtReadTimeout: 10_000 }
 
 /** `n` plain DHT peers (no database open), all connected to each other. */
+/** A new test peer (closed after the file), connected to each of `nodes`. */
+async function joinedPeer (nodes: readonly TestPeer[] = []): Promise<TestPeer> {
+  const peer = await createTestPeer()
+  peers.push(peer)
+  for (const node of nodes) await connect(peer, node)
+  return peer
+}
+
 async function dhtMesh (n: number): Promise<TestPeer[]> {
   const mesh = await Promise.all(Array.from({ length: n }, async () => createTestPeer()))
   peers.push(...mesh)
@@ -29,9 +37,7 @@ async function dhtMesh (n: number): Promise<TestPeer[]> {
 }
 
 async function member (name: string, mesh: TestPeer[]): Promise<{ peer: TestPeer, db: Database }> {
-  const peer = await createTestPeer()
-  peers.push(peer)
-  for (const m of mesh) await connect(peer, m)
+  const peer = await joinedPeer(mesh)
   const db = await createDatabase({ name, peer, replication: quiet })
   dbs.push(db)
   return { peer, db }
@@ -42,9 +48,7 @@ async function member (name: string, mesh: TestPeer[]): Promise<{ peer: TestPeer
  * `loner` only once `open()` is called, with database `name` open on it.
  */
 async function gatedReader (name: string, mesh: TestPeer[], loner: TestPeer): Promise<{ c: Database, open: () => void }> {
-  const reader = await createTestPeer()
-  peers.push(reader)
-  for (const m of [...mesh, loner]) await connect(reader, m)
+  const reader = await joinedPeer([...mesh, loner])
   await waitFor(() => routingTableSize(reader) >= mesh.length + 1, 'the reader to know every DHT peer')
   const dht = reader.libp2p.services.dht
   const { holder, open } = gated(reader.libp2p, { getFrom: loner.libp2p.peerId })
@@ -86,9 +90,7 @@ test('a database opened by its address on another peer', { timeout: 60_000 }, as
   const a = await member('by-address', mesh)
   const ta = a.db.collection('todos', { schema: Todo })
   const id = await ta.insert({ title: 'x', done: false }, { durability: { replicas: 1 } })
-  const peer = await createTestPeer()
-  peers.push(peer)
-  for (const m of mesh) await connect(peer, m)
+  const peer = await joinedPeer(mesh)
   await waitFor(async () => {
     try {
       const db = await createDatabase({ address: a.db.address, peer, replication: quiet })
@@ -117,8 +119,7 @@ test('durability: { replicas } resolves with enough DHT peers and rejects with t
   })
   // The local write stands even so.
   assert.equal(await ta.count(), 2)
-  const lone = await createTestPeer()
-  peers.push(lone)
+  const lone = await joinedPeer()
   const alone = await createDatabase({ name: 'replicas-alone', peer: lone, replication: quiet })
   dbs.push(alone)
   await assert.rejects(alone.collection('todos', { schema: Todo }).insert({ title: 'nobody', done: false }, { durability: { replicas: 1 } }), { name: 'DurabilityError' })
@@ -148,8 +149,7 @@ test('a database created offline puts its manifest in the DHT once a peer connec
   const datastore = new MemoryDatastore()
   const stranger = await createTestPeer({ datastore })
   peers.push(stranger)
-  const offline = await createTestPeer()
-  peers.push(offline)
+  const offline = await joinedPeer()
   const db = await createDatabase({ name: 'made-offline', peer: offline, replication: quiet })
   dbs.push(db)
   const stored = async (): Promise<number> => {
@@ -162,8 +162,7 @@ test('a database created offline puts its manifest in the DHT once a peer connec
   await waitFor(async () => await stored() > 0, 'the manifest at the stranger', 15_000)
   await db.close()
   await offline.close()
-  const later = await createTestPeer()
-  peers.push(later)
+  const later = await joinedPeer()
   await connect(later, stranger)
   await waitFor(() => routingTableSize(later) > 0, 'the stranger in the routing table')
   const opened = await createDatabase({ address: db.address, peer: later, replication: quiet })
@@ -193,8 +192,7 @@ test('a durable write resolves at its N-th acknowledgement and reaches every DHT
   await a.db.close()
 
   // Bob writes the record while alone, then joins: only his node holds his head.
-  const loner = await createTestPeer()
-  peers.push(loner)
+  const loner = await joinedPeer()
   const bob = { signer: signerOf(loner.privateKey), access: OPEN_ACCESS }
   const look = new DhtStore((mesh[0] as TestPeer).libp2p.services.dht, a.db.address, {}, bob)
   const doc = new Y.Doc()
@@ -224,9 +222,7 @@ test('a durable delete puts a tombstone: a fresh peer reads nothing, and a later
   const ta = a.db.collection('todos', { schema: Todo })
   const id = await ta.insert({ title: 'to delete', done: false }, { durability: { replicas: 2 } })
   // Bob holds the live record (he read it before the delete) and never hears of the delete.
-  const bobPeer = await createTestPeer()
-  peers.push(bobPeer)
-  for (const m of mesh) await connect(bobPeer, m)
+  const bobPeer = await joinedPeer(mesh)
   const bob = new DhtStore(bobPeer.libp2p.services.dht, a.db.address, {}, { signer: signerOf(bobPeer.privateKey), access: OPEN_ACCESS })
   const live = await bob.getRecord('todos', id, { complete: true })
   assert.ok(live !== undefined, 'Bob read the record')
@@ -267,8 +263,7 @@ test('a tombstone only a later replica holds deletes the record on a reader that
   const id = await ta.insert({ title: 'short-lived', done: false }, { durability: { replicas: 2 } })
   await a.db.close()
   // Bob deletes while alone (only his node holds his tombstone), then joins.
-  const loner = await createTestPeer()
-  peers.push(loner)
+  const loner = await joinedPeer()
   const bob = new DhtStore(loner.libp2p.services.dht, a.db.address, {}, { signer: signerOf(loner.privateKey), access: OPEN_ACCESS })
   assert.equal(await bob.putRecord('todos', id, TOMBSTONE), 0)
   await bob.stop()
@@ -287,9 +282,7 @@ test('a tombstone only a later replica holds deletes the record on a reader that
 
 test('in a restricted database a non-writer\'s tombstone is ignored; an owner\'s durable delete holds', { timeout: 90_000 }, async () => {
   const mesh = await dhtMesh(3)
-  const ownerPeer = await createTestPeer()
-  peers.push(ownerPeer)
-  for (const m of mesh) await connect(ownerPeer, m)
+  const ownerPeer = await joinedPeer(mesh)
   const owners = [ownerPeer.libp2p.peerId.toString()]
   const restricted = async (peer: TestPeer): Promise<Database> => {
     const db = await createDatabase({ name: 'restricted-deletes', peer, access: { owners }, replication: quiet })
@@ -308,9 +301,7 @@ test('in a restricted database a non-writer\'s tombstone is ignored; an owner\'s
   assert.ok(await forger.putRecord('todos', kept, TOMBSTONE) >= 1)
   await forger.stop()
 
-  const dPeer = await createTestPeer()
-  peers.push(dPeer)
-  for (const m of mesh) await connect(dPeer, m)
+  const dPeer = await joinedPeer(mesh)
   const d = await restricted(dPeer)
   const rejected: string[] = []
   d.on('rejected', (e) => rejected.push(e.reason))
