@@ -20,7 +20,6 @@ const { peers, dbs } = closedAfterFile()
 
 const quiet = { discoveryInterval: 3_600_000, syncInterval: 3_600_000, dhtReadTimeout: 10_000 }
 
-/** `n` plain DHT peers (no database open), all connected to each other. */
 /** A new test peer (closed after the file), connected to each of `nodes`. */
 async function joinedPeer (nodes: readonly TestPeer[] = []): Promise<TestPeer> {
   const peer = await createTestPeer()
@@ -29,6 +28,7 @@ async function joinedPeer (nodes: readonly TestPeer[] = []): Promise<TestPeer> {
   return peer
 }
 
+/** `n` plain DHT peers (no database open), all connected to each other. */
 async function dhtMesh (n: number): Promise<TestPeer[]> {
   const mesh = await Promise.all(Array.from({ length: n }, async () => createTestPeer()))
   peers.push(...mesh)
