@@ -111,7 +111,7 @@ export const insert: Scenario = {
       targets,
       notes: [
         'Each repetition inserts into a fresh, empty LevelDB; open and close are not timed.',
-        `The concurrent row is compared with the same sequential baseline; Kadmium group-commits inserts issued in the same tick.`,
+        `The concurrent row is compared with the same sequential baseline; Kadmium group-commits the inserts issued while a batch is being stored.`,
         ...abandoned.map((a) => `${a} (larger sizes skipped).`)
       ]
     }

@@ -306,8 +306,7 @@ export class CollectionStore {
     if (origin === 'local' && this.#publish(updates, indexUpdates, entry.id)) await nextTask()
     const fields = readFields(entry.doc)
     entry.fields = fields
-    entry.row = makeRow(entry.id, fields)
-    // A peer's change is shown before it is stored; a local write is stored first (its caller waits for storage anyway).
+    // A peer's change is shown before it is stored; a local write is handed to storage first, and shown while storage writes it.
     if (origin === 'remote') await this.#show(entry, index, type, origin, false)
     const ops: BatchOperation[] = []
     const keys = [...updates, ...waiting].map((value) => {
@@ -335,6 +334,7 @@ export class CollectionStore {
 
   /** Announces a committed record, checked against the schema (a `valid` local write passes as it is). */
   async #show (entry: Entry, index: CollectionIndex, type: ChangeEvent['type'], origin: Origin, valid: boolean): Promise<void> {
+    entry.row = makeRow(entry.id, entry.fields)
     if (!index.isLive(entry.id)) return
     const checked = valid ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
     this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)

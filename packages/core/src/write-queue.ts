@@ -8,9 +8,11 @@ interface Pending {
 }
 
 /**
- * Group commit: writes handed over in the same tick (and while a batch is
- * being written) go to storage together in one atomic batch. Each caller's
- * promise resolves once its operations are durable.
+ * Group commit: a write handed over while storage is idle goes to it at
+ * once (on the caller's tick, so that the caller's remaining work overlaps
+ * the write); writes handed over while a batch is being written go
+ * together in the next atomic batch. Each caller's promise resolves once
+ * its operations are durable.
  */
 export class WriteQueue {
   readonly #storage: StorageAdapter
@@ -26,7 +28,7 @@ export class WriteQueue {
     return this.#queue.length
   }
 
-  /** Writes `ops` atomically (with whatever else is queued); resolves once durable. */
+  /** Writes `ops` atomically (with whatever else is queued); resolves once durable. Storage is called before this returns, if idle. */
   write (ops: readonly BatchOperation[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ ops, resolve, reject })
@@ -40,8 +42,6 @@ export class WriteQueue {
   }
 
   async #run (): Promise<void> {
-    // Let the rest of this tick queue its writes too.
-    await Promise.resolve()
     while (this.#queue.length > 0) {
       const items = this.#queue
       this.#queue = []

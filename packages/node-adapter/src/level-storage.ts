@@ -40,6 +40,8 @@ class LevelStorage implements StorageAdapter {
   readonly #path: string
   readonly #db: ClassicLevel<string, Uint8Array>
   readonly #opened: Promise<void>
+  /** Whether the directory is open: then calls reach LevelDB on the caller's tick. */
+  #open = false
   #closed: Promise<void> | undefined
 
   constructor (path: string, options: LevelStorageOptions) {
@@ -50,7 +52,7 @@ class LevelStorage implements StorageAdapter {
       createIfMissing: options.createIfMissing ?? true,
       errorIfExists: options.errorIfExists ?? false
     })
-    this.#opened = this.#db.open().catch((cause: unknown) => {
+    this.#opened = this.#db.open().then(() => { this.#open = true }, (cause: unknown) => {
       throw new StorageError(`cannot open LevelDB storage at "${path}": ${reason(cause)}`, { cause })
     })
     this.#opened.catch(() => {}) // reported by every call that awaits it
@@ -58,22 +60,19 @@ class LevelStorage implements StorageAdapter {
 
   async get (key: string): Promise<Uint8Array | undefined> {
     checkKey(key)
-    await this.#ready()
-    const value = await this.#run('get', () => this.#db.get(key))
+    const value = await this.#call('get', () => this.#db.get(key))
     return value === undefined ? undefined : plain(value)
   }
 
   async put (key: string, value: Uint8Array): Promise<void> {
     checkKey(key)
     checkValue(key, value)
-    await this.#ready()
-    await this.#run('put', () => this.#db.put(key, value))
+    await this.#call('put', () => this.#db.put(key, value))
   }
 
   async delete (key: string): Promise<void> {
     checkKey(key)
-    await this.#ready()
-    await this.#run('delete', () => this.#db.del(key))
+    await this.#call('delete', () => this.#db.del(key))
   }
 
   async batch (operations: readonly BatchOperation[]): Promise<void> {
@@ -85,14 +84,14 @@ class LevelStorage implements StorageAdapter {
       if (op.type === 'put') checkValue(op.key, op.value)
       else if (op.type !== 'del') throw new StorageError(`batch operation of unknown type "${String((op as { type: unknown }).type)}"`)
     }
-    await this.#ready()
     // (abstract-level copies each operation before it touches it.)
-    await this.#run('batch', () => this.#db.batch(operations as BatchOperation[]))
+    await this.#call('batch', () => this.#db.batch(operations as BatchOperation[]))
   }
 
   async * scan (prefix: string, options: ScanOptions = {}): AsyncIterable<[string, Uint8Array]> {
     checkKey(prefix)
-    await this.#ready()
+    const opening = this.#ready()
+    if (opening !== undefined) await opening
     // LevelDB orders keys by their UTF-8 bytes, so every key with the prefix lies in this range.
     const range = { gte: prefix, lt: prefix + PREFIX_END, limit: options.limit ?? Infinity }
     try {
@@ -114,9 +113,17 @@ class LevelStorage implements StorageAdapter {
     return this.#closed
   }
 
-  async #ready (): Promise<void> {
+  /** Throws once closed; while opening, the wait for it (none once open: an `await` would cost the caller a tick). */
+  #ready (): Promise<void> | undefined {
     if (this.#closed !== undefined) throw new StorageError(`LevelDB storage at "${this.#path}" is closed`)
-    await this.#opened
+    return this.#open ? undefined : this.#opened
+  }
+
+  /** Runs `call` once the directory is open: on the caller's tick if it already is. */
+  async #call<T> (what: string, call: () => Promise<T>): Promise<T> {
+    const opening = this.#ready()
+    if (opening !== undefined) await opening
+    return this.#run(what, call)
   }
 
   async #run<T> (what: string, call: () => Promise<T>): Promise<T> {

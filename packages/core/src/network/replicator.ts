@@ -196,9 +196,10 @@ export class Replicator {
     // The access list travels by gossip and catch-up only (its operations are not Yjs states).
     if (update.collection !== ACCESS_COLLECTION) {
       const schedule = (): void => { this.#durable.schedule(update.collection, update.id ?? null, update.update) }
-      // A peer listens: the send goes first (the put waits 100 ms anyway); the writer's own wait for the send comes after this.
+      // The put waits 100 ms anyway: a peer listens, the send goes first (the writer's own wait for the send comes after this);
+      // else the write goes to storage first.
       if (heard) void nextTask().then(schedule)
-      else schedule()
+      else queueMicrotask(schedule)
     }
     return heard
   }
