@@ -7,7 +7,11 @@
  * `--filter` keeps only frames whose file contains the text in the
  * inclusive-time table (e.g. `packages/` for Kadmium's own code);
  * `--last` counts only the profile's last MS milliseconds (to leave out
- * setup, or a first, cold round).
+ * setup, or a first, cold round); `--windows FILE` counts only samples
+ * inside the time windows the file lists, a JSON array of `[start, end]`
+ * pairs in µs of the monotonic clock (`process.hrtime.bigint() / 1000n`,
+ * the clock of the profile's timestamps on Linux): to see what runs while
+ * a bench measures, not between its samples.
  * @module
  */
 import { readFileSync } from 'node:fs'
@@ -29,15 +33,16 @@ interface Profile {
   readonly nodes: readonly ProfileNode[]
   readonly samples: readonly number[]
   readonly timeDeltas: readonly number[]
+  readonly startTime: number
 }
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, filter: { type: 'string', default: 'packages/' }, last: { type: 'string' } }
+  options: { top: { type: 'string', default: '25' }, filter: { type: 'string', default: 'packages/' }, last: { type: 'string' }, windows: { type: 'string' } }
 })
 const file = positionals[0]
 if (file === undefined) {
-  console.error('usage: node bench/profile-summary.ts <file.cpuprofile> [--top N] [--filter text]')
+  console.error('usage: node bench/profile-summary.ts <file.cpuprofile> [--top N] [--filter text] [--last MS] [--windows FILE]')
   process.exit(2)
 }
 const top = Number(values.top)
@@ -45,6 +50,16 @@ const filter = values.filter ?? 'packages/'
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
 const span = profile.timeDeltas.reduce((a, b) => a + b, 0)
 const from = values.last === undefined ? 0 : span - Number(values.last) * 1000
+const windows = values.windows === undefined ? undefined : (JSON.parse(readFileSync(values.windows, 'utf8')) as Array<[number, number]>).sort((a, b) => a[0] - b[0])
+
+/** Whether a sample at `at` (µs, the profile's clock) falls in a window (`windows` sorted; `at` never decreases). */
+let nextWindow = 0
+function inWindow (at: number): boolean {
+  if (windows === undefined) return true
+  while (nextWindow < windows.length && (windows[nextWindow] as [number, number])[1] < at) nextWindow++
+  const w = windows[nextWindow]
+  return w !== undefined && w[0] <= at
+}
 
 const byId = new Map<number, ProfileNode>()
 const parent = new Map<number, number>()
@@ -87,7 +102,7 @@ let clock = 0
 for (let i = 0; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i] ?? 0
   clock += dt
-  if (clock < from) continue
+  if (clock < from || !inWindow(profile.startTime + clock)) continue
   let id: number | undefined = profile.samples[i]
   const leaf = id === undefined ? undefined : byId.get(id)
   if (leaf === undefined) continue
