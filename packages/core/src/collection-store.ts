@@ -5,6 +5,7 @@ import { CollectionKeys } from './keys.ts'
 import type { ChangeEvent, Origin, StoreContext, WriteMode } from './store-types.ts'
 import { docDigest, encodeDigest, type Digest } from './digest.ts'
 import { DigestCache } from './digest-cache.ts'
+import { DocCache } from './doc-cache.ts'
 import { storedDocs } from './stored-docs.ts'
 import { KeyedLock } from './lock.ts'
 import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
@@ -33,9 +34,8 @@ export class CollectionStore {
   readonly #ctx: StoreContext
   readonly #ready: Promise<CollectionIndex>
   #index: CollectionIndex | undefined
-  /** Cached documents, least recently used first. */
-  readonly #docs = new Map<string, Entry>()
   readonly #lock = new KeyedLock()
+  readonly #docs: DocCache
   /** The rows of live records, loaded on the first query. */
   readonly #rows: LazyRowView
   readonly #checks = new RowChecks()
@@ -47,6 +47,7 @@ export class CollectionStore {
     this.name = name
     this.keys = new CollectionKeys(name)
     this.#ctx = ctx
+    this.#docs = new DocCache(ctx.cacheSize, (id) => this.#lock.isHeld(id))
     this.#digests = new DigestCache(ctx.storage, this.keys.digests)
     this.#rows = new LazyRowView((skip) => this.#storedRows(skip))
     this.#ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
@@ -151,7 +152,7 @@ export class CollectionStore {
       this.#publish([], indexKeys.updates)
       await this.#persist(ops, id)
       index.updateKeys.push(...indexKeys.keys)
-      this.#evict(id, true)
+      this.#docs.evict(id, true)
       this.#announce(id, undefined, 'delete', 'local')
       for (const update of indexKeys.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin: 'local' })
     })
@@ -178,7 +179,7 @@ export class CollectionStore {
       try {
         Y.applyUpdate(entry.doc, update, REMOTE_WRITE)
       } catch (cause) {
-        this.#evict(id, true)
+        this.#docs.evict(id, true)
         throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
       }
       // An update whose dependencies have not arrived waits inside Yjs; keep
@@ -216,7 +217,7 @@ export class CollectionStore {
       } else {
         const ops = await this.#dataDeletion(id)
         await this.#persist(ops)
-        this.#evict(id, true)
+        this.#docs.evict(id, true)
         this.#announce(id, undefined, 'delete', 'remote')
       }
     })))
@@ -291,7 +292,6 @@ export class CollectionStore {
     await this.#lock.idle()
     await Promise.allSettled([...this.#background])
     await this.#lock.idle()
-    for (const entry of this.#docs.values()) entry.doc.destroy()
     this.#docs.clear()
     this.#index?.doc.destroy()
   }
@@ -376,7 +376,7 @@ export class CollectionStore {
     try {
       await this.#ctx.queue.write(ops)
     } catch (error) {
-      if (id !== undefined) this.#evict(id, true)
+      if (id !== undefined) this.#docs.evict(id, true)
       throw error
     }
   }
@@ -410,13 +410,13 @@ export class CollectionStore {
     for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
       const id = key.slice(prefix.length)
       if (skip(id) || !index.isLive(id)) continue
-      const checked = this.#checks.of(this.#docs.get(id)?.row ?? makeRow(id, decodeFields(bytes)))
+      const checked = this.#checks.of(this.#docs.peek(id)?.row ?? makeRow(id, decodeFields(bytes)))
       yield checked instanceof Promise ? await checked : checked
     }
   }
 
   async #storedRow (id: string): Promise<Row | undefined> {
-    const entry = this.#docs.get(id)
+    const entry = this.#docs.peek(id)
     if (entry !== undefined) return entry.row
     const bytes = await this.#ctx.storage.get(this.keys.row(id))
     return bytes === undefined ? undefined : makeRow(id, decodeFields(bytes))
@@ -424,48 +424,27 @@ export class CollectionStore {
 
   /** The cached entry of a record, loaded from storage (or new) if needed. Call under the record's lock. */
   async #entry (id: string, fresh = false): Promise<Entry> {
-    const cached = this.#docs.get(id)
-    if (cached !== undefined) {
-      this.#docs.delete(id)
-      this.#docs.set(id, cached)
-      return cached
-    }
+    const cached = this.#docs.use(id)
+    if (cached !== undefined) return cached
     const entry = await loadEntry(this.#ctx.storage, this.keys, id, fresh || this.#digests.holdsNothing(id))
     entry.doc.on('update', (update: Uint8Array, origin: unknown) => {
       entry.pending.push(update)
       // An edit made by user code through `doc(id)`: commit it as a local write.
       if (!isOwnOrigin(origin)) this.#schedule(this.#lock.run(id, () => this.#commitExternal(entry)))
     })
-    this.#docs.set(id, entry)
-    this.#trimCache()
+    this.#docs.add(entry)
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(id, () => this.#compactRecord(id)))
     return entry
   }
 
   async #commitExternal (entry: Entry): Promise<void> {
-    if (entry.pending.length === 0 || this.#docs.get(entry.id) !== entry) return
+    if (entry.pending.length === 0 || this.#docs.peek(entry.id) !== entry) return
     const index = this.#index as CollectionIndex
     if (!index.isLive(entry.id)) {
       entry.pending = []
       return
     }
     await this.#commit(entry, 'local', 'update')
-  }
-
-  #trimCache (): void {
-    if (this.#docs.size <= this.#ctx.cacheSize) return
-    for (const [id, entry] of this.#docs) {
-      if (this.#docs.size <= this.#ctx.cacheSize) break
-      if (entry.pinned || this.#lock.isHeld(id) || entry.pending.length > 0) continue
-      this.#evict(id)
-    }
-  }
-
-  #evict (id: string, force = false): void {
-    const entry = this.#docs.get(id)
-    if (entry === undefined || (entry.pinned && !force)) return
-    this.#docs.delete(id)
-    entry.doc.destroy()
   }
 
   async #compactRecord (id: string): Promise<void> {
