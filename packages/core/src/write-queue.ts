@@ -46,7 +46,7 @@ export class WriteQueue {
       const items = this.#queue
       this.#queue = []
       try {
-        await this.#storage.batch(items.length === 1 ? (items[0] as Pending).ops : items.flatMap((item) => item.ops))
+        await this.#batch(items.length === 1 ? (items[0] as Pending).ops : items.flatMap((item) => item.ops))
         for (const item of items) item.resolve()
       } catch (cause) {
         const error = new StorageError('storage write failed: ' + String(cause), { cause })
@@ -54,5 +54,14 @@ export class WriteQueue {
       }
     }
     this.#running = undefined
+  }
+
+  /**
+   * Calls storage (on this tick), as a promise even if the adapter throws
+   * at once: `#run` then still waits before it ends, so it never ends
+   * before `write` recorded it as running.
+   */
+  async #batch (ops: readonly BatchOperation[]): Promise<void> {
+    await this.#storage.batch(ops)
   }
 }

@@ -82,3 +82,27 @@ test('a failed batch rejects every write in it with StorageError; the queue goes
   await queue.drain()
   assert.equal(queue.pending, 0)
 })
+
+test('an adapter whose batch throws at once (not a rejected promise) fails that write only: the next one is written', async () => {
+  const inner = memoryStorage()
+  let throwNow = true
+  const storage: StorageAdapter = {
+    get: async (key) => inner.get(key),
+    put: async (key, value) => inner.put(key, value),
+    delete: async (key) => inner.delete(key),
+    scan: (prefix) => inner.scan(prefix),
+    batch: (ops) => {
+      if (throwNow) throw new Error('refused at once')
+      return inner.batch(ops)
+    }
+  }
+  const queue = new WriteQueue(storage)
+  await assert.rejects(queue.write([put('a')]), (error: unknown) => error instanceof StorageError && /refused at once/.test(error.message))
+  throwNow = false
+  await Promise.race([
+    queue.write([put('b')]),
+    new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('the next write never ran')) }, 2_000))
+  ])
+  assert.deepEqual(await storage.get('b'), new Uint8Array([1]))
+  await queue.drain()
+})
