@@ -18,6 +18,8 @@ export class WriteQueue {
   readonly #storage: StorageAdapter
   #queue: Pending[] = []
   #running: Promise<void> | undefined
+  /** A run is starting: it calls storage before `#running` is set. */
+  #starting = false
 
   constructor (storage: StorageAdapter) {
     this.#storage = storage
@@ -32,7 +34,11 @@ export class WriteQueue {
   write (ops: readonly BatchOperation[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ ops, resolve, reject })
-      this.#running ??= this.#run()
+      if (this.#running !== undefined || this.#starting) return
+      // (Storage is called during #run(): a write it causes there joins the queue.)
+      this.#starting = true
+      this.#running = this.#run()
+      this.#starting = false
     })
   }
 

@@ -106,3 +106,33 @@ test('an adapter whose batch throws at once (not a rejected promise) fails that 
   assert.deepEqual(await storage.get('b'), new Uint8Array([1]))
   await queue.drain()
 })
+
+test('a write made by storage while it takes a batch waits for that batch, and goes in the next one', async () => {
+  const inner = memoryStorage()
+  const batches: string[][] = []
+  let inFlight = 0
+  let overlapped = false
+  let nested: Promise<void> | undefined
+  const storage: StorageAdapter = {
+    get: async (key) => inner.get(key),
+    put: async (key, value) => inner.put(key, value),
+    delete: async (key) => inner.delete(key),
+    scan: (prefix) => inner.scan(prefix),
+    batch: async (ops) => {
+      batches.push(ops.map((op) => op.key))
+      if (inFlight > 0) overlapped = true
+      inFlight++
+      // A write caused by storage itself (a hook, a listener), made before it answers.
+      nested ??= queue.write([put('nested')])
+      await new Promise((resolve) => setImmediate(resolve))
+      await inner.batch(ops)
+      inFlight--
+    }
+  }
+  const queue = new WriteQueue(storage)
+  await queue.write([put('a')])
+  await nested
+  assert.deepEqual(batches, [['a'], ['nested']])
+  assert.equal(overlapped, false, 'batches never overlap')
+  assert.deepEqual(await storage.get('nested'), new Uint8Array([1]))
+})
