@@ -16,22 +16,28 @@ function gatedStorage (): { storage: StorageAdapter, batches: BatchOperation[][]
       waiting = []
       for (const go of run) go()
     },
-    storage: {
-      ...inner,
-      get: async (key: string) => inner.get(key),
-      scan: (prefix: string) => inner.scan(prefix),
-      batch: async (ops: readonly BatchOperation[]) => {
-        state.batches.push([...ops])
-        if (state.hold) await new Promise<void>((resolve) => { waiting.push(resolve) })
-        if (state.fail) throw new Error('disk full')
-        await inner.batch(ops)
-      }
-    } satisfies StorageAdapter
+    storage: withBatch(inner, async (ops) => {
+      state.batches.push([...ops])
+      if (state.hold) await new Promise<void>((resolve) => { waiting.push(resolve) })
+      if (state.fail) throw new Error('disk full')
+      await inner.batch(ops)
+    })
   }
   return state
 }
 
 const put = (key: string): BatchOperation => ({ type: 'put', key, value: new Uint8Array([1]) })
+
+/** `inner`, but batches go through `batch`. */
+function withBatch (inner: StorageAdapter, batch: StorageAdapter['batch']): StorageAdapter {
+  return {
+    get: async (key) => inner.get(key),
+    put: async (key, value) => inner.put(key, value),
+    delete: async (key) => inner.delete(key),
+    scan: (prefix) => inner.scan(prefix),
+    batch
+  }
+}
 
 test('a write to idle storage reaches it before write() returns, and resolves once stored', async () => {
   const s = gatedStorage()
@@ -86,16 +92,10 @@ test('a failed batch rejects every write in it with StorageError; the queue goes
 test('an adapter whose batch throws at once (not a rejected promise) fails that write only: the next one is written', async () => {
   const inner = memoryStorage()
   let throwNow = true
-  const storage: StorageAdapter = {
-    get: async (key) => inner.get(key),
-    put: async (key, value) => inner.put(key, value),
-    delete: async (key) => inner.delete(key),
-    scan: (prefix) => inner.scan(prefix),
-    batch: (ops) => {
-      if (throwNow) throw new Error('refused at once')
-      return inner.batch(ops)
-    }
-  }
+  const storage = withBatch(inner, (ops) => {
+    if (throwNow) throw new Error('refused at once')
+    return inner.batch(ops)
+  })
   const queue = new WriteQueue(storage)
   await assert.rejects(queue.write([put('a')]), (error: unknown) => error instanceof StorageError && /refused at once/.test(error.message))
   throwNow = false
@@ -113,22 +113,16 @@ test('a write made by storage while it takes a batch waits for that batch, and g
   let inFlight = 0
   let overlapped = false
   let nested: Promise<void> | undefined
-  const storage: StorageAdapter = {
-    get: async (key) => inner.get(key),
-    put: async (key, value) => inner.put(key, value),
-    delete: async (key) => inner.delete(key),
-    scan: (prefix) => inner.scan(prefix),
-    batch: async (ops) => {
-      batches.push(ops.map((op) => op.key))
-      if (inFlight > 0) overlapped = true
-      inFlight++
-      // A write caused by storage itself (a hook, a listener), made before it answers.
-      nested ??= queue.write([put('nested')])
-      await new Promise((resolve) => setImmediate(resolve))
-      await inner.batch(ops)
-      inFlight--
-    }
-  }
+  const storage = withBatch(inner, async (ops) => {
+    batches.push(ops.map((op) => op.key))
+    if (inFlight > 0) overlapped = true
+    inFlight++
+    // A write caused by storage itself (a hook, a listener), made before it answers.
+    nested ??= queue.write([put('nested')])
+    await new Promise((resolve) => setImmediate(resolve))
+    await inner.batch(ops)
+    inFlight--
+  })
   const queue = new WriteQueue(storage)
   await queue.write([put('a')])
   await nested
