@@ -44,6 +44,18 @@ async function member (name: string, mesh: TestPeer[]): Promise<{ peer: TestPeer
 }
 
 /**
+ * `peers` DHT peers, a writer with database `name` open among them, and one
+ * todo `title` it inserted with `durability: { replicas }`.
+ */
+async function writerWithDurableTodo (peers: number, name: string, title: string, replicas: number) {
+  const mesh = await dhtMesh(peers)
+  const a = await member(name, mesh)
+  const ta = a.db.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title, done: false }, { durability: { replicas } })
+  return { mesh, a, ta, id }
+}
+
+/**
  * A new peer connected to every DHT peer, whose DHT reads hear from
  * `loner` only once `open()` is called, with database `name` open on it.
  */
@@ -60,10 +72,7 @@ async function gatedReader (name: string, mesh: TestPeer[], loner: TestPeer): Pr
 }
 
 test('a record outlives its writer in the DHT: a peer that never met the writer reads it', { timeout: 90_000 }, async () => {
-  const mesh = await dhtMesh(5)
-  const a = await member('durable', mesh)
-  const ta = a.db.collection('todos', { schema: Todo })
-  const id = await ta.insert({ title: 'kept by strangers', done: false }, { durability: { replicas: 2 } })
+  const { mesh, a, ta, id } = await writerWithDurableTodo(5, 'durable', 'kept by strangers', 2)
   await ta.update(id, (t) => { t.done = true }, { durability: { replicas: 2 } })
   await a.db.close()
   await a.peer.close()
@@ -86,10 +95,7 @@ test('a record outlives its writer in the DHT: a peer that never met the writer 
 })
 
 test('a database opened by its address on another peer', { timeout: 60_000 }, async () => {
-  const mesh = await dhtMesh(3)
-  const a = await member('by-address', mesh)
-  const ta = a.db.collection('todos', { schema: Todo })
-  const id = await ta.insert({ title: 'x', done: false }, { durability: { replicas: 1 } })
+  const { mesh, a, id } = await writerWithDurableTodo(3, 'by-address', 'x', 1)
   const peer = await joinedPeer(mesh)
   await waitFor(async () => {
     try {
@@ -106,10 +112,7 @@ test('a database opened by its address on another peer', { timeout: 60_000 }, as
 })
 
 test('durability: { replicas } resolves with enough DHT peers and rejects with too few', { timeout: 60_000 }, async () => {
-  const mesh = await dhtMesh(3)
-  const a = await member('replicas', mesh)
-  const ta = a.db.collection('todos', { schema: Todo })
-  const id = await ta.insert({ title: 'safe', done: false }, { durability: { replicas: 3 } })
+  const { ta, id } = await writerWithDurableTodo(3, 'replicas', 'safe', 3)
   assert.ok(id.length > 0)
   await assert.rejects(ta.insert({ title: 'too many wanted', done: false }, { durability: { replicas: 10, timeout: 5000 } }), (error: Error & { acknowledged: number, wanted: number }) => {
     assert.equal(error.name, 'DurabilityError')
@@ -217,10 +220,7 @@ test('a durable write resolves at its N-th acknowledgement and reaches every DHT
 })
 
 test('a durable delete puts a tombstone: a fresh peer reads nothing, and a later head of the live state does not bring the record back', { timeout: 90_000 }, async () => {
-  const mesh = await dhtMesh(4)
-  const a = await member('deletes', mesh)
-  const ta = a.db.collection('todos', { schema: Todo })
-  const id = await ta.insert({ title: 'to delete', done: false }, { durability: { replicas: 2 } })
+  const { mesh, a, ta, id } = await writerWithDurableTodo(4, 'deletes', 'to delete', 2)
   // Bob holds the live record (he read it before the delete) and never hears of the delete.
   const bobPeer = await joinedPeer(mesh)
   const bob = new DhtStore(bobPeer.libp2p.services.dht, a.db.address, {}, { signer: signerOf(bobPeer.privateKey), access: OPEN_ACCESS })
@@ -257,10 +257,7 @@ test('a durable delete puts a tombstone: a fresh peer reads nothing, and a later
 })
 
 test('a tombstone only a later replica holds deletes the record on a reader that answered with the live state', { timeout: 60_000 }, async () => {
-  const mesh = await dhtMesh(3)
-  const a = await member('late-delete', mesh)
-  const ta = a.db.collection('todos', { schema: Todo })
-  const id = await ta.insert({ title: 'short-lived', done: false }, { durability: { replicas: 2 } })
+  const { mesh, a, id } = await writerWithDurableTodo(3, 'late-delete', 'short-lived', 2)
   await a.db.close()
   // Bob deletes while alone (only his node holds his tombstone), then joins.
   const loner = await joinedPeer()
@@ -338,10 +335,7 @@ test('an encrypted database: a durable delete reaches a member that never met th
 })
 
 test('a delete that does not wait for the DHT puts its tombstone in the background (closing flushes it)', { timeout: 60_000 }, async () => {
-  const mesh = await dhtMesh(3)
-  const a = await member('background-delete', mesh)
-  const ta = a.db.collection('todos', { schema: Todo })
-  const id = await ta.insert({ title: 'fleeting', done: false }, { durability: { replicas: 2 } })
+  const { mesh, a, ta, id } = await writerWithDurableTodo(3, 'background-delete', 'fleeting', 2)
   // The insert's background puts are done: the delete's tombstone is a put of its own.
   await waitFor(() => a.db.status.pendingWrites === 0, 'the insert\'s background puts', 15_000)
   await ta.delete(id)
