@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { DHT_PROTOCOL, dhtSelectors, dhtValidators } from '@kadmium/core'
+import { DHT_PROTOCOL, dhtSelectors, dhtValidators, PING_STREAMS } from '@kadmium/core'
 import { nodePeer, type NodePeer, type NodePeerOptions } from '@kadmium/node'
 import { gossipsub, StrictNoSign, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
@@ -100,7 +100,7 @@ export class NetSandbox {
 
   /** Starts a bare libp2p node on 127.0.0.1 (TCP, noise, yamux, like `nodePeer`). */
   async bare (options: BareNodeOptions = {}): Promise<BareNode> {
-    const services: Record<string, unknown> = { identify: identify(), ping: ping() }
+    const services: Record<string, unknown> = { identify: identify(), ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }) }
     if (options.gossip === true) services.pubsub = gossipsub(nodePeerGossipsub())
     if (options.dht === true) {
       services.dht = kadDHT({

@@ -4,7 +4,7 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { DHT_PROTOCOL, dhtSelectors, dhtValidators, type KadmiumServices } from '@kadmium/core'
+import { DHT_PROTOCOL, dhtSelectors, dhtValidators, PING_STREAMS, type KadmiumServices } from '@kadmium/core'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, StrictNoSign, type GossipsubOpts } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
@@ -33,18 +33,6 @@ export type NodePeerServices = KadmiumServices & {
  * D = 6 (Dlo 4, Dhi 12).
  */
 const MESH = { D: 8, Dlo: 6, Dhi: 12, Dout: 3 } as const
-
-/**
- * Ping streams one connection may carry at once, each way. libp2p's
- * connection monitor pings every connection every 10 s and kad-dht pings
- * the contacts of its routing table, both on `/ipfs/ping/1.0.0`; with the
- * ping service's default of one outbound stream (two inbound), a monitor
- * ping that meets a DHT ping fails, and the monitor then aborts the whole
- * connection (gossipsub mesh, sync sessions and all), only for the
- * reconnect queue to dial it again: in a busy 50-peer network, hundreds of
- * connections a minute.
- */
-export const PING_STREAMS = 4
 
 /** Loopback IPs that gossipsub must not count as colocated Sybils. */
 const LOOPBACK_IPS = ['127.0.0.1', '::1']

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
+import { PING_STREAMS } from '@kadmium/core'
 import type { NodePeer, NodePeerServices } from '@kadmium/node'
 import type { Libp2p } from 'libp2p'
-import { PING_STREAMS } from '../src/libp2p-options.ts'
 import { PeerSandbox } from './fixtures/peers.ts'
 
 /** A peer's round trip to `to` on libp2p's ping service (nodePeer starts one; `NodePeer.libp2p` types only Kadmium's services). */

@@ -13,6 +13,19 @@ export type KadmiumServices = {
   dht: KadDHT
 }
 
+/**
+ * Ping streams an adapter's libp2p node should let one connection carry at
+ * once, each way (`ping({ maxOutboundStreams, maxInboundStreams })`; the
+ * ping service's defaults are 1 and 2). libp2p's connection monitor pings
+ * every connection every 10 s and kad-dht pings the contacts of its
+ * routing table, both on `/ipfs/ping/1.0.0`: with one outbound stream, a
+ * monitor ping that meets a DHT ping fails, and the monitor then aborts
+ * the whole connection (gossipsub mesh, sync session and all), only for
+ * the reconnect queue to dial it again — in a busy 50-peer network,
+ * hundreds of connections a minute.
+ */
+export const PING_STREAMS = 4
+
 /** A libp2p node with the services Kadmium needs. */
 export type KadmiumLibp2p = Libp2p<KadmiumServices>
 

@@ -10,6 +10,7 @@ import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { DHT_PROTOCOL } from '../../src/dht/keys.ts'
+import { PING_STREAMS } from '../../src/network/peer.ts'
 import { dhtSelectors, dhtValidators } from '../../src/dht/validators.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -84,7 +85,7 @@ export async function createDhtNode (options: DhtNodeOptions = {}): Promise<DhtN
     connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         validators: options.validators ?? dhtValidators,

@@ -16,7 +16,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { keepOpen } from '@kadmium/core/testing'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
-import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, PING_STREAMS, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
 import { mergingDatastore } from '@kadmium/core/dht-server'
 import { MemoryDatastore } from 'datastore-core'
 import { after } from 'node:test'
@@ -61,7 +61,7 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
     connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
       pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, emitSelf: false }),
       dht: kadDHT({ protocol: DHT_PROTOCOL, validators: o.validators ?? dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
     }
