@@ -8,6 +8,7 @@
  * @module
  */
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -183,6 +184,24 @@ export async function waitFor (what: string, check: () => boolean | Promise<bool
   while (!await check()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(everyMs)
+  }
+}
+
+/**
+ * Waits until this process's event loop is mostly idle (below `busy`
+ * utilisation over a `windowMs` window), `maxMs` at most: many peers in one
+ * process start with seconds of DHT routing-table refreshes and dials, and
+ * what is measured then measures those. Resolves how long it waited and
+ * whether the loop went quiet.
+ */
+export async function waitForQuiet (maxMs = 60_000, busy = 0.5, windowMs = 1_000): Promise<{ waitedMs: number, quiet: boolean }> {
+  const start = performance.now()
+  for (;;) {
+    const before = performance.eventLoopUtilization()
+    await sleep(windowMs)
+    const waitedMs = performance.now() - start
+    if (performance.eventLoopUtilization(before).utilization < busy) return { waitedMs, quiet: true }
+    if (waitedMs >= maxMs) return { waitedMs, quiet: false }
   }
 }
 

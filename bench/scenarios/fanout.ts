@@ -24,7 +24,7 @@ import { createDatabase, type Database } from '@kadmium/core'
 import type { NodePeer } from '@kadmium/node'
 import { COLLECTION, DB_NAME, todo, todoSchema, type Todos } from '../lib/fixtures.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
-import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, randomTopology, taggedPayload, waitFor, watchdog, withSandbox, type NetSandbox } from '../lib/net.ts'
+import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, randomTopology, taggedPayload, waitFor, waitForQuiet, watchdog, withSandbox, type NetSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -134,7 +134,23 @@ async function startNetwork (sandbox: NetSandbox, n: number, log: (line: string)
     const pubsub = m.peer.libp2p.services.pubsub
     return meshPeers(pubsub, kTopic) >= 1 && meshPeers(pubsub, RAW_TOPIC) >= 1
   }), 30_000)
+  const { waitedMs, quiet } = await waitForQuiet(90_000)
+  log(`fanout ${n}: ${quiet ? 'quiet' : 'still busy'} after ${Math.round(waitedMs / 1000)} s of start-up work (DHT refreshes, dials)`)
   return members
+}
+
+/**
+ * Waits for peer 0's DHT puts to end, so that they stay out of the
+ * measured windows. In a crowded one-process network a put can time out
+ * and wait for its retry: after `ms`, the scenario goes on (and counts it)
+ * rather than fail.
+ */
+async function dhtPutsDone (source: Member, ms: number, late: { count: number }): Promise<void> {
+  try {
+    await waitFor('peer 0\'s DHT puts', () => source.db.status.pendingWrites === 0, ms, 20)
+  } catch {
+    late.count++
+  }
 }
 
 export const fanout: Scenario = {
@@ -163,7 +179,8 @@ export const fanout: Scenario = {
             for (const r of receivers) if (await r.todos.get(id, { network: false }) === undefined) return false
             return true
           }, 30_000)
-          await waitFor('peer 0\'s DHT puts', () => source.db.status.pendingWrites === 0, 60_000)
+          const putsLate = { count: 0 }
+          await dhtPutsDone(source, 120_000, putsLate)
 
           const kadmium = new Arrivals(receivers.length)
           const raw = new Arrivals(receivers.length)
@@ -206,7 +223,7 @@ export const fanout: Scenario = {
                 const fan = await sample('kadmium', kadmium, async (tag) => source.todos.update(id, (t) => { t.title = `f${tag}` }), (tag) => `f${tag}`)
                 const times = delivered.cancel()
                 deliveredAll.push(times.length === receivers.length ? Math.max(...times) : NaN)
-                await waitFor('peer 0\'s DHT put of the update', () => source.db.status.pendingWrites === 0, 60_000, 20)
+                await dhtPutsDone(source, 30_000, putsLate)
                 return fan
               }
             },
@@ -241,6 +258,7 @@ export const fanout: Scenario = {
             kadmiumGossipDeliveredToAllMsMedian: percentile(deliveredAll.filter((x) => !Number.isNaN(x)), 50),
             perReceiverMsMedian: { kadmium: percentile(k.map((f) => f.perPeerMs).filter((x) => !Number.isNaN(x)), 50), baseline: percentile(b.map((f) => f.perPeerMs).filter((x) => !Number.isNaN(x)), 50) },
             lostSamples: lost,
+            dhtPutsStillPending: putsLate.count,
             connectionsPerPeer: { min: Math.min(...connections), median: percentile(connections, 50), max: Math.max(...connections) },
             kadmiumMeshPerPeer: { min: Math.min(...mesh), median: percentile(mesh, 50), max: Math.max(...mesh) }
           }
@@ -257,11 +275,12 @@ export const fanout: Scenario = {
       targets,
       notes: [
         ...sizes.map((n) => {
-          const d = details[String(n)] as { kadmiumGossipDeliveredToAllMsMedian: number, perReceiverMsMedian: { kadmium: number, baseline: number } }
+          const d = details[String(n)] as { kadmiumGossipDeliveredToAllMsMedian: number, perReceiverMsMedian: { kadmium: number, baseline: number }, dhtPutsStillPending: number }
+          const late = d.dhtPutsStillPending > 0 ? ` Peer 0's DHT puts were still pending (retrying) after ${d.dhtPutsStillPending} wait(s); their work may fall in some samples.` : ''
           return `${n} peers: Kadmium's envelope was delivered by every receiver's gossipsub after ${fmt(d.kadmiumGossipDeliveredToAllMsMedian)} ms (median); the rest of the Kadmium time is applying it before the last subscribe callbacks. ` +
-            `All peers share one thread, so arrivals come one after another: ${fmt(d.perReceiverMsMedian.kadmium)} ms apart for Kadmium (decode and verify, forward, then check, apply and store) and ${fmt(d.perReceiverMsMedian.baseline)} ms apart for raw gossipsub (forward only), medians.`
+            `All peers share one thread, so arrivals come one after another: ${fmt(d.perReceiverMsMedian.kadmium)} ms apart for Kadmium (decode and verify, forward, then check, apply and store) and ${fmt(d.perReceiverMsMedian.baseline)} ms apart for raw gossipsub (forward only), medians.${late}`
         }),
-        `Each peer dialed ${DEGREE} random earlier peers (fixed seed); both systems use these same peers and connections. Connections and mesh sizes per peer are in the JSON results.`,
+        `Each peer dialed ${DEGREE} random earlier peers (fixed seed); both systems use these same peers and connections. Measuring starts once the process is quiet after start-up (the DHT's routing-table refreshes connect most peers to each other). Connections and mesh sizes per peer are in the JSON results.`,
         'Kadmium samples include the write on peer 0 and the apply (LevelDB) on every receiver; peer 0\'s background DHT put of each update is waited for between samples, not timed.',
         `Every sample of both systems follows ${PAUSE_MS} ms of quiet.`,
         `A sample that does not reach every peer within ${SAMPLE_MS / 1000} s counts as ${SAMPLE_MS / 1000} s (lost samples are in the JSON results).`
