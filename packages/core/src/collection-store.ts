@@ -14,6 +14,7 @@ import { decodeFields, encodeFields, makeRow, rowSizeBound } from './row.ts'
 import { LazyRowView } from './lazy-view.ts'
 import { nextTask } from './next-task.ts'
 import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } from './row-check.ts'
+import type { ApplyMeter } from './security/budget.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
@@ -169,40 +170,49 @@ export class CollectionStore {
     })
   }
 
-  /** Applies a Yjs update of record `id` from a peer. Resolves `true` if it changed anything. */
-  async applyRemoteRecord (id: string, update: Uint8Array): Promise<boolean> {
+  /**
+   * Applies a Yjs update of record `id` from a peer. Resolves `true` if it
+   * changed anything. `meter` counts the time spent computing on it.
+   */
+  async applyRemoteRecord (id: string, update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
     const index = await this.#ready
     return this.#lock.run(id, async () => {
       if (index.isDeleted(id)) return false
       const entry = await this.#entry(id)
+      meter?.start()
       const hadData = entry.doc.getMap(ROOT).size > 0
       try {
         Y.applyUpdate(entry.doc, update, REMOTE_WRITE)
       } catch (cause) {
         this.#docs.evict(id, true)
         throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
+      } finally {
+        meter?.stop()
       }
       // An update whose dependencies have not arrived waits inside Yjs; keep
       // its bytes so that it is not lost if the document leaves memory.
       const waiting = hasPending(entry.doc) ? [update] : []
       if (entry.pending.length === 0 && waiting.length === 0) return false
-      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, waiting)
+      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, waiting, meter)
       return true
     })
   }
 
   /** Applies a Yjs update of the collection index from a peer. Resolves `true` if it changed anything. */
-  async applyRemoteIndex (update: Uint8Array): Promise<boolean> {
+  async applyRemoteIndex (update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
     const index = await this.#ready
     const transitions = await this.#lock.run(INDEX_LOCK, async (): Promise<Transition[] | undefined> => {
       let transitions: Transition[]
+      meter?.start()
       try {
         transitions = index.applyRemote(update)
       } catch (cause) {
+        meter?.stop()
         throw new MalformedUpdateError(`index update for "${this.name}" does not decode: ${String(cause)}`, { cause })
       }
       const ops: BatchOperation[] = []
       const written = this.#indexOps(index, ops, hasPending(index.doc) ? [update] : [])
+      meter?.stop()
       if (written.keys.length === 0) return undefined
       await this.#persist(ops)
       index.updateKeys.push(...written.keys)
@@ -297,17 +307,23 @@ export class CollectionStore {
   }
 
   /** Writes the pending updates of a record and its new row; then tells everyone. `valid`: a write the schema passed (and its row, if encoded). */
-  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', valid?: { rowBytes?: Uint8Array | undefined }, waiting: Uint8Array[] = []): Promise<void> {
+  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', valid?: { rowBytes?: Uint8Array | undefined }, waiting: Uint8Array[] = [], meter?: ApplyMeter): Promise<void> {
     const index = this.#index as CollectionIndex
     const updates = entry.pending
     entry.pending = []
     const indexUpdates = index.takePending()
     // Peers get a local write before anything else is done with it: if one listens, the send runs to the socket first.
     if (origin === 'local' && this.#publish(updates, indexUpdates, entry.id)) await nextTask()
+    meter?.start()
     const fields = readFields(entry.doc)
     entry.fields = fields
     // A peer's change is shown before it is stored; a local write is handed to storage first, and shown while storage writes it.
-    if (origin === 'remote') await this.#show(entry, index, type, origin, false)
+    if (origin === 'remote') {
+      const shown = this.#show(entry, index, type, origin, false)
+      meter?.stop()
+      await shown
+      meter?.start()
+    }
     const ops: BatchOperation[] = []
     const keys = [...updates, ...waiting].map((value) => {
       const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
@@ -324,6 +340,7 @@ export class CollectionStore {
     entry.updateKeys.push(...keys)
     index.updateKeys.push(...indexWrites.keys)
     this.#digests.set(entry.id, digest)
+    meter?.stop()
     if (origin !== 'remote') await this.#show(entry, index, type, origin, valid !== undefined)
     await persisted.catch(async (error: unknown) => { await this.#reannounce(entry.id, origin); throw error })
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })

@@ -16,6 +16,7 @@ import type { DurableSource } from './network/durable.ts'
 import type { Digest } from './digest.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
 import { ACCESS_COLLECTION, AccessList } from './security/access-list.ts'
+import type { ApplyMeter } from './security/budget.ts'
 import { AccessControl, type DatabaseAccess } from './security/database-access.ts'
 import { signerOf, type Signer } from './security/identity.ts'
 import { setUpDatabase, type AccessOptions, type DatabaseSetup } from './security/setup.ts'
@@ -270,17 +271,27 @@ export class Database {
    * @throws {MalformedUpdateError} the bytes are not a valid update (checked before Yjs sees them); nothing changed
    */
   async applyRemoteUpdate (remote: RemoteUpdate): Promise<boolean> {
+    return this.#applyRemote(remote)
+  }
+
+  /** {@link applyRemoteUpdate}, with `meter` counting the time spent computing on the update. */
+  async #applyRemote (remote: RemoteUpdate, meter?: ApplyMeter): Promise<boolean> {
     return this.#track(async () => {
       if (!(remote.update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
       if (remote.collection === ACCESS_COLLECTION) {
         if (remote.target !== 'record') throw new MalformedMessageError('the access list has no index')
-        return this.#access.applyRemote(remote.update)
+        meter?.start()
+        const applied = this.#access.applyRemote(remote.update)
+        meter?.stop()
+        return applied
       }
       // Untrusted bytes: their structure is checked before Yjs sees them (crafted updates can hang Yjs).
+      meter?.start()
       checkUpdate(remote.update)
+      meter?.stop()
       const store = this.#store(checkCollectionName(remote.collection))
-      if (remote.target === 'index') return store.applyRemoteIndex(remote.update)
-      if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update)
+      if (remote.target === 'index') return store.applyRemoteIndex(remote.update, meter)
+      if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update, meter)
       throw new InvalidArgumentError('"target" is "record" or "index"')
     })
   }
@@ -384,7 +395,7 @@ export class Database {
       indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
       recordDiff: async (c, id, sv) => c === ACCESS_COLLECTION ? ops().get(id) : this.#store(c).recordDiff(id, sv),
       storedUpdates: (c, ids) => c === ACCESS_COLLECTION ? accessUpdates(ops(), ids) : this.#store(c).storedUpdates(ids),
-      apply: async (update) => this.applyRemoteUpdate(update)
+      apply: async (update, meter) => this.#applyRemote(update, meter)
     }
   }
 

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { memoryStorage, StorageError, type BatchOperation, type StorageAdapter } from '@kadmium/core'
 import { WriteQueue } from '../src/write-queue.ts'
+import { withBatch } from './helpers/storage.ts'
 
 /** Memory storage whose batches are recorded, and held until released while `hold` is set. */
 function gatedStorage (): { storage: StorageAdapter, batches: BatchOperation[][], release: () => void, hold: boolean, fail: boolean } {
@@ -27,17 +28,6 @@ function gatedStorage (): { storage: StorageAdapter, batches: BatchOperation[][]
 }
 
 const put = (key: string): BatchOperation => ({ type: 'put', key, value: new Uint8Array([1]) })
-
-/** `inner`, but batches go through `batch`. */
-function withBatch (inner: StorageAdapter, batch: StorageAdapter['batch']): StorageAdapter {
-  return {
-    get: async (key) => inner.get(key),
-    put: async (key, value) => inner.put(key, value),
-    delete: async (key) => inner.delete(key),
-    scan: (prefix) => inner.scan(prefix),
-    batch
-  }
-}
 
 test('a write to idle storage reaches it before write() returns, and resolves once stored', async () => {
   const s = gatedStorage()

@@ -4,7 +4,7 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
 import type { UpdateEvent } from '../store-types.ts'
 import { DecryptionError, KadmiumError, PeerThrottledError, SyncError } from '../errors.ts'
-import { APPLY_WINDOW_MS, ApplyBudget, DEFAULT_APPLY_BUDGET_MS } from '../security/budget.ts'
+import { APPLY_WINDOW_MS, ApplyBudget, ApplyMeter, DEFAULT_APPLY_BUDGET_MS } from '../security/budget.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { signedBytes } from '../security/identity.ts'
 import { nextTask } from '../next-task.ts'
@@ -63,9 +63,11 @@ export interface ReplicationOptions {
   /** Longest wait on close for queued DHT puts (ms). @default 5000 */
   readonly closeTimeout?: number
   /**
-   * Time (ms) one author's live updates may take to apply per 10 s; beyond
-   * it, its envelopes are dropped until the window ends (a `rejected` event
-   * with `PeerThrottledError` says so; catch-up repairs). @default 3000
+   * Time (ms) one author's live updates may take to apply per 10 s: the
+   * time spent checking and applying them and updating the row, digest and
+   * queries, not the wait for storage to commit. Beyond it, the author's
+   * envelopes are dropped until the window ends (a `rejected` event with
+   * `PeerThrottledError` says so; catch-up repairs). @default 3000
    */
   readonly applyBudget?: number
   /** Options of the DHT record store (timeouts, concurrency, republishing). */
@@ -309,19 +311,21 @@ export class Replicator {
     this.#applying++
     void (async () => {
       let hinted = false
-      const started = performance.now()
+      // What applying the envelope computes counts against its author; waiting for storage does not.
+      const meter = new ApplyMeter()
       for (const entry of envelope.entries) {
         if (entry.update === undefined) {
           hinted = true
           continue
         }
         try {
-          await this.#source.apply({ collection: entry.collection, target: entry.target, ...(entry.id !== undefined ? { id: entry.id } : {}), update: entry.update })
+          await this.#source.apply({ collection: entry.collection, target: entry.target, ...(entry.id !== undefined ? { id: entry.id } : {}), update: entry.update }, meter)
         } catch (error) {
+          meter.stop()
           this.#events.onRejected({ reason: `${(error as Error).name}: ${(error as Error).message}`, via: 'gossip', peer: envelope.from })
         }
       }
-      this.#budget.charge(envelope.from, performance.now() - started)
+      this.#budget.charge(envelope.from, meter.ms)
       // An update too large for gossip: fetch it from its sender.
       if (hinted && !this.#stopped) {
         try {

@@ -7,6 +7,7 @@ import { encode } from 'cborg'
 import { concatBytes } from '../bytes.ts'
 import { bytesEqual } from '../hash.ts'
 import type { WriteAccess } from '../security/access.ts'
+import type { ApplyMeter } from '../security/budget.ts'
 import { ACCESS_COLLECTION } from '../security/access-list.ts'
 import { signedBytes, verifySignature, type Signer } from '../security/identity.ts'
 import {
@@ -23,7 +24,8 @@ export interface SyncSource {
   indexDiff (collection: string, sv: Uint8Array): Promise<Uint8Array>
   recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
   storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
-  apply (update: RemoteUpdate): Promise<boolean>
+  /** Applies a peer's update; `meter` (live updates) counts the time spent computing on it. */
+  apply (update: RemoteUpdate, meter?: ApplyMeter): Promise<boolean>
 }
 
 /** Who signs a session's messages, whose signatures it checks, and who may write. */

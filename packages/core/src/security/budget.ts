@@ -3,7 +3,9 @@
  * the network are applied on the one thread every database shares, and a
  * crafted (or just heavy) stream of them from one author must not starve
  * the rest. Each author has a budget of apply time per window; once spent,
- * its further updates are dropped until the window ends.
+ * its further updates are dropped until the window ends. Apply time is what
+ * an {@link ApplyMeter} counts: the computing done on the author's bytes,
+ * not the waits for storage in between.
  * @module
  */
 
@@ -64,5 +66,35 @@ export class ApplyBudget {
       return undefined
     }
     return w
+  }
+}
+
+/**
+ * Counts the time spent computing on one envelope's updates: the sections
+ * that work on the author's bytes (checking them, applying them, the row,
+ * schema and digest work that follows) are timed between `start` and
+ * `stop`. Waits in between — for storage to commit, for a record's lock,
+ * for a document to load — are not counted: a slow disk or a busy peer
+ * would otherwise charge an honest author for them.
+ */
+export class ApplyMeter {
+  #ms = 0
+  #since: number | undefined
+
+  /** Starts counting (no-op while counting). */
+  start (): void {
+    this.#since ??= performance.now()
+  }
+
+  /** Stops counting (no-op while stopped). */
+  stop (): void {
+    if (this.#since === undefined) return
+    this.#ms += performance.now() - this.#since
+    this.#since = undefined
+  }
+
+  /** The time counted so far (ms), a section still open included. */
+  get ms (): number {
+    return this.#ms + (this.#since === undefined ? 0 : performance.now() - this.#since)
   }
 }

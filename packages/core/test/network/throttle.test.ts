@@ -4,9 +4,11 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createDatabase, type RejectedEvent } from '@kadmium/core'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createDatabase, memoryStorage, type RejectedEvent } from '@kadmium/core'
 import { ApplyBudget } from '../../src/security/budget.ts'
 import { Todo } from '../helpers/schemas.ts'
+import { withBatch } from '../helpers/storage.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connect, createTestPeer, closedAfterFile, NO_TIMERS } from './helpers.ts'
 
@@ -72,5 +74,28 @@ test('an honest writer\'s fast stream of updates stays within the default budget
   // Sequential edits as fast as a writer makes them (some 4,000 a second here): each one an envelope.
   for (let i = 1; i <= 5_000; i++) await ta.update(id, (t) => { t.title = `edit ${i}` })
   await waitFor(async () => (await tb.get(id, { network: false }))?.title === 'edit 5000', 'the last edit at b', 30_000)
+  assert.deepEqual(rejected, [], 'nothing throttled')
+})
+
+test('a receiver with slow storage does not throttle an honest writer: waiting for storage is not apply time', { timeout: 60_000 }, async () => {
+  const [pa, pb] = await Promise.all([createTestPeer(), createTestPeer()])
+  peers.push(pa, pb)
+  // b's storage takes 5 ms to commit a batch (an IndexedDB transaction's commit, a slow disk).
+  const inner = memoryStorage()
+  const slow = withBatch(inner, async (ops) => { await sleep(5); await inner.batch(ops) })
+  const a = await createDatabase({ name: 'slow-disk', peer: pa, replication: NO_TIMERS })
+  const b = await createDatabase({ name: 'slow-disk', peer: pb, storage: slow, replication: NO_TIMERS })
+  dbs.push(a, b)
+  const rejected: RejectedEvent[] = []
+  b.on('rejected', (e) => rejected.push(e))
+  await connect(pa, pb)
+  await waitFor(() => a.status.peers === 1 && b.status.peers === 1, 'a and b on the topic', 10_000)
+  const ta = a.collection('todos', { schema: Todo })
+  const tb = b.collection('todos', { schema: Todo })
+  // Sequential inserts, each its own envelope: b applies them more slowly than a writes them, and
+  // fewer than the 1,024 envelopes a peer applies at once (beyond, a flood's are dropped for catch-up).
+  const n = 800
+  for (let i = 0; i < n; i++) await ta.insert({ title: `record ${i}`, done: false })
+  await waitFor(async () => await tb.count() === n, 'every record at b', 45_000)
   assert.deepEqual(rejected, [], 'nothing throttled')
 })
