@@ -322,6 +322,8 @@ export class CollectionStore {
       const shown = this.#show(entry, index, type, origin, false)
       meter?.stop()
       await shown
+      // A live update (metered) is stored a turn later: gossipsub forwards it to the next peers first.
+      if (meter !== undefined) await nextTask()
       meter?.start()
     }
     const ops: BatchOperation[] = []
