@@ -170,10 +170,7 @@ export class CollectionStore {
     })
   }
 
-  /**
-   * Applies a Yjs update of record `id` from a peer. Resolves `true` if it
-   * changed anything. `meter` counts the time spent computing on it.
-   */
+  /** Applies a Yjs update of record `id` from a peer (`meter` counts the computing). Resolves `true` if it changed anything. */
   async applyRemoteRecord (id: string, update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
     const index = await this.#ready
     return this.#lock.run(id, async () => {
@@ -201,7 +198,7 @@ export class CollectionStore {
   /** Applies a Yjs update of the collection index from a peer. Resolves `true` if it changed anything. */
   async applyRemoteIndex (update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
     const index = await this.#ready
-    const transitions = await this.#lock.run(INDEX_LOCK, async (): Promise<Transition[] | undefined> => {
+    const applied = await this.#lock.run(INDEX_LOCK, async () => {
       let transitions: Transition[]
       meter?.start()
       try {
@@ -214,12 +211,16 @@ export class CollectionStore {
       const written = this.#indexOps(index, ops, hasPending(index.doc) ? [update] : [])
       meter?.stop()
       if (written.keys.length === 0) return undefined
-      await this.#persist(ops)
+      // Queued in order, without holding the lock while storage commits: index updates meanwhile share the batch.
+      const persisted = this.#persist(ops)
+      persisted.catch(() => {}) // awaited below
       index.updateKeys.push(...written.keys)
-      for (const u of written.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update: u, origin: 'remote' })
-      return transitions
+      return { transitions, updates: written.updates, persisted }
     })
-    if (transitions === undefined) return false
+    if (applied === undefined) return false
+    const { transitions, updates, persisted } = applied
+    await persisted
+    for (const u of updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update: u, origin: 'remote' })
     await Promise.all(transitions.map(async ({ id, live }) => this.#lock.run(id, async () => {
       if (live) {
         const row = await this.#storedRow(id)
