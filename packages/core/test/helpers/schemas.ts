@@ -1,3 +1,4 @@
+import type { Collection, CollectionInput, CollectionType } from '@kadmium/core'
 import { z } from 'zod'
 
 /** The schema most tests use. */
@@ -8,6 +9,9 @@ export const Todo = z.object({
   tags: z.array(z.string()).optional(),
   meta: z.object({ owner: z.string(), notes: z.array(z.object({ text: z.string() })).optional() }).optional()
 })
+
+/** A collection of {@link Todo}s. */
+export type Todos = Collection<CollectionType<typeof Todo>, CollectionInput<typeof Todo>>
 
 /** A collection with a collaborative-text field. */
 export const Note = z.object({

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createDatabase, memoryStorage, type RejectedEvent } from '@kadmium/core'
+import { createDatabase, memoryStorage, type RejectedEvent, type StorageAdapter } from '@kadmium/core'
 import { ApplyBudget } from '../../src/security/budget.ts'
-import { Todo } from '../helpers/schemas.ts'
+import { Todo, type Todos } from '../helpers/schemas.ts'
 import { withBatch } from '../helpers/storage.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { connect, createTestPeer, closedAfterFile, NO_TIMERS } from './helpers.ts'
@@ -58,18 +58,22 @@ test('an author over its apply budget is dropped and reported; another author\'s
   await waitFor(async () => await tb.count() === 201, 'catch-up brings what was dropped', 15_000)
 })
 
-test('an honest writer\'s fast stream of updates stays within the default budget', { timeout: 60_000 }, async () => {
+/** Writer a and reader b of one database, connected, without periodic catch-up; b's `rejected` events collected. */
+async function writerAndReader (name: string, storage?: StorageAdapter): Promise<{ ta: Todos, tb: Todos, rejected: RejectedEvent[] }> {
   const [pa, pb] = await Promise.all([createTestPeer(), createTestPeer()])
   peers.push(pa, pb)
-  const a = await createDatabase({ name: 'steady', peer: pa, replication: NO_TIMERS })
-  const b = await createDatabase({ name: 'steady', peer: pb, replication: NO_TIMERS })
+  const a = await createDatabase({ name, peer: pa, replication: NO_TIMERS })
+  const b = await createDatabase({ name, peer: pb, replication: NO_TIMERS, ...(storage !== undefined ? { storage } : {}) })
   dbs.push(a, b)
   const rejected: RejectedEvent[] = []
   b.on('rejected', (e) => rejected.push(e))
   await connect(pa, pb)
   await waitFor(() => a.status.peers === 1 && b.status.peers === 1, 'a and b on the topic', 10_000)
-  const ta = a.collection('todos', { schema: Todo })
-  const tb = b.collection('todos', { schema: Todo })
+  return { ta: a.collection('todos', { schema: Todo }), tb: b.collection('todos', { schema: Todo }), rejected }
+}
+
+test('an honest writer\'s fast stream of updates stays within the default budget', { timeout: 60_000 }, async () => {
+  const { ta, tb, rejected } = await writerAndReader('steady')
   const id = await ta.insert({ title: 'edit 0', done: false })
   // Sequential edits as fast as a writer makes them (some 4,000 a second here): each one an envelope.
   for (let i = 1; i <= 5_000; i++) await ta.update(id, (t) => { t.title = `edit ${i}` })
@@ -78,21 +82,10 @@ test('an honest writer\'s fast stream of updates stays within the default budget
 })
 
 test('a receiver with slow storage keeps up with an honest writer: not throttled, nothing dropped', { timeout: 90_000 }, async () => {
-  const [pa, pb] = await Promise.all([createTestPeer(), createTestPeer()])
-  peers.push(pa, pb)
   // b's storage takes 5 ms to commit a batch (an IndexedDB transaction's commit, a slow disk).
-  const inner = memoryStorage()
-  const slow = withBatch(inner, async (ops) => { await sleep(5); await inner.batch(ops) })
   // No periodic catch-up: whatever b dropped would stay missing.
-  const a = await createDatabase({ name: 'slow-disk', peer: pa, replication: NO_TIMERS })
-  const b = await createDatabase({ name: 'slow-disk', peer: pb, storage: slow, replication: NO_TIMERS })
-  dbs.push(a, b)
-  const rejected: RejectedEvent[] = []
-  b.on('rejected', (e) => rejected.push(e))
-  await connect(pa, pb)
-  await waitFor(() => a.status.peers === 1 && b.status.peers === 1, 'a and b on the topic', 10_000)
-  const ta = a.collection('todos', { schema: Todo })
-  const tb = b.collection('todos', { schema: Todo })
+  const inner = memoryStorage()
+  const { ta, tb, rejected } = await writerAndReader('slow-disk', withBatch(inner, async (ops) => { await sleep(5); await inner.batch(ops) }))
   // Sequential inserts, each its own envelope with a record and an index update. Waiting for
   // storage must not count as apply time (it throttled the writer), and b's index updates must
   // share commits (one 5 ms commit each piled up past the 1,024 envelopes a peer applies at once).
