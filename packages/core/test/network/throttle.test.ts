@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createDatabase, memoryStorage, type RejectedEvent, type StorageAdapter } from '@kadmium/core'
-import { ApplyBudget } from '../../src/security/budget.ts'
+import { ApplyBudget, ApplyMeter } from '../../src/security/budget.ts'
 import { Todo, type Todos } from '../helpers/schemas.ts'
 import { withBatch } from '../helpers/storage.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -25,6 +25,23 @@ test('a budget is spent per author and per window, and reported once a window', 
   assert.equal(budget.shouldReport('a', 4), true)
   assert.equal(budget.shouldReport('a', 5), false)
   assert.equal(budget.exhausted('a', 1001), false, 'a new window')
+})
+
+test('a meter counts only the time between start and stop', async () => {
+  const meter = new ApplyMeter()
+  meter.stop() // (stopped: nothing to add)
+  meter.start()
+  const busyUntil = performance.now() + 20
+  while (performance.now() < busyUntil) { /* computing */ }
+  meter.start() // (already counting: no restart)
+  meter.stop()
+  const counted = meter.ms
+  assert.ok(counted >= 20 && counted < 1000, `the busy section counted (${counted} ms)`)
+  await sleep(30) // a wait between sections
+  assert.equal(meter.ms, counted, 'a wait while stopped is not counted')
+  meter.start()
+  await sleep(10)
+  assert.ok(meter.ms >= counted + 5, 'an open section counts up to now')
 })
 
 test('an author over its apply budget is dropped and reported; another author\'s updates still arrive; catch-up repairs', { timeout: 60_000 }, async () => {
