@@ -18,7 +18,7 @@ import type { ApplyMeter } from './security/budget.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
-import { compactionOps, deletionOps, hasPending, loadEntry, type Entry } from './store-entry.ts'
+import { compactionOps, deletionOps, farBehind, hasPending, loadEntry, type Entry } from './store-entry.ts'
 import { KeyedWatchers } from './watchers.ts'
 
 const INDEX_LOCK = '/index'
@@ -176,6 +176,8 @@ export class CollectionStore {
     return this.#lock.run(id, async () => {
       if (index.isDeleted(id)) return false
       const entry = await this.#entry(id)
+      // Live updates for a record far behind are left to the catch-up its gap asks for.
+      if (meter !== undefined && farBehind(entry)) return meter.gap(this.name, id)
       meter?.start()
       const hadData = entry.doc.getMap(ROOT).size > 0
       try {
@@ -189,10 +191,18 @@ export class CollectionStore {
       // An update whose dependencies have not arrived waits inside Yjs; keep
       // its bytes so that it is not lost if the document leaves memory.
       const waiting = hasPending(entry.doc) ? [update] : []
+      entry.behind = waiting.length > 0 ? entry.behind + 1 : 0
+      if (waiting.length > 0) meter?.gap(this.name, id)
       if (entry.pending.length === 0 && waiting.length === 0) return false
       await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, waiting, meter)
       return true
     })
+  }
+
+  /** Whether record `id` waits for an earlier update (one not in memory may: a catch-up tells). */
+  waiting (id: string): boolean {
+    const entry = this.#docs.peek(id)
+    return entry === undefined || hasPending(entry.doc)
   }
 
   /** Applies a Yjs update of the collection index from a peer. Resolves `true` if it changed anything. */

@@ -105,6 +105,12 @@ export interface DatabaseStatus {
   readonly pendingWrites: number
   /** When the last catch-up session with a peer ended well. */
   readonly lastSync: Date | undefined
+  /**
+   * Live envelopes from peers dropped unapplied since the database opened,
+   * because too many arrived at once or their author was over its apply
+   * budget. A catch-up with the peer follows and brings what they carried.
+   */
+  readonly droppedEnvelopes: number
 }
 
 const FORMAT = 1
@@ -296,14 +302,15 @@ export class Database {
     })
   }
 
-  /** Whether the database is open and online, its peers, pending writes and last sync. */
+  /** Whether the database is open and online, its peers, pending writes, last sync and dropped envelopes. */
   get status (): DatabaseStatus {
     return {
       open: this.#closed === undefined,
       online: this.#peer !== undefined && this.#closed === undefined && this.#peer.libp2p.getConnections().length > 0,
       peers: this.#replicator?.peers ?? 0,
       pendingWrites: this.#queue.pending + (this.#replicator?.pending ?? 0),
-      lastSync: this.#replicator?.lastSync
+      lastSync: this.#replicator?.lastSync,
+      droppedEnvelopes: this.#replicator?.dropped ?? 0
     }
   }
 
@@ -395,7 +402,8 @@ export class Database {
       indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
       recordDiff: async (c, id, sv) => c === ACCESS_COLLECTION ? ops().get(id) : this.#store(c).recordDiff(id, sv),
       storedUpdates: (c, ids) => c === ACCESS_COLLECTION ? accessUpdates(ops(), ids) : this.#store(c).storedUpdates(ids),
-      apply: async (update, meter) => this.#applyRemote(update, meter)
+      apply: async (update, meter) => this.#applyRemote(update, meter),
+      waiting: (c, id) => c !== ACCESS_COLLECTION && this.#closed === undefined && this.#store(c).waiting(id)
     }
   }
 

@@ -24,11 +24,27 @@ export interface Entry {
   pending: Uint8Array[]
   /** Kept in memory while the database is open (handed out by `doc(id)`). */
   pinned: boolean
+  /** Live updates applied in a row while an earlier update was missing (see {@link farBehind}). */
+  behind: number
 }
 
 /** Whether a document holds updates that wait for missing dependencies. */
 export function hasPending (doc: Y.Doc): boolean {
   return doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+}
+
+/**
+ * Live updates applied in a row behind a missing one, beyond which further
+ * live updates of the record are not applied: Yjs merges each new update
+ * into those that wait, so a long run behind a gap costs time quadratic in
+ * its length. (Updates that gossip delivers out of order close their gaps
+ * within a few.)
+ */
+const FAR_BEHIND_UPDATES = 32
+
+/** Whether so many updates wait in a record for a missing one that live updates should be left to a catch-up. */
+export function farBehind (entry: Entry): boolean {
+  return entry.behind >= FAR_BEHIND_UPDATES && hasPending(entry.doc)
 }
 
 /**
@@ -41,7 +57,7 @@ export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, 
   const log = stored === undefined ? undefined : decodeDigest(stored)?.log
   const loaded = await loadDoc(storage, keys.doc(id), fresh, log)
   const fields = readFields(loaded.doc)
-  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false }
+  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false, behind: 0 }
 }
 
 /** Storage operations that fold a record's update log (`logKeys`) into its snapshot. */

@@ -22,6 +22,8 @@ export interface GossipHandlers {
   readonly onRejected: (reason: string, from: PeerId) => void
   /** A peer subscribed to the topic. */
   readonly onJoin?: (peer: PeerId) => void
+  /** A message from `from` was dropped unchecked (it sent too many at once): what it carried needs a catch-up. */
+  readonly onDropped?: (from: PeerId) => void
 }
 
 /** Who a {@link GossipChannel} signs as, who may write, and how entries are sealed. */
@@ -133,7 +135,10 @@ export class GossipChannel {
     const peer = from.toString()
     const load = this.#validating.get(peer) ?? 0
     // A flood from one peer: drop what it sends beyond a bound, without a verdict.
-    if (load >= MAX_VALIDATING_PER_PEER) return TopicValidatorResult.Ignore
+    if (load >= MAX_VALIDATING_PER_PEER) {
+      this.#handlers.onDropped?.(from)
+      return TopicValidatorResult.Ignore
+    }
     this.#validating.set(peer, load + 1)
     try {
       const raw = decodeEnvelope(message.data)

@@ -5,6 +5,7 @@ import { CID } from 'multiformats/cid'
 import type { UpdateEvent } from '../store-types.ts'
 import { DecryptionError, KadmiumError, PeerThrottledError, SyncError } from '../errors.ts'
 import { APPLY_WINDOW_MS, ApplyBudget, ApplyMeter, DEFAULT_APPLY_BUDGET_MS } from '../security/budget.ts'
+import { OwedCatchUps } from './owed-catch-ups.ts'
 import type { ReplicaSecurity } from '../security/context.ts'
 import { signedBytes } from '../security/identity.ts'
 import { nextTask } from '../next-task.ts'
@@ -82,6 +83,8 @@ export interface ReplicatorEvents {
 
 /** Envelopes applied at once at most; more are dropped. */
 const MAX_APPLYING_ENVELOPES = 1024
+/** Envelopes in flight beyond which an owed catch-up waits for the backlog. */
+const BACKLOG_ENVELOPES = 64
 
 /**
  * Replicates one database with the peers of a libp2p node: live updates
@@ -95,6 +98,7 @@ export class Replicator {
   readonly #security: ReplicaSecurity
   readonly #options: Required<Omit<ReplicationOptions, 'dht' | 'applyBudget'>>
   readonly #budget: ApplyBudget
+  readonly #owed: OwedCatchUps
   readonly #durable: DurableRecords
   readonly #gossip: GossipChannel
   readonly #registry: SyncRegistry
@@ -133,6 +137,17 @@ export class Replicator {
       closeTimeout: options.closeTimeout ?? 5_000
     }
     this.#budget = new ApplyBudget(options.applyBudget ?? DEFAULT_APPLY_BUDGET_MS)
+    this.#owed = new OwedCatchUps({
+      // With a peer still connected (one that reconnects catches up anyway), after a session
+      // already under way (it may have compared digests before the gap).
+      sync: (peer) => {
+        const id = peerIdFromString(peer)
+        if (this.#libp2p.getConnections(id).length === 0) return
+        void (this.#sessions.get(peer) ?? Promise.resolve()).then(async () => this.sync(id)).catch(() => {})
+      },
+      busy: () => this.#applying > BACKLOG_ENVELOPES,
+      waiting: (collection, id) => source.waiting(collection, id)
+    })
     this.#durable = new DurableRecords(libp2p.services.dht, source, security, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
     this.#registry = SyncRegistry.of(libp2p)
     this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, security, {
@@ -143,6 +158,10 @@ export class Replicator {
       // for the periodic session.
       onJoin: (peer) => {
         if (this.#leads(peer)) this.sync(peer).catch(() => {})
+      },
+      onDropped: (peer) => {
+        this.#dropped++
+        this.#owed.dropped(peer.toString())
       }
     })
   }
@@ -256,6 +275,7 @@ export class Replicator {
     await this.#gossip.flush()
     this.#stopped = true
     for (const timer of this.#timers) clearInterval(timer)
+    this.#owed.stop()
     clearTimeout(this.#resumeTimer)
     this.#abort.abort()
     this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
@@ -288,9 +308,10 @@ export class Replicator {
   }
 
   #receive (envelope: Envelope): void {
-    // A flood: envelopes beyond the bound are dropped (the next catch-up repairs), so memory stays bounded.
+    // A flood: envelopes beyond the bound are dropped, so memory stays bounded; a catch-up with the author follows.
     if (this.#applying >= MAX_APPLYING_ENVELOPES) {
       this.#dropped++
+      this.#owed.dropped(envelope.from)
       return
     }
     // An author whose updates took too much of this peer's time lately: dropped for now.
@@ -326,6 +347,7 @@ export class Replicator {
         }
       }
       this.#budget.charge(envelope.from, meter.ms)
+      if (!this.#stopped) this.#owed.gaps(envelope.from, meter.gaps)
       // An update too large for gossip: fetch it from its sender.
       if (hinted && !this.#stopped) {
         try {
@@ -335,7 +357,7 @@ export class Replicator {
     })().finally(() => { this.#applying-- })
   }
 
-  /** Envelopes dropped because too many were being applied (a flood); catch-up repairs what they carried. */
+  /** Envelopes dropped unapplied (too many at once, or their author over its budget); catch-up repairs what they carried. */
   get dropped (): number {
     return this.#dropped
   }

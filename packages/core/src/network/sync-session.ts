@@ -24,8 +24,10 @@ export interface SyncSource {
   indexDiff (collection: string, sv: Uint8Array): Promise<Uint8Array>
   recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
   storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
-  /** Applies a peer's update; `meter` (live updates) counts the time spent computing on it. */
+  /** Applies a peer's update; `meter` (live updates) counts the time spent computing on it, and notes gaps. */
   apply (update: RemoteUpdate, meter?: ApplyMeter): Promise<boolean>
+  /** Whether a record still waits for an earlier update (a gap a catch-up fills). */
+  waiting (collection: string, id: string): boolean
 }
 
 /** Who signs a session's messages, whose signatures it checks, and who may write. */

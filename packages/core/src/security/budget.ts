@@ -70,7 +70,11 @@ export class ApplyBudget {
 }
 
 /**
- * Counts the time spent computing on one envelope's updates: the sections
+ * Goes with one envelope's updates as they are applied. It counts the time
+ * spent computing on them, and notes the records they left waiting for an
+ * earlier update (a gap for a catch-up to fill).
+ *
+ * Time: the sections
  * that work on the author's bytes (checking them, applying them, the row,
  * schema and digest work that follows) are timed between `start` and
  * `stop`. Waits in between — for storage to commit, for a record's lock,
@@ -80,6 +84,14 @@ export class ApplyBudget {
 export class ApplyMeter {
   #ms = 0
   #since: number | undefined
+  /** Records left waiting for an earlier update, as `[collection, id]`. */
+  readonly gaps: Array<readonly [string, string]> = []
+
+  /** Notes that record `id` of `collection` waits for an earlier update; returns `false` (nothing changed yet). */
+  gap (collection: string, id: string): false {
+    this.gaps.push([collection, id])
+    return false
+  }
 
   /** Starts counting (no-op while counting). */
   start (): void {
