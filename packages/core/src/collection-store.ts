@@ -199,8 +199,9 @@ export class CollectionStore {
     })
   }
 
-  /** Whether record `id` waits for an earlier update (one not in memory may: a catch-up tells). */
-  waiting (id: string): boolean {
+  /** Whether record `id` (without: the index) waits for an earlier update (a record not in memory may: a catch-up tells). */
+  waiting (id?: string): boolean {
+    if (id === undefined) return this.#index === undefined || hasPending(this.#index.doc)
     const entry = this.#docs.peek(id)
     return entry === undefined || hasPending(entry.doc)
   }
@@ -218,7 +219,9 @@ export class CollectionStore {
         throw new MalformedUpdateError(`index update for "${this.name}" does not decode: ${String(cause)}`, { cause })
       }
       const ops: BatchOperation[] = []
-      const written = this.#indexOps(index, ops, hasPending(index.doc) ? [update] : [])
+      const gap = hasPending(index.doc)
+      if (gap) meter?.gap(this.name)
+      const written = this.#indexOps(index, ops, gap ? [update] : [])
       meter?.stop()
       if (written.keys.length === 0) return undefined
       // Queued in order, without holding the lock while storage commits: index updates meanwhile share the batch.

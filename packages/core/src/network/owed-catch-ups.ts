@@ -22,8 +22,8 @@ export interface OwedCatchUpsHooks {
   readonly sync: (peer: string) => void
   /** Whether live updates are still being applied in bulk (the catch-up waits). */
   readonly busy: () => boolean
-  /** Whether a record still waits for an earlier update. */
-  readonly waiting: (collection: string, id: string) => boolean
+  /** Whether a record (without `id`: the collection index) still waits for an earlier update. */
+  readonly waiting: (collection: string, id?: string) => boolean
 }
 
 /** Catch-ups owed, by peer; run a moment after the first drop or gap, once the backlog is applied. */
@@ -31,7 +31,7 @@ export class OwedCatchUps {
   readonly #hooks: OwedCatchUpsHooks
   readonly #settle: number
   /** Peers owed a catch-up: `true` for a drop; else the gaps that call for one, by collection and id. */
-  readonly #owed = new Map<string, true | Map<string, readonly [string, string]>>()
+  readonly #owed = new Map<string, true | Map<string, readonly [string, string?]>>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #armed = 0
   #stopped = false
@@ -52,13 +52,13 @@ export class OwedCatchUps {
     this.#arm()
   }
 
-  /** Owes `peer` a catch-up if one of `gaps` (`[collection, id]`) is still open when the time comes. */
-  gaps (peer: string, gaps: ReadonlyArray<readonly [string, string]>): void {
+  /** Owes `peer` a catch-up if one of `gaps` (`[collection, id]`, `[collection]` for its index) is still open when the time comes. */
+  gaps (peer: string, gaps: ReadonlyArray<readonly [string, string?]>): void {
     if (gaps.length === 0) return
     let owed = this.#owed.get(peer)
     if (owed === true) return
     if (owed === undefined) this.#owed.set(peer, owed = new Map())
-    for (const gap of gaps) owed.set(`${gap[0]}/${gap[1]}`, gap)
+    for (const gap of gaps) owed.set(`${gap[0]}/${gap[1] ?? ''}`, gap)
     if (owed.size > MAX_GAPS) this.#owed.set(peer, true)
     this.#arm()
   }

@@ -26,8 +26,8 @@ export interface SyncSource {
   storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
   /** Applies a peer's update; `meter` (live updates) counts the time spent computing on it, and notes gaps. */
   apply (update: RemoteUpdate, meter?: ApplyMeter): Promise<boolean>
-  /** Whether a record still waits for an earlier update (a gap a catch-up fills). */
-  waiting (collection: string, id: string): boolean
+  /** Whether a record (without `id`: the collection index) still waits for an earlier update (a gap a catch-up fills). */
+  waiting (collection: string, id?: string): boolean
 }
 
 /** Who signs a session's messages, whose signatures it checks, and who may write. */

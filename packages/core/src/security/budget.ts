@@ -84,12 +84,12 @@ export class ApplyBudget {
 export class ApplyMeter {
   #ms = 0
   #since: number | undefined
-  /** Records left waiting for an earlier update, as `[collection, id]`. */
-  readonly gaps: Array<readonly [string, string]> = []
+  /** Records left waiting for an earlier update, as `[collection, id]` (`[collection]`: its index). */
+  readonly gaps: Array<readonly [string, string?]> = []
 
-  /** Notes that record `id` of `collection` waits for an earlier update; returns `false` (nothing changed yet). */
-  gap (collection: string, id: string): false {
-    this.gaps.push([collection, id])
+  /** Notes that record `id` of `collection` (without `id`: its index) waits for an earlier update; returns `false` (nothing changed yet). */
+  gap (collection: string, id?: string): false {
+    this.gaps.push(id === undefined ? [collection] : [collection, id])
     return false
   }
 

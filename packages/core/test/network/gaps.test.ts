@@ -1,0 +1,65 @@
+/**
+ * An envelope lost on the way (gossip gives no guarantee) leaves a gap: the
+ * updates after it wait for it. The reader asks the writer for a catch-up
+ * itself, not waiting for the periodic one (off here).
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createDatabase, type RejectedEvent } from '@kadmium/core'
+import { Todo, type Todos } from '../helpers/schemas.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { closedAfterFile, connect, createTestPeer, NO_TIMERS, type TestPeer } from './helpers.ts'
+
+const { peers, dbs } = closedAfterFile()
+
+/** Makes `peer`'s gossipsub lose the next envelope it publishes; resolves once it did. */
+function loseNextEnvelope (peer: TestPeer): Promise<void> {
+  const pubsub = peer.libp2p.services.pubsub
+  const publish = pubsub.publish.bind(pubsub)
+  return new Promise((resolve) => {
+    pubsub.publish = async (topic: string, data?: Uint8Array) => {
+      pubsub.publish = publish
+      resolve()
+      return { recipients: [] }
+    }
+  })
+}
+
+/** Writer a and reader b of database `name`, connected, without periodic catch-up. */
+async function writerAndReader (name: string): Promise<{ pa: TestPeer, ta: Todos, tb: Todos, rejected: RejectedEvent[] }> {
+  const [pa, pb] = await Promise.all([createTestPeer(), createTestPeer()])
+  peers.push(pa, pb)
+  const a = await createDatabase({ name, peer: pa, replication: NO_TIMERS })
+  const b = await createDatabase({ name, peer: pb, replication: NO_TIMERS })
+  dbs.push(a, b)
+  const rejected: RejectedEvent[] = []
+  b.on('rejected', (e) => rejected.push(e))
+  await connect(pa, pb)
+  await waitFor(() => a.status.peers === 1 && b.status.peers === 1, 'a and b on the topic', 10_000)
+  return { pa, ta: a.collection('todos', { schema: Todo }), tb: b.collection('todos', { schema: Todo }), rejected }
+}
+
+test('a lost edit: the edits after it wait; a catch-up brings the last', { timeout: 30_000 }, async () => {
+  const { pa, ta, tb, rejected } = await writerAndReader('lost-edit')
+  const id = await ta.insert({ title: 'edit 0', done: false })
+  await waitFor(async () => (await tb.get(id, { network: false })) !== undefined, 'the record at b')
+  const lost = loseNextEnvelope(pa)
+  await ta.update(id, (t) => { t.title = 'edit 1' })
+  await lost
+  for (let i = 2; i <= 5; i++) await ta.update(id, (t) => { t.title = `edit ${i}` })
+  await waitFor(async () => (await tb.get(id, { network: false }))?.title === 'edit 5', 'the last edit at b', 10_000)
+  assert.deepEqual(rejected, [])
+})
+
+test('a lost insert: the index updates after it wait; a catch-up makes every record visible', { timeout: 30_000 }, async () => {
+  const { pa, ta, tb, rejected } = await writerAndReader('lost-insert')
+  await ta.insert({ title: 'first', done: false })
+  await waitFor(async () => await tb.count() === 1, 'the first record at b')
+  const lost = loseNextEnvelope(pa)
+  await ta.insert({ title: 'lost', done: false })
+  await lost
+  for (let i = 0; i < 5; i++) await ta.insert({ title: `after ${i}`, done: false })
+  await waitFor(async () => await tb.count() === 7, 'every record listed at b', 10_000)
+  assert.deepEqual((await tb.find()).map((t) => t.title).sort(), ['after 0', 'after 1', 'after 2', 'after 3', 'after 4', 'first', 'lost'])
+  assert.deepEqual(rejected, [])
+})
