@@ -17,7 +17,7 @@ function loseNextEnvelope (peer: TestPeer): Promise<void> {
   const pubsub = peer.libp2p.services.pubsub
   const publish = pubsub.publish.bind(pubsub)
   return new Promise((resolve) => {
-    pubsub.publish = async (topic: string, data?: Uint8Array) => {
+    pubsub.publish = async () => {
       pubsub.publish = publish
       resolve()
       return { recipients: [] }
