@@ -16,8 +16,8 @@ export function topicOf (address: string): string {
 
 /** What a {@link GossipChannel} reports. */
 export interface GossipHandlers {
-  /** A valid envelope of this database arrived (never one of our own). */
-  readonly onEnvelope: (envelope: Envelope) => void
+  /** A valid envelope of this database arrived (never one of our own), from neighbour `via` (its author, or a peer that forwarded it). */
+  readonly onEnvelope: (envelope: Envelope, via: PeerId) => void
   /** A message on the topic was rejected: the sender's score drops. */
   readonly onRejected: (reason: string, from: PeerId) => void
   /** A peer subscribed to the topic. */
@@ -51,8 +51,8 @@ export class GossipChannel {
   readonly #replays = new ReplayFilter()
   /** Envelopes under validation, by the peer that sent them. */
   readonly #validating = new Map<string, number>()
-  /** Envelopes decoded by the validator, handed to the message listener. */
-  readonly #decoded = new WeakMap<Uint8Array, Envelope>()
+  /** Envelopes decoded by the validator, with the neighbour they came from, handed to the message listener. */
+  readonly #decoded = new WeakMap<Uint8Array, { envelope: Envelope, via: PeerId }>()
   #outbox: EnvelopeEntry[] = []
   #flushing: Promise<void> | undefined
   readonly #listener = (event: CustomEvent<Message>): void => { this.#receive(event.detail) }
@@ -147,7 +147,7 @@ export class GossipChannel {
       if (freshness === 'replay') return TopicValidatorResult.Ignore
       const envelope = await openEnvelope(raw, { address: this.#address, sealer: this.#security.sealer })
       for (const entry of envelope.entries) this.#security.access.check(envelope.author, entry.collection)
-      this.#decoded.set(message.data, envelope)
+      this.#decoded.set(message.data, { envelope, via: from })
       return TopicValidatorResult.Accept
     } catch (error) {
       const reason = error instanceof KadmiumError ? `${error.name}: ${error.message}` : `MalformedMessageError: ${String(error)}`
@@ -162,11 +162,11 @@ export class GossipChannel {
 
   #receive (message: Message): void {
     if (message.topic !== this.topic) return
-    const envelope = this.#decoded.get(message.data)
+    const decoded = this.#decoded.get(message.data)
     // (Own envelopes never come back: gossipsub runs with emitSelf off.)
-    if (envelope === undefined) return
+    if (decoded === undefined) return
     this.#decoded.delete(message.data)
-    this.#handlers.onEnvelope(envelope)
+    this.#handlers.onEnvelope(decoded.envelope, decoded.via)
   }
 }
 

@@ -1,11 +1,12 @@
 /**
- * Catch-ups this peer owes itself: live updates from an author were dropped
- * here (too many in flight), or left a record waiting for an earlier update
- * that gossip lost. Without a catch-up, what they carried would wait for the
- * next periodic session. Each is run once this peer has applied its backlog
- * (a session meanwhile would compete with it for the one thread), and a gap
- * is caught up only if it is still open by then: updates gossip delivered
- * out of order close theirs on their own.
+ * Catch-ups this peer owes itself: live updates from a neighbour (their
+ * author, or a peer that forwarded them) were dropped here (too many in
+ * flight), or left a record or index waiting for an earlier update that
+ * gossip lost. Without a catch-up, what they carried would wait for the
+ * next periodic session. Each is run with that neighbour once this peer has
+ * applied its backlog (a session meanwhile would compete with it for the
+ * one thread), and a gap is caught up only if it is still open by then:
+ * updates gossip delivered out of order close theirs on their own.
  * @module
  */
 
@@ -15,23 +16,37 @@ export const CATCH_UP_SETTLE_MS = 500
 const MAX_WAIT_MS = 5000
 /** Open gaps remembered per peer; beyond, a catch-up is owed regardless. */
 const MAX_GAPS = 1024
+/** Catch-ups for a gap that a session left open (its peer lacked the update then too), at most. */
+const MAX_ATTEMPTS = 3
+
+/** A gap: `[collection, id]`, or `[collection]` for its index. */
+export type Gap = readonly [string, string?]
 
 /** What {@link OwedCatchUps} asks of its replicator. */
 export interface OwedCatchUpsHooks {
-  /** Runs a catch-up session with `peer`. */
-  readonly sync: (peer: string) => void
+  /** Runs a catch-up session with `peer`; resolves when it ended. */
+  readonly sync: (peer: string) => Promise<void>
   /** Whether live updates are still being applied in bulk (the catch-up waits). */
   readonly busy: () => boolean
   /** Whether a record (without `id`: the collection index) still waits for an earlier update. */
   readonly waiting: (collection: string, id?: string) => boolean
 }
 
+/** What one peer is owed. */
+interface Owed {
+  /** Its live updates were dropped. */
+  dropped: boolean
+  /** Gaps to check, by collection and id. */
+  readonly gaps: Map<string, Gap>
+  /** Catch-ups already run for these gaps. */
+  readonly attempts: number
+}
+
 /** Catch-ups owed, by peer; run a moment after the first drop or gap, once the backlog is applied. */
 export class OwedCatchUps {
   readonly #hooks: OwedCatchUpsHooks
   readonly #settle: number
-  /** Peers owed a catch-up: `true` for a drop; else the gaps that call for one, by collection and id. */
-  readonly #owed = new Map<string, true | Map<string, readonly [string, string?]>>()
+  readonly #owed = new Map<string, Owed>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #armed = 0
   #stopped = false
@@ -46,20 +61,21 @@ export class OwedCatchUps {
     return this.#owed.size
   }
 
-  /** Owes `peer` a catch-up: its live updates were dropped. */
+  /** Owes `peer` a catch-up: live updates it sent were dropped. */
   dropped (peer: string): void {
-    this.#owed.set(peer, true)
+    this.#of(peer).dropped = true
     this.#arm()
   }
 
-  /** Owes `peer` a catch-up if one of `gaps` (`[collection, id]`, `[collection]` for its index) is still open when the time comes. */
-  gaps (peer: string, gaps: ReadonlyArray<readonly [string, string?]>): void {
-    if (gaps.length === 0) return
-    let owed = this.#owed.get(peer)
-    if (owed === true) return
-    if (owed === undefined) this.#owed.set(peer, owed = new Map())
-    for (const gap of gaps) owed.set(`${gap[0]}/${gap[1] ?? ''}`, gap)
-    if (owed.size > MAX_GAPS) this.#owed.set(peer, true)
+  /** Owes `peer` (the neighbour the updates came from) a catch-up if one of `gaps` is still open when the time comes. */
+  gaps (peer: string, gaps: readonly Gap[], attempts = 0): void {
+    if (gaps.length === 0 || this.#stopped) return
+    const owed = this.#of(peer, attempts)
+    for (const gap of gaps) owed.gaps.set(`${gap[0]}/${gap[1] ?? ''}`, gap)
+    if (owed.gaps.size > MAX_GAPS) {
+      owed.dropped = true
+      owed.gaps.clear()
+    }
     this.#arm()
   }
 
@@ -69,6 +85,12 @@ export class OwedCatchUps {
     clearTimeout(this.#timer)
     this.#timer = undefined
     this.#owed.clear()
+  }
+
+  #of (peer: string, attempts = 0): Owed {
+    let owed = this.#owed.get(peer)
+    if (owed === undefined) this.#owed.set(peer, owed = { dropped: false, gaps: new Map(), attempts })
+    return owed
   }
 
   #arm (): void {
@@ -90,8 +112,14 @@ export class OwedCatchUps {
     this.#timer = undefined
     const owed = [...this.#owed]
     this.#owed.clear()
-    for (const [peer, why] of owed) {
-      if (why === true || [...why.values()].some(([collection, id]) => this.#hooks.waiting(collection, id))) this.#hooks.sync(peer)
+    for (const [peer, { dropped, gaps, attempts }] of owed) {
+      const open = (): Gap[] => [...gaps.values()].filter(([collection, id]) => this.#hooks.waiting(collection, id))
+      if (!dropped && open().length === 0) continue
+      void this.#hooks.sync(peer).then(() => {
+        // The peer lacked what fills a gap too (it had not caught up itself): once more, later.
+        const still = open()
+        if (still.length > 0 && attempts + 1 < MAX_ATTEMPTS) this.gaps(peer, still, attempts + 1)
+      })
     }
   }
 }

@@ -140,10 +140,11 @@ export class Replicator {
     this.#owed = new OwedCatchUps({
       // With a peer still connected (one that reconnects catches up anyway), after a session
       // already under way (it may have compared digests before the gap).
-      sync: (peer) => {
+      sync: async (peer) => {
         const id = peerIdFromString(peer)
         if (this.#libp2p.getConnections(id).length === 0) return
-        void (this.#sessions.get(peer) ?? Promise.resolve()).then(async () => this.sync(id)).catch(() => {})
+        await this.#sessions.get(peer)?.catch(() => {})
+        await this.sync(id).catch(() => {})
       },
       busy: () => this.#applying > BACKLOG_ENVELOPES,
       waiting: (collection, id) => source.waiting(collection, id)
@@ -151,7 +152,7 @@ export class Replicator {
     this.#durable = new DurableRecords(libp2p.services.dht, source, security, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
     this.#registry = SyncRegistry.of(libp2p)
     this.#gossip = new GossipChannel(libp2p.services.pubsub, source.address, security, {
-      onEnvelope: (envelope) => { this.#receive(envelope) },
+      onEnvelope: (envelope, via) => { this.#receive(envelope, via.toString()) },
       onRejected: (reason, from) => { events.onRejected({ reason, via: 'gossip', peer: from.toString() }) },
       // Until a new peer's subscription reached us, our gossip could not reach
       // it: catch up once more now, so that nothing written meanwhile waits
@@ -307,11 +308,12 @@ export class Replicator {
     }
   }
 
-  #receive (envelope: Envelope): void {
-    // A flood: envelopes beyond the bound are dropped, so memory stays bounded; a catch-up with the author follows.
+  /** Applies an envelope from neighbour `via` (its author, or a peer that forwarded it: what it lacks, `via` had). */
+  #receive (envelope: Envelope, via: string): void {
+    // A flood: envelopes beyond the bound are dropped, so memory stays bounded; a catch-up with `via` follows.
     if (this.#applying >= MAX_APPLYING_ENVELOPES) {
       this.#dropped++
-      this.#owed.dropped(envelope.from)
+      this.#owed.dropped(via)
       return
     }
     // An author whose updates took too much of this peer's time lately: dropped for now.
@@ -347,7 +349,7 @@ export class Replicator {
         }
       }
       this.#budget.charge(envelope.from, meter.ms)
-      if (!this.#stopped) this.#owed.gaps(envelope.from, meter.gaps)
+      if (!this.#stopped) this.#owed.gaps(via, meter.gaps)
       // An update too large for gossip: fetch it from its sender.
       if (hinted && !this.#stopped) {
         try {

@@ -85,7 +85,7 @@ export class ApplyMeter {
   #ms = 0
   #since: number | undefined
   /** Records left waiting for an earlier update, as `[collection, id]` (`[collection]`: its index). */
-  readonly gaps: Array<readonly [string, string?]> = []
+  readonly gaps: Array<readonly [collection: string, id?: string]> = []
 
   /** Notes that record `id` of `collection` (without `id`: its index) waits for an earlier update; returns `false` (nothing changed yet). */
   gap (collection: string, id?: string): false {

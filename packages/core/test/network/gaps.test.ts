@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createDatabase, type RejectedEvent } from '@kadmium/core'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createDatabase, type Database, type RejectedEvent } from '@kadmium/core'
 import { Todo, type Todos } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { closedAfterFile, connect, createTestPeer, NO_TIMERS, type TestPeer } from './helpers.ts'
@@ -62,4 +64,31 @@ test('a lost insert: the index updates after it wait; a catch-up makes every rec
   await waitFor(async () => await tb.count() === 7, 'every record listed at b', 10_000)
   assert.deepEqual((await tb.find()).map((t) => t.title).sort(), ['after 0', 'after 1', 'after 2', 'after 3', 'after 4', 'first', 'lost'])
   assert.deepEqual(rejected, [])
+})
+
+test('a gap two hops from the writer: filled through the neighbour that forwarded the updates', { timeout: 30_000 }, async () => {
+  // a — b — c: c hears a only through b.
+  const [ka, kc] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+  const [pa, pb, pc] = await Promise.all([
+    createTestPeer({ privateKey: ka, never: [peerIdFromPrivateKey(kc)] }),
+    createTestPeer(),
+    createTestPeer({ privateKey: kc, never: [peerIdFromPrivateKey(ka)] })
+  ])
+  peers.push(pa, pb, pc)
+  const open = async (peer: TestPeer): Promise<Database> => await createDatabase({ name: 'two-hops', peer, replication: NO_TIMERS })
+  const [a, b, c] = await Promise.all([open(pa), open(pb), open(pc)])
+  dbs.push(a, b, c)
+  await connect(pa, pb)
+  await connect(pb, pc)
+  await waitFor(() => a.status.peers >= 1 && b.status.peers === 2 && c.status.peers >= 1, 'a line of peers on the topic', 10_000)
+  const ta = a.collection('todos', { schema: Todo })
+  const tc = c.collection('todos', { schema: Todo })
+  const id = await ta.insert({ title: 'edit 0', done: false })
+  await waitFor(async () => (await tc.get(id, { network: false })) !== undefined, 'the record at c')
+  const lost = loseNextEnvelope(pa)
+  await ta.update(id, (t) => { t.title = 'edit 1' })
+  await lost
+  for (let i = 2; i <= 5; i++) await ta.update(id, (t) => { t.title = `edit ${i}` })
+  await waitFor(async () => (await tc.get(id, { network: false }))?.title === 'edit 5', 'the last edit at c', 10_000)
+  assert.equal(pa.libp2p.getConnections(pc.libp2p.peerId).length, 0, 'a and c never met')
 })

@@ -14,7 +14,7 @@ import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { keepOpen } from '@kadmium/core/testing'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import { DHT_PROTOCOL, dhtSelectors, dhtValidators, memoryStorage, PING_STREAMS, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
 import { mergingDatastore } from '@kadmium/core/dht-server'
@@ -42,6 +42,8 @@ export interface TestPeerOptions {
   readonly tcp?: boolean
   /** kad-dht validators instead of Kadmium's (a misbehaving peer's). */
   readonly validators?: Validators
+  /** Peers this one never connects to, either way (to build a topology). */
+  readonly never?: readonly PeerId[]
 }
 
 /** Starts a Kadmium peer on a fresh memory address (the storages of an earlier run may be given). */
@@ -59,6 +61,7 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
+    ...(o.never !== undefined ? { connectionGater: neverGater(o.never) } : {}),
     services: {
       identify: identify(),
       ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
@@ -80,6 +83,12 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
       await libp2p.stop()
     }
   }
+}
+
+/** A gater that refuses connections with `never`, dialled or accepted. */
+function neverGater (never: readonly PeerId[]): ConnectionGater {
+  const refused = (peer: PeerId): boolean => never.some((p) => p.equals(peer))
+  return { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused }
 }
 
 /** Dials `b` from `a`, retrying the occasional failed simultaneous dial. */

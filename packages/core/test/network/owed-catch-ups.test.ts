@@ -7,14 +7,21 @@ import { test } from 'node:test'
 import { OwedCatchUps } from '../../src/network/owed-catch-ups.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-/** Owed catch-ups with a 10 ms settle time, whose syncs are recorded; `busy` and the open gaps are the test's to set. */
-function owed (): { owed: OwedCatchUps, synced: string[], state: { busy: boolean, open: Set<string> } } {
+/**
+ * Owed catch-ups with a 10 ms settle time, whose syncs are recorded and
+ * close every gap (unless `fills` is off: the peer lacked the updates too);
+ * `busy` and the open gaps are the test's to set.
+ */
+function owed (): { owed: OwedCatchUps, synced: string[], state: { busy: boolean, fills: boolean, open: Set<string> } } {
   const synced: string[] = []
-  const state = { busy: false, open: new Set<string>() }
+  const state = { busy: false, fills: true, open: new Set<string>() }
   const o = new OwedCatchUps({
-    sync: (peer) => { synced.push(peer) },
+    sync: async (peer) => {
+      synced.push(peer)
+      if (state.fills) state.open.clear()
+    },
     busy: () => state.busy,
-    waiting: (collection, id) => state.open.has(`${collection}/${id}`)
+    waiting: (collection, id) => state.open.has(`${collection}/${id ?? ''}`)
   }, 10)
   return { owed: o, synced, state }
 }
@@ -38,6 +45,16 @@ test('a gap owes a catch-up only if it is still open when the time comes', async
   o.gaps('p2', [['todos', 'a'], ['todos', 'b']]) // one stays open
   await waitFor(() => o.size === 0, 'the owed catch-ups considered')
   assert.deepEqual(synced, ['p2'])
+})
+
+test('a gap a session left open (the peer lacked the update too) is caught up again, three times at most', async () => {
+  const { owed: o, synced, state } = owed()
+  state.fills = false
+  state.open.add('todos/')
+  o.gaps('p1', [['todos']]) // the collection index
+  await waitFor(() => synced.length === 3, 'three catch-ups')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.deepEqual(synced, ['p1', 'p1', 'p1'], 'then no more')
 })
 
 test('while the peer is busy applying a backlog, the catch-up waits for it', async () => {
