@@ -38,8 +38,8 @@ interface Owed {
   dropped: boolean
   /** Gaps to check, by collection and id. */
   readonly gaps: Map<string, Gap>
-  /** Catch-ups already run for these gaps. */
-  readonly attempts: number
+  /** Catch-ups already run for these gaps (the most of any). */
+  attempts: number
 }
 
 /** Catch-ups owed, by peer; run a moment after the first drop or gap, once the backlog is applied. */
@@ -90,6 +90,7 @@ export class OwedCatchUps {
   #of (peer: string, attempts = 0): Owed {
     let owed = this.#owed.get(peer)
     if (owed === undefined) this.#owed.set(peer, owed = { dropped: false, gaps: new Map(), attempts })
+    owed.attempts = Math.max(owed.attempts, attempts)
     return owed
   }
 
