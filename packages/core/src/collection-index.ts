@@ -54,6 +54,15 @@ export class CollectionIndex {
     return this.#live._map.size + this.#deleted._map.size
   }
 
+  /**
+   * Whether to compact: once the log is as long as the index is large (and
+   * at least `every`). A snapshot costs as much as the index's size, so
+   * compaction stays amortized O(1) per write.
+   */
+  needsCompaction (every: number): boolean {
+    return this.updateKeys.length >= Math.max(every, this.entries)
+  }
+
   /** Number of live records. O(1). */
   get size (): number {
     return this.#liveCount

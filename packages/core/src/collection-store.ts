@@ -53,7 +53,7 @@ export class CollectionStore {
     this.#rows = new LazyRowView((skip) => this.#storedRows(skip))
     this.#ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
       this.#index = index
-      if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
+      if (index.needsCompaction(this.#ctx.compactEvery)) this.#schedule(this.#compactIndex())
       return index
     })
     this.#ready.catch(() => {}) // reported by every call that awaits it
@@ -362,7 +362,7 @@ export class CollectionStore {
     for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
-    if (this.#indexNeedsCompaction(index)) this.#schedule(this.#compactIndex())
+    if (index.needsCompaction(this.#ctx.compactEvery)) this.#schedule(this.#compactIndex())
   }
 
   /** Announces a committed record, checked against the schema (a `valid` local write passes as it is). */
@@ -383,15 +383,6 @@ export class CollectionStore {
     for (const update of records) heard = publish?.({ collection: this.name, target: 'record', ...(id !== undefined ? { id } : {}), update, origin: 'local' }) === true || heard
     for (const update of indexUpdates) heard = publish?.({ collection: this.name, target: 'index', update, origin: 'local' }) === true || heard
     return heard
-  }
-
-  /**
-   * The index is compacted once its log is as long as the index is large
-   * (and at least `compactEvery`): its snapshot costs as much as its size,
-   * so compaction stays amortized O(1) per write.
-   */
-  #indexNeedsCompaction (index: CollectionIndex): boolean {
-    return index.updateKeys.length >= Math.max(this.#ctx.compactEvery, index.entries)
   }
 
   /** Adds the index's pending updates to `ops`. */
@@ -472,12 +463,8 @@ export class CollectionStore {
 
   async #commitExternal (entry: Entry): Promise<void> {
     if (entry.pending.length === 0 || this.#docs.peek(entry.id) !== entry) return
-    const index = this.#index as CollectionIndex
-    if (!index.isLive(entry.id)) {
-      entry.pending = []
-      return
-    }
-    await this.#commit(entry, 'local', 'update')
+    if ((this.#index as CollectionIndex).isLive(entry.id)) await this.#commit(entry, 'local', 'update')
+    else entry.pending = []
   }
 
   async #compactRecord (id: string): Promise<void> {
@@ -493,7 +480,7 @@ export class CollectionStore {
   #compactIndex (): Promise<void> {
     return this.#lock.run(INDEX_LOCK, async () => {
       const index = this.#index as CollectionIndex
-      if (!this.#indexNeedsCompaction(index)) return
+      if (!index.needsCompaction(this.#ctx.compactEvery)) return
       const keys = index.updateKeys.slice()
       const ops: BatchOperation[] = [{ type: 'put', key: this.keys.indexSnapshot, value: index.snapshot() }]
       for (const key of keys) ops.push({ type: 'del', key })
