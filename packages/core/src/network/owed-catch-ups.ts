@@ -16,7 +16,7 @@ export const CATCH_UP_SETTLE_MS = 500
 const MAX_WAIT_MS = 5000
 /** Open gaps remembered per peer; beyond, a catch-up is owed regardless. */
 const MAX_GAPS = 1024
-/** Catch-ups for a gap that a session left open (its peer lacked the update then too), at most. */
+/** Catch-ups owed for the same drop or gap at most: a session failed, or left a gap open (its peer lacked the update then too). */
 const MAX_ATTEMPTS = 3
 
 /** A gap: `[collection, id]`, or `[collection]` for its index. */
@@ -24,8 +24,8 @@ export type Gap = readonly [string, string?]
 
 /** What {@link OwedCatchUps} asks of its replicator. */
 export interface OwedCatchUpsHooks {
-  /** Runs a catch-up session with `peer`; resolves when it ended. */
-  readonly sync: (peer: string) => Promise<void>
+  /** Runs a catch-up session with `peer`; resolves whether it ran and ended well. */
+  readonly sync: (peer: string) => Promise<boolean>
   /** Whether live updates are still being applied in bulk (the catch-up waits). */
   readonly busy: () => boolean
   /** Whether a record (without `id`: the collection index) still waits for an earlier update. */
@@ -62,8 +62,9 @@ export class OwedCatchUps {
   }
 
   /** Owes `peer` a catch-up: live updates it sent were dropped. */
-  dropped (peer: string): void {
-    this.#of(peer).dropped = true
+  dropped (peer: string, attempts = 0): void {
+    if (this.#stopped) return
+    this.#of(peer, attempts).dropped = true
     this.#arm()
   }
 
@@ -116,10 +117,12 @@ export class OwedCatchUps {
     for (const [peer, { dropped, gaps, attempts }] of owed) {
       const open = (): Gap[] => [...gaps.values()].filter(([collection, id]) => this.#hooks.waiting(collection, id))
       if (!dropped && open().length === 0) continue
-      void this.#hooks.sync(peer).then(() => {
-        // The peer lacked what fills a gap too (it had not caught up itself): once more, later.
-        const still = open()
-        if (still.length > 0 && attempts + 1 < MAX_ATTEMPTS) this.gaps(peer, still, attempts + 1)
+      void this.#hooks.sync(peer).then((ok) => {
+        if (attempts + 1 >= MAX_ATTEMPTS) return
+        // The session failed: once more, later. It ran, but a gap is still open (the peer lacked
+        // what fills it too, not caught up itself yet): the same.
+        if (!ok && dropped) this.dropped(peer, attempts + 1)
+        this.gaps(peer, open(), attempts + 1)
       })
     }
   }

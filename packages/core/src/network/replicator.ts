@@ -142,9 +142,9 @@ export class Replicator {
       // already under way (it may have compared digests before the gap).
       sync: async (peer) => {
         const id = peerIdFromString(peer)
-        if (this.#libp2p.getConnections(id).length === 0) return
+        if (this.#libp2p.getConnections(id).length === 0) return false
         await this.#sessions.get(peer)?.catch(() => {})
-        await this.sync(id).catch(() => {})
+        return await this.sync(id).then(() => true, () => false)
       },
       busy: () => this.#applying > BACKLOG_ENVELOPES,
       waiting: (collection, id) => source.waiting(collection, id)

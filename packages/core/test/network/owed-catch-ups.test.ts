@@ -9,16 +9,19 @@ import { waitFor } from '../helpers/wait.ts'
 
 /**
  * Owed catch-ups with a 10 ms settle time, whose syncs are recorded and
- * close every gap (unless `fills` is off: the peer lacked the updates too);
- * `busy` and the open gaps are the test's to set.
+ * close every gap (unless `fills` is off: the peer lacked the updates too;
+ * or `fails` is on: the session failed); `busy` and the open gaps are the
+ * test's to set.
  */
-function owed (): { owed: OwedCatchUps, synced: string[], state: { busy: boolean, fills: boolean, open: Set<string> } } {
+function owed (): { owed: OwedCatchUps, synced: string[], state: { busy: boolean, fills: boolean, fails: boolean, open: Set<string> } } {
   const synced: string[] = []
-  const state = { busy: false, fills: true, open: new Set<string>() }
+  const state = { busy: false, fills: true, fails: false, open: new Set<string>() }
   const o = new OwedCatchUps({
     sync: async (peer) => {
       synced.push(peer)
+      if (state.fails) return false
       if (state.fills) state.open.clear()
+      return true
     },
     busy: () => state.busy,
     waiting: (collection, id) => state.open.has(`${collection}/${id ?? ''}`)
@@ -52,6 +55,15 @@ test('a gap a session left open (the peer lacked the update too) is caught up ag
   state.fills = false
   state.open.add('todos/')
   o.gaps('p1', [['todos']]) // the collection index
+  await waitFor(() => synced.length === 3, 'three catch-ups')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.deepEqual(synced, ['p1', 'p1', 'p1'], 'then no more')
+})
+
+test('a catch-up owed for a drop whose session failed is tried again, three times at most', async () => {
+  const { owed: o, synced, state } = owed()
+  state.fails = true
+  o.dropped('p1')
   await waitFor(() => synced.length === 3, 'three catch-ups')
   await new Promise((resolve) => setTimeout(resolve, 50))
   assert.deepEqual(synced, ['p1', 'p1', 'p1'], 'then no more')
