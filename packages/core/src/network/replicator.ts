@@ -322,10 +322,10 @@ export class Replicator {
       if (this.#budget.shouldReport(envelope.from)) {
         const error = new PeerThrottledError(`updates from "${envelope.from}" took over their share of apply time; dropped for a while`)
         this.#events.onRejected({ reason: `${error.name}: ${error.message}`, via: 'gossip', peer: envelope.from })
-        // Once the window is over, catch up with the author for what was dropped.
+        // Once the window is over, catch up with the neighbour for what was dropped.
         const timer = setTimeout(() => {
           this.#timers.splice(this.#timers.indexOf(timer), 1)
-          this.sync(peerIdFromString(envelope.from)).catch(() => {})
+          this.#owed.dropped(via)
         }, APPLY_WINDOW_MS)
         this.#timers.push(timer)
       }
