@@ -50,23 +50,26 @@ test('a gap owes a catch-up only if it is still open when the time comes', async
   assert.deepEqual(synced, ['p2'])
 })
 
+/** Asserts that `synced` reaches three catch-ups with `p1`, and then stays there. */
+async function threeAttempts (synced: string[]): Promise<void> {
+  await waitFor(() => synced.length === 3, 'three catch-ups')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.deepEqual(synced, ['p1', 'p1', 'p1'], 'then no more')
+}
+
 test('a gap a session left open (the peer lacked the update too) is caught up again, three times at most', async () => {
   const { owed: o, synced, state } = owed()
   state.fills = false
   state.open.add('todos/')
   o.gaps('p1', [['todos']]) // the collection index
-  await waitFor(() => synced.length === 3, 'three catch-ups')
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  assert.deepEqual(synced, ['p1', 'p1', 'p1'], 'then no more')
+  await threeAttempts(synced)
 })
 
 test('a catch-up owed for a drop whose session failed is tried again, three times at most', async () => {
   const { owed: o, synced, state } = owed()
   state.fails = true
   o.dropped('p1')
-  await waitFor(() => synced.length === 3, 'three catch-ups')
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  assert.deepEqual(synced, ['p1', 'p1', 'p1'], 'then no more')
+  await threeAttempts(synced)
 })
 
 test('while the peer is busy applying a backlog, the catch-up waits for it', async () => {
