@@ -24,6 +24,9 @@ import type { Database } from '@kadmium/core'
 
 let counter = 0
 
+/** Peers each test peer refuses for now (see {@link disconnect}), by its libp2p node. */
+const cuts = new WeakMap<object, Set<string>>()
+
 /** A peer whose storage survives `close()`, so that it can be reopened as the "same device". */
 export interface TestPeer extends Peer {
   /** The storages handed out, by database name. */
@@ -51,6 +54,7 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
   const o: TestPeerOptions = options instanceof Map ? { storages: options } : options
   const storages = o.storages ?? new Map<string, StorageAdapter>()
   const privateKey = o.privateKey ?? await generateKeyPair('Ed25519')
+  const cut = new Set<string>()
   const memoryAddress = `/memory/kadmium-net-${process.pid}-${counter++}`
   const libp2p = await createLibp2p({
     privateKey,
@@ -61,7 +65,7 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 1000 },
-    ...(o.never !== undefined ? { connectionGater: neverGater(o.never) } : {}),
+    connectionGater: gater(o.never ?? [], cut),
     services: {
       identify: identify(),
       ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
@@ -69,6 +73,7 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
       dht: kadDHT({ protocol: DHT_PROTOCOL, validators: o.validators ?? dhtValidators, selectors: dhtSelectors, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
     }
   }) as unknown as KadmiumLibp2p
+  cuts.set(libp2p, cut)
   return {
     libp2p,
     privateKey,
@@ -85,14 +90,16 @@ export async function createTestPeer (options: TestPeerOptions | Map<string, Sto
   }
 }
 
-/** A gater that refuses connections with `never`, dialled or accepted. */
-function neverGater (never: readonly PeerId[]): ConnectionGater {
-  const refused = (peer: PeerId): boolean => never.some((p) => p.equals(peer))
+/** A gater that refuses connections with `never`, and with the peers in `cut` for now, dialled or accepted. */
+function gater (never: readonly PeerId[], cut: ReadonlySet<string>): ConnectionGater {
+  const refused = (peer: PeerId): boolean => cut.has(peer.toString()) || never.some((p) => p.equals(peer))
   return { denyDialPeer: refused, denyInboundEncryptedConnection: refused, denyOutboundEncryptedConnection: refused }
 }
 
-/** Dials `b` from `a`, retrying the occasional failed simultaneous dial. */
+/** Dials `b` from `a` (healing a {@link disconnect}), retrying the occasional failed simultaneous dial. */
 export async function connect (a: Peer, b: Peer): Promise<void> {
+  cuts.get(a.libp2p)?.delete(b.libp2p.peerId.toString())
+  cuts.get(b.libp2p)?.delete(a.libp2p.peerId.toString())
   for (let attempt = 0; ; attempt++) {
     try {
       await a.libp2p.dial(b.libp2p.getMultiaddrs(), { signal: AbortSignal.timeout(5000) })
@@ -103,8 +110,14 @@ export async function connect (a: Peer, b: Peer): Promise<void> {
   }
 }
 
-/** Closes every connection between two peers. */
+/**
+ * Partitions two peers until {@link connect} joins them again: closes every
+ * connection between them and refuses new ones either way. (Closing alone
+ * would not last: a DHT query of either may dial the other a moment later.)
+ */
 export async function disconnect (a: Peer, b: Peer): Promise<void> {
+  cuts.get(a.libp2p)?.add(b.libp2p.peerId.toString())
+  cuts.get(b.libp2p)?.add(a.libp2p.peerId.toString())
   await a.libp2p.hangUp(b.libp2p.peerId)
 }
 
