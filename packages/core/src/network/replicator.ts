@@ -142,8 +142,10 @@ export class Replicator {
       // already under way (it may have compared digests before the gap).
       sync: async (peer) => {
         const id = peerIdFromString(peer)
-        if (this.#libp2p.getConnections(id).length === 0) return false
+        const connected = (): boolean => this.#libp2p.getConnections(id).length > 0
+        if (!connected()) return false
         await this.#sessions.get(peer)?.catch(() => {})
+        if (!connected()) return false
         return await this.sync(id).then(() => true, () => false)
       },
       busy: () => this.#applying > BACKLOG_ENVELOPES,
