@@ -1,5 +1,7 @@
 import { ClassicLevel } from 'classic-level'
 import { PREFIX_END, StorageError, type BatchOperation, type ScanOptions, type StorageAdapter } from '@kadmium/core'
+import { Journal, readJournal, removeJournal } from './journal.ts'
+import { WriteBehind } from './write-behind.ts'
 
 /** Options of {@link levelStorage}. */
 export interface LevelStorageOptions {
@@ -13,6 +15,11 @@ export interface LevelStorageOptions {
  * A {@link StorageAdapter} on LevelDB (through `classic-level`): the
  * database lives in the directory `path` and persists across processes.
  * Keys are stored as UTF-8; values as raw bytes.
+ *
+ * Writes go first to a journal file in the directory, with one synchronous
+ * append, and resolve then; LevelDB gets them a moment later, many at once.
+ * They are as durable as LevelDB's own (unsynced) writes: a process that
+ * dies loses none of them, the next open applies what LevelDB lacked.
  *
  * The directory is opened in the background; if that fails (the
  * directory is held by another open database, is not a directory, ...),
@@ -35,11 +42,15 @@ export function levelStorage (path: string, options: LevelStorageOptions = {}): 
 }
 
 const EMPTY = new Uint8Array(0)
+/** Operations replayed from a journal per LevelDB batch. */
+const REPLAY_CHUNK = 10_000
 
 class LevelStorage implements StorageAdapter {
   readonly #path: string
   readonly #db: ClassicLevel<string, Uint8Array>
   readonly #opened: Promise<void>
+  /** The journal in front of LevelDB, once open. */
+  #behind: WriteBehind | undefined
   /** Whether the directory is open: then calls reach LevelDB on the caller's tick. */
   #open = false
   #closed: Promise<void> | undefined
@@ -52,7 +63,13 @@ class LevelStorage implements StorageAdapter {
       createIfMissing: options.createIfMissing ?? true,
       errorIfExists: options.errorIfExists ?? false
     })
-    this.#opened = this.#db.open().then(() => { this.#open = true }, (cause: unknown) => {
+    this.#opened = this.#db.open().then(async () => {
+      await this.#recover().catch((cause: unknown) => {
+        throw new StorageError(`cannot apply the journal of LevelDB storage at "${path}": ${reason(cause)}`, { cause })
+      })
+      this.#behind = new WriteBehind(new Journal(path), async (operations) => { await this.#db.batch(operations) }, path)
+      this.#open = true
+    }, (cause: unknown) => {
       throw new StorageError(`cannot open LevelDB storage at "${path}": ${reason(cause)}`, { cause })
     })
     this.#opened.catch(() => {}) // reported by every call that awaits it
@@ -60,19 +77,21 @@ class LevelStorage implements StorageAdapter {
 
   async get (key: string): Promise<Uint8Array | undefined> {
     checkKey(key)
-    const value = await this.#call('get', () => this.#db.get(key))
+    const opening = this.#ready()
+    if (opening !== undefined) await opening
+    const latest = this.#behind?.latest(key)
+    // (A copy: the journal's bytes are still on their way to LevelDB.)
+    if (latest !== undefined) return latest.value?.slice()
+    const value = await this.#run('get', () => this.#db.get(key))
     return value === undefined ? undefined : plain(value)
   }
 
   async put (key: string, value: Uint8Array): Promise<void> {
-    checkKey(key)
-    checkValue(key, value)
-    await this.#call('put', () => this.#db.put(key, value))
+    await this.batch([{ type: 'put', key, value }])
   }
 
   async delete (key: string): Promise<void> {
-    checkKey(key)
-    await this.#call('delete', () => this.#db.del(key))
+    await this.batch([{ type: 'del', key }])
   }
 
   async batch (operations: readonly BatchOperation[]): Promise<void> {
@@ -84,14 +103,17 @@ class LevelStorage implements StorageAdapter {
       if (op.type === 'put') checkValue(op.key, op.value)
       else if (op.type !== 'del') throw new StorageError(`batch operation of unknown type "${String((op as { type: unknown }).type)}"`)
     }
-    // (abstract-level copies each operation before it touches it.)
-    await this.#call('batch', () => this.#db.batch(operations as BatchOperation[]))
+    const opening = this.#ready()
+    if (opening !== undefined) await opening
+    if (operations.length > 0) await (this.#behind as WriteBehind).write(operations)
   }
 
   async * scan (prefix: string, options: ScanOptions = {}): AsyncIterable<[string, Uint8Array]> {
     checkKey(prefix)
     const opening = this.#ready()
     if (opening !== undefined) await opening
+    // A scan reads LevelDB alone: it waits for LevelDB to hold what was written before it.
+    await this.#run('scan', async () => this.#behind?.stored())
     // LevelDB orders keys by their UTF-8 bytes, so every key with the prefix lies in this range.
     const range = { gte: prefix, lt: prefix + PREFIX_END, limit: options.limit ?? Infinity }
     try {
@@ -108,7 +130,11 @@ class LevelStorage implements StorageAdapter {
   close (): Promise<void> {
     this.#closed ??= (async () => {
       await this.#opened.catch(() => {})
-      await this.#run('close', () => this.#db.close())
+      try {
+        await this.#behind?.close()
+      } finally {
+        await this.#run('close', () => this.#db.close())
+      }
     })()
     return this.#closed
   }
@@ -119,11 +145,13 @@ class LevelStorage implements StorageAdapter {
     return this.#open ? undefined : this.#opened
   }
 
-  /** Runs `call` once the directory is open: on the caller's tick if it already is. */
-  async #call<T> (what: string, call: () => Promise<T>): Promise<T> {
-    const opening = this.#ready()
-    if (opening !== undefined) await opening
-    return this.#run(what, call)
+  /** Applies what a journal left by a process that did not close the directory holds, then deletes it. */
+  async #recover (): Promise<void> {
+    const operations = readJournal(this.#path).flat()
+    for (let at = 0; at < operations.length; at += REPLAY_CHUNK) {
+      await this.#db.batch(operations.slice(at, at + REPLAY_CHUNK))
+    }
+    removeJournal(this.#path)
   }
 
   async #run<T> (what: string, call: () => Promise<T>): Promise<T> {

@@ -1,0 +1,144 @@
+/**
+ * Writes that are durable before LevelDB has them: each batch is appended
+ * to the {@link Journal} on the caller's tick and acknowledged, and goes to
+ * LevelDB in the background, together with whatever else was written
+ * meanwhile. Until LevelDB holds a key's latest write, reads of it are
+ * answered from here.
+ * @module
+ */
+import { StorageError, type BatchOperation } from '@kadmium/core'
+import { encodeFrame, type Journal } from './journal.ts'
+
+/** Bytes written but not yet in LevelDB beyond which a write waits for LevelDB (bounds memory under a flood). */
+const MAX_UNSTORED_BYTES = 32 * 1024 * 1024
+
+/** A batch appended to the journal, not yet in LevelDB. */
+interface Unstored {
+  readonly n: number
+  readonly operations: readonly BatchOperation[]
+  readonly bytes: number
+}
+
+/** The latest write of a key not yet in LevelDB: its value (`undefined`: deleted), and the number of its batch. */
+export interface Latest {
+  readonly value: Uint8Array | undefined
+  readonly n: number
+}
+
+interface Waiter {
+  readonly n: number
+  readonly resolve: () => void
+  readonly reject: (error: Error) => void
+}
+
+/** The journal in front of LevelDB; see the module's description. */
+export class WriteBehind {
+  readonly #journal: Journal
+  readonly #store: (operations: BatchOperation[]) => Promise<void>
+  readonly #where: string
+  readonly #latest = new Map<string, Latest>()
+  #queue: Unstored[] = []
+  #waiters: Waiter[] = []
+  /** Number of the last batch appended, and of the last in LevelDB. */
+  #appended = 0
+  #stored = 0
+  #unstoredBytes = 0
+  #scheduled = false
+  #running = false
+  #failure: StorageError | undefined
+
+  /** `store` writes a batch to LevelDB; `where` names the directory in errors. */
+  constructor (journal: Journal, store: (operations: BatchOperation[]) => Promise<void>, where: string) {
+    this.#journal = journal
+    this.#store = store
+    this.#where = where
+  }
+
+  /**
+   * Appends `operations` to the journal, on this tick: they are durable when
+   * this returns. Returns a promise to wait for only when too much is not yet
+   * in LevelDB.
+   * @throws {StorageError} the journal could not be written (nothing was), or LevelDB failed earlier
+   */
+  write (operations: readonly BatchOperation[]): Promise<void> | undefined {
+    if (this.#failure !== undefined) throw this.#failure
+    const frame = encodeFrame(operations)
+    try {
+      this.#journal.append(frame.bytes, this.#appended + 1)
+    } catch (cause) {
+      throw new StorageError(`cannot append to the journal of LevelDB storage at "${this.#where}": ${(cause as Error).message}`, { cause })
+    }
+    const n = ++this.#appended
+    for (const op of frame.operations) this.#latest.set(op.key, { value: op.type === 'put' ? op.value : undefined, n })
+    this.#queue.push({ n, operations: frame.operations, bytes: frame.bytes.length })
+    this.#unstoredBytes += frame.bytes.length
+    if (!this.#scheduled && !this.#running) {
+      this.#scheduled = true
+      // After the callers' work of this turn: what they write meanwhile goes in the same LevelDB batch.
+      setImmediate(() => { void this.#flush() })
+    }
+    return this.#unstoredBytes > MAX_UNSTORED_BYTES ? this.stored(n) : undefined
+  }
+
+  /** The latest write of `key` if LevelDB does not hold it yet. */
+  latest (key: string): Latest | undefined {
+    return this.#latest.get(key)
+  }
+
+  /** Resolves once LevelDB holds batch `n` (by default, everything written so far). */
+  stored (n = this.#appended): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure)
+    if (n <= this.#stored) return Promise.resolve()
+    return new Promise((resolve, reject) => { this.#waiters.push({ n, resolve, reject }) })
+  }
+
+  /** Waits for LevelDB to hold everything, then closes the journal (deleting it, unless LevelDB failed: it is replayed at the next open). */
+  async close (): Promise<void> {
+    try {
+      await this.stored()
+    } finally {
+      this.#journal.close(this.#failure === undefined)
+    }
+  }
+
+  async #flush (): Promise<void> {
+    this.#scheduled = false
+    this.#running = true
+    while (this.#queue.length > 0 && this.#failure === undefined) {
+      const items = this.#queue
+      this.#queue = []
+      const last = (items[items.length - 1] as Unstored).n
+      try {
+        await this.#store(items.flatMap((item) => item.operations))
+      } catch (cause) {
+        this.#fail(cause)
+        break
+      }
+      this.#stored = last
+      for (const item of items) {
+        this.#unstoredBytes -= item.bytes
+        for (const op of item.operations) {
+          if ((this.#latest.get(op.key)?.n ?? Infinity) <= last) this.#latest.delete(op.key)
+        }
+      }
+      try {
+        this.#journal.done(last)
+      } catch {
+        // A journal file not cut or deleted is replayed at the next open: the same writes again, in order.
+      }
+      this.#waiters = this.#waiters.filter((w) => {
+        if (w.n > last) return true
+        w.resolve()
+        return false
+      })
+    }
+    this.#running = false
+  }
+
+  /** LevelDB refused a batch: later writes are refused; what was acknowledged stays readable here, and in the journal for the next open. */
+  #fail (cause: unknown): void {
+    this.#failure = new StorageError(`LevelDB batch failed at "${this.#where}"; the writes it held are kept in the journal and applied when the directory is next opened: ${(cause as Error).message}`, { cause })
+    for (const w of this.#waiters) w.reject(this.#failure)
+    this.#waiters = []
+  }
+}
