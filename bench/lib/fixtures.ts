@@ -52,12 +52,19 @@ export function todos (n: number): Todo[] {
 export interface KadmiumTodos {
   readonly db: Database
   readonly todos: Todos
+  /**
+   * Resolves once LevelDB itself holds every write resolved so far (they
+   * resolve once in the storage's journal): timed write loops end with it,
+   * so that they pay for the whole write.
+   */
+  readonly settled: () => Promise<void>
 }
 
 /** Opens (or creates) a Kadmium database on LevelDB at `path`. */
 export async function openKadmium (path: string): Promise<KadmiumTodos> {
-  const db = await createDatabase({ name: DB_NAME, storage: await openKadmiumStorage(path) })
-  return { db, todos: db.collection(COLLECTION, { schema: todoSchema }) }
+  const storage = await openKadmiumStorage(path)
+  const db = await createDatabase({ name: DB_NAME, storage })
+  return { db, todos: db.collection(COLLECTION, { schema: todoSchema }), settled: async () => { await storage.settled?.() } }
 }
 
 /** Inserts records `chunk` at a time (concurrent inserts within a chunk); resolves their ids in order. Also the setup of scenarios that need records. */

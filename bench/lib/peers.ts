@@ -65,9 +65,11 @@ export async function startPeer (label: string, cleanup: Cleanup, dataDir?: stri
 
 /** Opens the bench database (by name, or by `address`) on `peer`, with {@link QUIET} replication; `cleanup` closes it. */
 export async function openShared (peer: NodePeer, cleanup: Cleanup, by: { readonly address: string } | { readonly name: string } = { name: DB_NAME }): Promise<KadmiumTodos> {
-  const db = await createDatabase({ ...by, peer, replication: QUIET })
+  // Opened by name: the peer's storage is at hand (for `settled`).
+  const storage = 'name' in by ? await peer.storage(by.name) : undefined
+  const db = await createDatabase({ ...by, peer, ...(storage !== undefined ? { storage } : {}), replication: QUIET })
   cleanup.add(`closing database on ${peer.peerId.toString().slice(-6)}`, async () => db.close())
-  return { db, todos: db.collection(COLLECTION, { schema: todoSchema }) }
+  return { db, todos: db.collection(COLLECTION, { schema: todoSchema }), settled: async () => { await storage?.settled?.() } }
 }
 
 /** Connects `from` to `to` on its loopback address (nodePeer's dial retries simultaneous opens). */

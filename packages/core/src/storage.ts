@@ -35,6 +35,13 @@ export interface StorageAdapter {
   delete (key: string): Promise<void>
   scan (prefix: string, options?: ScanOptions): AsyncIterable<[key: string, value: Uint8Array]>
   batch (operations: readonly BatchOperation[]): Promise<void>
+  /**
+   * Resolves once every write resolved so far is in the adapter's final
+   * store, for adapters that acknowledge writes from a journal first (Node's
+   * LevelDB storage): before copying the files, or to measure the whole cost
+   * of writing. Writes are durable when they resolve either way.
+   */
+  settled? (): Promise<void>
   close? (): Promise<void>
 }
 

@@ -21,7 +21,7 @@ import type { BatchOperation } from '@kadmium/core'
 /** Journal files are named this, then their generation number. */
 const FILE_PREFIX = 'kadmium-journal-'
 /** A journal file is sealed, and a new one begun, beyond this size (bytes); it is deleted once LevelDB has all it holds. */
-const ROTATE_BYTES = 8 * 1024 * 1024
+const ROTATE_BYTES = 4 * 1024 * 1024
 const HEADER_BYTES = 8
 const PUT = 1
 const DEL = 2

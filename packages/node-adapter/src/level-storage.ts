@@ -112,8 +112,9 @@ class LevelStorage implements StorageAdapter {
     checkKey(prefix)
     const opening = this.#ready()
     if (opening !== undefined) await opening
-    // A scan reads LevelDB alone: it waits for LevelDB to hold what was written before it.
-    await this.#run('scan', async () => this.#behind?.stored())
+    // A scan reads LevelDB alone: it waits for LevelDB to hold what was written before it under the prefix.
+    const unstored = this.#behind?.beforeScan(prefix)
+    if (unstored !== undefined) await this.#run('scan', async () => { await unstored })
     // LevelDB orders keys by their UTF-8 bytes, so every key with the prefix lies in this range.
     const range = { gte: prefix, lt: prefix + PREFIX_END, limit: options.limit ?? Infinity }
     try {
@@ -125,6 +126,13 @@ class LevelStorage implements StorageAdapter {
     } catch (cause) {
       throw wrap('scan', this.#path, cause)
     }
+  }
+
+  /** Resolves once LevelDB holds every write resolved so far (the journal is then empty). */
+  async settled (): Promise<void> {
+    const opening = this.#ready()
+    if (opening !== undefined) await opening
+    await this.#run('settled', async () => { await this.#behind?.stored() })
   }
 
   close (): Promise<void> {

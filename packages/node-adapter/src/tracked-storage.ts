@@ -34,6 +34,10 @@ export class TrackedStorage implements StorageAdapter {
     return this.#inner.batch(operations)
   }
 
+  async settled (): Promise<void> {
+    await this.#inner.settled?.()
+  }
+
   async close (): Promise<void> {
     try {
       await this.#inner.close?.()

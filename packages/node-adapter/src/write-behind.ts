@@ -9,8 +9,16 @@
 import { StorageError, type BatchOperation } from '@kadmium/core'
 import { encodeFrame, type Journal } from './journal.ts'
 
-/** Bytes written but not yet in LevelDB beyond which a write waits for LevelDB (bounds memory under a flood). */
-const MAX_UNSTORED_BYTES = 32 * 1024 * 1024
+/** Keys not yet in LevelDB up to which a scan looks for its prefix among them (beyond, it waits for LevelDB regardless). */
+const MAX_KEYS_CHECKED = 256
+/**
+ * Bytes written but not yet in LevelDB from which LevelDB gets them at
+ * once, on the writer's tick, rather than on the next turn (a writer that
+ * never yields to the event loop would otherwise keep them all back).
+ */
+const EAGER_BYTES = 1024 * 1024
+/** Bytes written but not yet in LevelDB beyond which a write waits for LevelDB (bounds memory, and the work left for later). */
+const MAX_UNSTORED_BYTES = 8 * 1024 * 1024
 
 /** A batch appended to the journal, not yet in LevelDB. */
 interface Unstored {
@@ -72,10 +80,14 @@ export class WriteBehind {
     for (const op of frame.operations) this.#latest.set(op.key, { value: op.type === 'put' ? op.value : undefined, n })
     this.#queue.push({ n, operations: frame.operations, bytes: frame.bytes.length })
     this.#unstoredBytes += frame.bytes.length
-    if (!this.#scheduled && !this.#running) {
-      this.#scheduled = true
-      // After the callers' work of this turn: what they write meanwhile goes in the same LevelDB batch.
-      setImmediate(() => { void this.#flush() })
+    if (!this.#running) {
+      if (this.#unstoredBytes >= EAGER_BYTES) {
+        void this.#flush()
+      } else if (!this.#scheduled) {
+        this.#scheduled = true
+        // After the callers' work of this turn: what they write meanwhile goes in the same LevelDB batch.
+        setImmediate(() => { if (!this.#running) void this.#flush() })
+      }
     }
     return this.#unstoredBytes > MAX_UNSTORED_BYTES ? this.stored(n) : undefined
   }
@@ -83,6 +95,14 @@ export class WriteBehind {
   /** The latest write of `key` if LevelDB does not hold it yet. */
   latest (key: string): Latest | undefined {
     return this.#latest.get(key)
+  }
+
+  /** What a scan of `prefix` waits for, if anything: LevelDB to hold the latest write of every key with the prefix. */
+  beforeScan (prefix: string): Promise<void> | undefined {
+    if (this.#latest.size === 0) return undefined
+    if (this.#latest.size > MAX_KEYS_CHECKED) return this.stored()
+    for (const key of this.#latest.keys()) if (key.startsWith(prefix)) return this.stored()
+    return undefined
   }
 
   /** Resolves once LevelDB holds batch `n` (by default, everything written so far). */

@@ -87,8 +87,9 @@ describe('levelStorage with its journal', () => {
 
   test('writes resolved before the process was killed are all there after reopening, deletes too', { timeout: 90_000 }, async () => {
     const dir = join(root, 'killed')
-    // 20 values of 512 KiB: more than one journal file (a new one begins past 8 MiB).
-    const digests = await killedWriter(dir, 20, 512 * 1024)
+    // 14 values of 512 KiB: more than one journal file (a new one begins past 4 MiB), and less
+    // than writes wait for LevelDB at (8 MiB): the writer never yields to the event loop.
+    const digests = await killedWriter(dir, 14, 512 * 1024)
     const files = (await readdir(dir)).filter((name) => name.startsWith('kadmium-journal-'))
     assert.ok(files.length >= 2, `the burst spans journal files: ${files.join(', ')}`)
     // A write the process began but never finished: a torn frame at the end.
@@ -116,12 +117,18 @@ describe('levelStorage with its journal', () => {
   test('reads see a write at once, and a flood waits for LevelDB instead of piling up', { timeout: 60_000 }, async () => {
     const storage = levelStorage(join(root, 'flood'))
     const value = new Uint8Array(1024 * 1024).fill(9)
-    // 48 MiB on one tick: past the 32 MiB kept for LevelDB, writes wait for it.
+    // 48 MiB on one tick: past the 8 MiB kept for LevelDB, writes wait for it.
     const writes = Array.from({ length: 48 }, async (_, i) => { await storage.put(`v/${String(i).padStart(2, '0')}`, value) })
     const del = storage.delete('v/00')
     assert.equal((await storage.get('v/47'))?.length, value.length)
     assert.equal(await storage.get('v/00'), undefined)
     await Promise.all([...writes, del])
+    // settled(): LevelDB holds it all; of the journal's files (48 MiB: several), one is left, empty.
+    await storage.settled?.()
+    const files = (await readdir(join(root, 'flood'))).filter((name) => name.startsWith('kadmium-journal-'))
+    assert.equal(files.length, 1, files.join(', '))
+    assert.notEqual(files[0], 'kadmium-journal-0', 'the journal began new files')
+    assert.equal((await stat(join(root, 'flood', files[0] as string))).size, 0)
     const keys: string[] = []
     for await (const [key, v] of storage.scan('v/')) {
       keys.push(key)

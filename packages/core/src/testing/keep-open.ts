@@ -10,6 +10,7 @@ export function keepOpen (storage: StorageAdapter): StorageAdapter {
     put: async (key, value) => storage.put(key, value),
     delete: async (key) => storage.delete(key),
     scan: (prefix, options) => storage.scan(prefix, options),
-    batch: async (operations) => storage.batch(operations)
+    batch: async (operations) => storage.batch(operations),
+    settled: async () => { await storage.settled?.() }
   }
 }
