@@ -67,7 +67,13 @@ class LevelStorage implements StorageAdapter {
       await this.#recover().catch((cause: unknown) => {
         throw new StorageError(`cannot apply the journal of LevelDB storage at "${path}": ${reason(cause)}`, { cause })
       })
-      this.#behind = new WriteBehind(new Journal(path), async (operations) => { await this.#db.batch(operations) }, path)
+      let journal: Journal
+      try {
+        journal = new Journal(path)
+      } catch (cause) {
+        throw new StorageError(`cannot open the journal of LevelDB storage at "${path}": ${reason(cause)}`, { cause })
+      }
+      this.#behind = new WriteBehind(journal, async (operations) => { await this.#db.batch(operations) }, path)
       this.#open = true
     }, (cause: unknown) => {
       throw new StorageError(`cannot open LevelDB storage at "${path}": ${reason(cause)}`, { cause })
