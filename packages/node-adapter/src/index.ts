@@ -15,7 +15,7 @@
  */
 import { installNodeSignatures } from './signatures.ts'
 
-// Signatures on Node's own crypto: a fraction of WebCrypto's latency.
+// Signatures on libsodium (or Node's own crypto): a fraction of WebCrypto's latency.
 installNodeSignatures()
 
 export { levelStorage } from './level-storage.ts'
@@ -29,4 +29,4 @@ export type { DialRetryOptions, DialTarget } from './dial.ts'
 export { PEER_KEY_FILE, readPeerKey, writePeerKey, encodePeerKey, decodePeerKey } from './peer-key.ts'
 export { databaseDirectoryName } from './database-directory.ts'
 export { PeerKeyError, PeerClosedError } from './errors.ts'
-export { nodeSignatureEngine, installNodeSignatures } from './signatures.ts'
+export { nodeSignatureEngine, sodiumEngine, installNodeSignatures } from './signatures.ts'

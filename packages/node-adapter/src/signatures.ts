@@ -1,12 +1,13 @@
 /**
- * Ed25519 on Node's own crypto, keys made once: signs in ~20 µs and
- * verifies in ~55 µs on the calling thread, where WebCrypto answers from a
- * worker thread (a wake-up of a thread each way) and libp2p's keys rebuild
- * a key object on every call.
+ * Ed25519 on the calling thread, keys made once: libsodium where it loads
+ * (see `sodium-signatures.ts`), else Node's own crypto (OpenSSL), where
+ * WebCrypto answers from a worker thread (a wake-up of a thread each way)
+ * and libp2p's keys rebuild a key object on every call.
  * @module
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import { ED25519_SPKI_PREFIX, ed25519Pkcs8, useSignatureEngine, type SignatureEngine } from '@kadmium/core'
+import { sodiumSignatureEngine } from './sodium-signatures.ts'
 
 const MAX_CACHED_KEYS = 4096
 const publicKeys = new Map<string, KeyObject>()
@@ -25,7 +26,7 @@ function publicKeyObject (raw: Uint8Array): KeyObject {
   return key
 }
 
-/** The signature engine on `node:crypto` (installed by {@link installNodeSignatures}). */
+/** The signature engine on `node:crypto` (OpenSSL), used where libsodium does not load. */
 export const nodeSignatureEngine: SignatureEngine = {
   signer (privateKey) {
     const key = createPrivateKey({ key: Buffer.from(ed25519Pkcs8(privateKey)), format: 'der', type: 'pkcs8' })
@@ -36,7 +37,16 @@ export const nodeSignatureEngine: SignatureEngine = {
   }
 }
 
-/** Makes Kadmium sign and verify with Node's crypto in this process (`@kadmium/node` does it when imported). */
-export function installNodeSignatures (): void {
-  useSignatureEngine(nodeSignatureEngine)
+/** The engine on libsodium (`sodium-native`), or `undefined` on a platform where its addon does not load. */
+export const sodiumEngine: SignatureEngine | undefined = sodiumSignatureEngine()
+
+/**
+ * Makes Kadmium sign and verify on the calling thread in this process:
+ * with libsodium, or Node's crypto where libsodium does not load
+ * (`@kadmium/node` does it when imported). Returns the engine installed.
+ */
+export function installNodeSignatures (): SignatureEngine {
+  const engine = sodiumEngine ?? nodeSignatureEngine
+  useSignatureEngine(engine)
+  return engine
 }

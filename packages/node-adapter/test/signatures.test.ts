@@ -3,9 +3,10 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { SignatureError, webSignatureEngine, type SignatureEngine } from '@kadmium/core'
 import { signerOf, verifySignature } from '../../core/src/security/identity.ts'
-import { nodeSignatureEngine } from '@kadmium/node'
+import { nodeSignatureEngine, sodiumEngine, installNodeSignatures } from '@kadmium/node'
 
-const ENGINES: Array<[string, SignatureEngine]> = [['node:crypto', nodeSignatureEngine], ['WebCrypto', webSignatureEngine]]
+assert.ok(sodiumEngine !== undefined, 'sodium-native loads on this platform (linux-x64 has a prebuild)')
+const ENGINES: Array<[string, SignatureEngine]> = [['libsodium', sodiumEngine], ['node:crypto', nodeSignatureEngine], ['WebCrypto', webSignatureEngine]]
 
 describe('signature engines', () => {
   it('each engine verifies what the others and libp2p sign, and refuses tampered data or signatures', async () => {
@@ -28,12 +29,23 @@ describe('signature engines', () => {
     }
   })
 
-  it('the installed engine (node:crypto, by importing @kadmium/node) backs signers and verifySignature', async () => {
+  it('each engine refuses signatures of the wrong length', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const data = new Uint8Array([9, 9])
+    const signature = await key.sign(data)
+    for (const [name, engine] of ENGINES) {
+      assert.equal(await engine.verify(key.publicKey.raw, signature.subarray(0, 63), data), false, `${name}: a short signature`)
+      assert.equal(await engine.verify(key.publicKey.raw, new Uint8Array([...signature, 0]), data), false, `${name}: a long signature`)
+    }
+  })
+
+  it('the installed engine (libsodium, by importing @kadmium/node) backs signers and verifySignature', async () => {
+    assert.equal(installNodeSignatures(), sodiumEngine)
     const key = await generateKeyPair('Ed25519')
     const signer = signerOf(key)
     const data = new Uint8Array([1, 2, 3])
     const signature = await signer.sign(data)
-    assert.deepEqual(signature, new Uint8Array(await nodeSignatureEngine.signer(key)(data)), 'Ed25519 signatures are deterministic: same bytes from the installed engine')
+    assert.deepEqual(signature, new Uint8Array(await nodeSignatureEngine.signer(key)(data)), 'Ed25519 signatures are deterministic: libsodium and OpenSSL sign the same bytes')
     await verifySignature(signer.publicKey, data, signature)
     await assert.rejects(verifySignature(signer.publicKey, new Uint8Array([1, 2, 4]), signature), SignatureError)
     await assert.rejects(verifySignature(new Uint8Array(32).fill(0xff), data, signature), SignatureError, 'a key that is no curve point')
