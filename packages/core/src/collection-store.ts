@@ -18,7 +18,7 @@ import type { ApplyMeter } from './security/budget.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
-import { compactionOps, deletionOps, farBehind, hasPending, loadEntry, type Entry } from './store-entry.ts'
+import { applyPeerUpdate, compactionOps, deletionOps, farBehind, hasPending, loadEntry, type Entry } from './store-entry.ts'
 import { KeyedWatchers } from './watchers.ts'
 
 const INDEX_LOCK = '/index'
@@ -180,21 +180,24 @@ export class CollectionStore {
       if (meter !== undefined && farBehind(entry)) return meter.gap(this.name, id)
       meter?.start()
       const hadData = entry.doc.getMap(ROOT).size > 0
+      let changed: boolean
       try {
-        Y.applyUpdate(entry.doc, update, REMOTE_WRITE)
+        changed = applyPeerUpdate(entry, update, REMOTE_WRITE)
       } catch (cause) {
         this.#docs.evict(id, true)
         throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
       } finally {
         meter?.stop()
       }
-      // An update whose dependencies have not arrived waits inside Yjs; keep
-      // its bytes so that it is not lost if the document leaves memory.
-      const waiting = hasPending(entry.doc) ? [update] : []
-      entry.behind = waiting.length > 0 ? entry.behind + 1 : 0
-      if (waiting.length > 0) meter?.gap(this.name, id)
-      if (entry.pending.length === 0 && waiting.length === 0) return false
-      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, waiting, meter)
+      // An update whose dependencies have not arrived waits inside Yjs; its
+      // bytes are stored all the same, so that it is not lost if the document leaves memory.
+      const waiting = hasPending(entry.doc)
+      entry.behind = waiting ? entry.behind + 1 : 0
+      if (waiting) meter?.gap(this.name, id)
+      if (!changed && !waiting) return false
+      // The peer's bytes are stored (and reported) as they came: they hold what changed, and maybe parts already here, which Yjs skips.
+      entry.pending.push(update)
+      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, [], meter)
       return true
     })
   }
@@ -451,11 +454,12 @@ export class CollectionStore {
     const cached = this.#docs.use(id)
     if (cached !== undefined) return cached
     const entry = await loadEntry(this.#ctx.storage, this.keys, id, fresh || this.#digests.holdsNothing(id))
-    entry.doc.on('update', (update: Uint8Array, origin: unknown) => {
+    entry.onUpdate = (update: Uint8Array, origin: unknown) => {
       entry.pending.push(update)
       // An edit made by user code through `doc(id)`: commit it as a local write.
       if (!isOwnOrigin(origin)) this.#schedule(this.#lock.run(id, () => this.#commitExternal(entry)))
-    })
+    }
+    entry.doc.on('update', entry.onUpdate)
     this.#docs.add(entry)
     if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(id, () => this.#compactRecord(id)))
     return entry

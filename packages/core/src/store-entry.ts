@@ -26,6 +26,36 @@ export interface Entry {
   pinned: boolean
   /** Live updates applied in a row while an earlier update was missing (see {@link farBehind}). */
   behind: number
+  /** The store's `update` listener on the document (adds to {@link pending}), if attached. */
+  onUpdate?: ((update: Uint8Array, origin: unknown) => void) | undefined
+}
+
+/** Whether a Yjs transaction changed its document (what Yjs checks before it encodes an update). */
+function changedBy (transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return true
+  for (const [client, clock] of transaction.afterState) if (transaction.beforeState.get(client) !== clock) return true
+  return false
+}
+
+/**
+ * Applies a peer's update to a record's document without the store's
+ * `update` listener: Yjs then does not encode the transaction again (the
+ * peer's bytes are what gets stored). Returns whether anything changed.
+ * @throws whatever `Y.applyUpdate` throws for bytes that do not decode
+ */
+export function applyPeerUpdate (entry: Entry, update: Uint8Array, origin: unknown): boolean {
+  let changed = false
+  const onTransaction = (transaction: Y.Transaction): void => { changed ||= changedBy(transaction) }
+  const listener = entry.onUpdate
+  if (listener !== undefined) entry.doc.off('update', listener)
+  entry.doc.on('afterTransaction', onTransaction)
+  try {
+    Y.applyUpdate(entry.doc, update, origin)
+  } finally {
+    entry.doc.off('afterTransaction', onTransaction)
+    if (listener !== undefined) entry.doc.on('update', listener)
+  }
+  return changed
 }
 
 /** Whether a document holds updates that wait for missing dependencies. */

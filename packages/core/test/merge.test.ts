@@ -4,6 +4,15 @@ import { createDatabase, memoryStorage, type Database, type RemoteUpdate } from 
 import { z } from 'zod'
 import { Note, Todo } from './helpers/schemas.ts'
 
+/** Resolves once `ok()` holds (checked every turn, for at most 2 s). */
+async function waitUntil (ok: () => boolean): Promise<void> {
+  const end = Date.now() + 2000
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('condition not met in 2 s')
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
 /** Two replicas whose local updates are held until `exchange()`. */
 async function pair () {
   const make = async () => createDatabase({ name: 'm', storage: memoryStorage() })
@@ -108,6 +117,39 @@ describe('merging concurrent edits', () => {
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(seen, [[], ['from a'], ['from a, edited']])
     assert.deepEqual(origins, ['insert:remote', 'update:remote'])
+    await a.close()
+    await b.close()
+  })
+
+  test('a peer\'s update is stored as it came; a repeat changes nothing; doc(id) edits still commit after it', async () => {
+    const { a, b, exchange } = await pair()
+    const ta = a.collection('notes', { schema: Note, text: ['body'] })
+    const tb = b.collection('notes', { schema: Note, text: ['body'] })
+    const id = await ta.insert({ title: 't', body: 'abc' })
+    await exchange()
+    const sent: RemoteUpdate[] = []
+    a.on('update', (u) => { if (u.target === 'record') sent.push({ ...u }) })
+    await ta.update(id, (n) => { n.title = 'u' })
+    const update = sent[0] as RemoteUpdate
+    const seen: Array<{ update: Uint8Array, origin: string }> = []
+    b.on('update', (u) => { if (u.target === 'record') seen.push({ update: u.update, origin: u.origin }) })
+    const changes: string[] = []
+    tb.on('change', (c) => { changes.push(`${c.type}:${c.origin}`) })
+    assert.equal(await b.applyRemoteUpdate(update), true)
+    assert.deepEqual(seen, [{ update: update.update, origin: 'remote' }], 'the peer\'s bytes, reported once')
+    assert.equal(await b.applyRemoteUpdate(update), false, 'a repeat changes nothing')
+    assert.equal(seen.length, 1)
+    assert.deepEqual(changes, ['update:remote'])
+    // The store's own listener is back on the document: an edit through doc(id) commits as a local write.
+    const doc = await tb.doc(id)
+    const { Text } = await import('yjs')
+    const text = doc.getMap('fields').get('body')
+    assert.ok(text instanceof Text)
+    text.insert(3, 'def')
+    await waitUntil(() => changes.includes('update:local'))
+    assert.equal((await tb.get(id))?.body, 'abcdef')
+    await exchange()
+    assert.deepEqual(await ta.get(id), await tb.get(id))
     await a.close()
     await b.close()
   })
