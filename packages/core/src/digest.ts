@@ -33,18 +33,72 @@ export interface StoredDigest extends Digest {
   readonly log: readonly string[]
 }
 
-/** Encodes a digest for storage, with the record's update-log keys. */
-export function encodeDigest (digest: Digest, log: readonly string[]): Uint8Array {
-  return encode([digest.sv, digest.hash, log])
+/** Digits of a log key's counter (see `SequenceKeys`). */
+const COUNTER_DIGITS = 8
+
+/**
+ * The update-log keys of a record, compact: the record's log prefix is left
+ * out, and keys of one session (`<session>.<counter>`, see `SequenceKeys`)
+ * in a row become `[session, counter, counter, ...]`, the counters as
+ * numbers; any other key stays a string (without the prefix). A digest is
+ * rewritten on every write of its record, with up to `compactEvery` keys of
+ * ~60 characters each: ~3.8 KB encoded as strings, ~0.3 KB so.
+ */
+function compactLog (log: readonly string[], prefix: string): unknown[] {
+  const out: unknown[] = []
+  let run: Array<string | number> | undefined
+  for (const key of log) {
+    const suffix = key.startsWith(prefix) ? key.slice(prefix.length) : key
+    const dot = suffix.lastIndexOf('.')
+    const digits = suffix.slice(dot + 1)
+    const counter = parseInt(digits, 36)
+    if (dot < 0 || suffix.includes('/') || digits.length !== COUNTER_DIGITS || counter.toString(36).padStart(COUNTER_DIGITS, '0') !== digits) {
+      run = undefined
+      out.push(key.startsWith(prefix) ? suffix : key)
+      continue
+    }
+    const session = suffix.slice(0, dot + 1)
+    if (run === undefined || run[0] !== session) {
+      run = [session]
+      out.push(run)
+    }
+    run.push(counter)
+  }
+  return out
 }
 
-/** Decodes a stored digest; `undefined` if it is malformed. */
-export function decodeDigest (bytes: Uint8Array): StoredDigest | undefined {
+/** The keys of a compact log (see {@link compactLog}); `undefined` if malformed. A string with a `/` is a whole key (as digests stored them before). */
+function expandLog (value: unknown, prefix: string): string[] | undefined {
+  if (!Array.isArray(value)) return undefined
+  const keys: string[] = []
+  for (const item of value as unknown[]) {
+    if (typeof item === 'string') {
+      keys.push(item.includes('/') ? item : prefix + item)
+    } else if (Array.isArray(item) && typeof item[0] === 'string' && item.length > 1) {
+      for (let i = 1; i < item.length; i++) {
+        const counter: unknown = item[i]
+        if (!Number.isSafeInteger(counter) || (counter as number) < 0) return undefined
+        keys.push(prefix + item[0] + (counter as number).toString(36).padStart(COUNTER_DIGITS, '0'))
+      }
+    } else {
+      return undefined
+    }
+  }
+  return keys
+}
+
+/** Encodes a digest for storage, with the record's update-log keys (`logPrefix`: the record's update-log prefix, left out of them). */
+export function encodeDigest (digest: Digest, log: readonly string[], logPrefix: string): Uint8Array {
+  return encode([digest.sv, digest.hash, compactLog(log, logPrefix)])
+}
+
+/** Decodes a stored digest, its log keys under `logPrefix`; `undefined` if it is malformed. */
+export function decodeDigest (bytes: Uint8Array, logPrefix = ''): StoredDigest | undefined {
   try {
     const value: unknown = decode(bytes)
-    if (Array.isArray(value) && value[0] instanceof Uint8Array && value[1] instanceof Uint8Array &&
-      Array.isArray(value[2]) && value[2].every((k) => typeof k === 'string')) {
-      return { sv: value[0], hash: value[1], log: value[2] }
+    if (Array.isArray(value) && value[0] instanceof Uint8Array && value[1] instanceof Uint8Array) {
+      const log = expandLog(value[2], logPrefix)
+      if (log !== undefined) return { sv: value[0], hash: value[1], log }
     }
   } catch {}
   return undefined

@@ -84,7 +84,7 @@ export function farBehind (entry: Entry): boolean {
  */
 export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, id: string, fresh: boolean): Promise<Entry> {
   const stored = fresh ? undefined : await storage.get(keys.digest(id))
-  const log = stored === undefined ? undefined : decodeDigest(stored)?.log
+  const log = stored === undefined ? undefined : decodeDigest(stored, keys.updates(id))?.log
   const loaded = await loadDoc(storage, keys.doc(id), fresh, log)
   const fields = readFields(loaded.doc)
   return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false, behind: 0 }
@@ -95,7 +95,7 @@ export function compactionOps (keys: CollectionKeys, entry: Entry, logKeys: read
   const ops: BatchOperation[] = [
     { type: 'put', key: keys.snapshot(entry.id), value: Y.encodeStateAsUpdate(entry.doc) },
     // The log the digest lists is now empty: loads read the snapshot alone.
-    { type: 'put', key: keys.digest(entry.id), value: encodeDigest(docDigest(entry.doc), []) }
+    { type: 'put', key: keys.digest(entry.id), value: encodeDigest(docDigest(entry.doc), [], keys.updates(entry.id)) }
   ]
   for (const key of logKeys) ops.push({ type: 'del', key })
   return ops
