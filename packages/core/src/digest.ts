@@ -35,6 +35,8 @@ export interface StoredDigest extends Digest {
 
 /** Digits of a log key's counter (see `SequenceKeys`). */
 const COUNTER_DIGITS = 8
+/** A counter as `SequenceKeys` writes it: base 36, zero-padded (so it reads back from the number unchanged). */
+const COUNTER = /^[0-9a-z]{8}$/
 
 /**
  * The update-log keys of a record, compact: the record's log prefix is left
@@ -48,23 +50,39 @@ function compactLog (log: readonly string[], prefix: string): unknown[] {
   const out: unknown[] = []
   let run: Array<string | number> | undefined
   for (const key of log) {
-    const suffix = key.startsWith(prefix) ? key.slice(prefix.length) : key
-    const dot = suffix.lastIndexOf('.')
-    const digits = suffix.slice(dot + 1)
-    const counter = parseInt(digits, 36)
-    if (dot < 0 || suffix.includes('/') || digits.length !== COUNTER_DIGITS || counter.toString(36).padStart(COUNTER_DIGITS, '0') !== digits) {
+    const parsed = parseLogKey(key, prefix)
+    if (typeof parsed === 'string') {
       run = undefined
-      out.push(key.startsWith(prefix) ? suffix : key)
+      out.push(parsed)
       continue
     }
-    const session = suffix.slice(0, dot + 1)
-    if (run === undefined || run[0] !== session) {
-      run = [session]
+    if (run === undefined || run[0] !== parsed[0]) {
+      run = [parsed[0]]
       out.push(run)
     }
-    run.push(counter)
+    run.push(parsed[1])
   }
   return out
+}
+
+/** Log keys parsed lately: a record's digest lists each of its keys again on every write until compaction. */
+const parsedKeys = new Map<string, readonly [string, number] | string>()
+const MAX_PARSED_KEYS = 65_536
+
+/** `[session, counter]` of a key under `prefix` as `SequenceKeys` makes them; else the key (without the prefix, if under it). */
+function parseLogKey (key: string, prefix: string): readonly [string, number] | string {
+  let parsed = parsedKeys.get(key)
+  if (parsed !== undefined) return parsed
+  const dot = key.lastIndexOf('.')
+  const digits = key.slice(dot + 1)
+  const session = key.startsWith(prefix) && dot >= prefix.length ? key.slice(prefix.length, dot + 1) : undefined
+  parsed = session === undefined || !COUNTER.test(digits) || session.includes('/')
+    ? (key.startsWith(prefix) ? key.slice(prefix.length) : key)
+    : [session, parseInt(digits, 36)]
+  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.clear()
+  // Keys are unique to a record, so the prefix (the record's) is part of what the key says.
+  parsedKeys.set(key, parsed)
+  return parsed
 }
 
 /** The keys of a compact log (see {@link compactLog}); `undefined` if malformed. A string with a `/` is a whole key (as digests stored them before). */
