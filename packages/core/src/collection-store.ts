@@ -351,7 +351,7 @@ export class CollectionStore {
     })
     ops.push({ type: 'put', key: this.keys.row(entry.id), value: valid?.rowBytes ?? encodeFields(fields) })
     const digest = docDigest(entry.doc)
-    ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, [...entry.updateKeys, ...keys], this.keys.updates(entry.id)) })
+    ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, entry.updateKeys, this.keys.updates(entry.id), keys) })
     const indexWrites = this.#indexOps(index, ops, [], indexUpdates)
     // Resolved once durable; if storing fails, the stored row is announced again.
     const persisted = this.#persist(ops, entry.id)

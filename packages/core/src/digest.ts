@@ -39,53 +39,55 @@ const COUNTER_DIGITS = 8
 const COUNTER = /^[0-9a-z]{8}$/
 
 /**
- * The update-log keys of a record, compact: the record's log prefix is left
- * out, and keys of one session (`<session>.<counter>`, see `SequenceKeys`)
+ * Appends update-log keys to a compact log `out`: the record's log prefix
+ * is left out, and keys of one session (`<session>.<counter>`, see `SequenceKeys`)
  * in a row become `[session, counter, counter, ...]`, the counters as
  * numbers; any other key stays a string (without the prefix). A digest is
  * rewritten on every write of its record, with up to `compactEvery` keys of
  * ~60 characters each: ~3.8 KB encoded as strings, ~0.3 KB so.
  */
-function compactLog (log: readonly string[], prefix: string): unknown[] {
-  const out: unknown[] = []
-  let run: Array<string | number> | undefined
-  for (const key of log) {
-    const parsed = parseLogKey(key, prefix)
-    if (typeof parsed === 'string') {
+function appendCompact (out: unknown[], keys: readonly string[], prefix: string): void {
+  const last = out[out.length - 1]
+  let run = Array.isArray(last) ? last as Array<string | number> : undefined
+  for (const key of keys) {
+    const dot = key.lastIndexOf('.')
+    const digits = key.slice(dot + 1)
+    const session = key.startsWith(prefix) && dot >= prefix.length ? key.slice(prefix.length, dot + 1) : undefined
+    if (session === undefined || !COUNTER.test(digits) || session.includes('/')) {
       run = undefined
-      out.push(parsed)
+      out.push(key.startsWith(prefix) ? key.slice(prefix.length) : key)
       continue
     }
-    if (run === undefined || run[0] !== parsed[0]) {
-      run = [parsed[0]]
+    if (run === undefined || run[0] !== session) {
+      run = [session]
       out.push(run)
     }
-    run.push(parsed[1])
+    run.push(parseInt(digits, 36))
   }
-  return out
 }
 
-/** Log keys parsed lately: a record's digest lists each of its keys again on every write until compaction. */
-const parsedKeys = new Map<string, readonly [string, number] | string>()
-const MAX_PARSED_KEYS = 65_536
+/**
+ * Compact forms of logs encoded lately, by log array: a record's log only
+ * grows (by `push`) until compaction replaces it, and its digest is
+ * rewritten on every write, so only the keys added since are encoded.
+ */
+const compacted = new WeakMap<readonly string[], { length: number, out: unknown[] }>()
 
-/** `[session, counter]` of a key under `prefix` as `SequenceKeys` makes them; else the key (without the prefix, if under it). */
-function parseLogKey (key: string, prefix: string): readonly [string, number] | string {
-  let parsed = parsedKeys.get(key)
-  if (parsed !== undefined) return parsed
-  const dot = key.lastIndexOf('.')
-  const digits = key.slice(dot + 1)
-  const session = key.startsWith(prefix) && dot >= prefix.length ? key.slice(prefix.length, dot + 1) : undefined
-  parsed = session === undefined || !COUNTER.test(digits) || session.includes('/')
-    ? (key.startsWith(prefix) ? key.slice(prefix.length) : key)
-    : [session, parseInt(digits, 36)]
-  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.clear()
-  // Keys are unique to a record, so the prefix (the record's) is part of what the key says.
-  parsedKeys.set(key, parsed)
-  return parsed
+/** The compact form of `log` (see {@link appendCompact}); do not change it. */
+function compactOf (log: readonly string[], prefix: string): unknown[] {
+  let known = compacted.get(log)
+  if (known === undefined || known.length > log.length) {
+    known = { length: 0, out: [] }
+    compacted.set(log, known)
+  }
+  if (known.length < log.length) {
+    appendCompact(known.out, log.slice(known.length), prefix)
+    known.length = log.length
+  }
+  return known.out
 }
 
-/** The keys of a compact log (see {@link compactLog}); `undefined` if malformed. A string with a `/` is a whole key (as digests stored them before). */
+/** The keys of a compact log (see {@link appendCompact}); `undefined` if malformed. A string with a `/` is a whole key (as digests stored them before). */
 function expandLog (value: unknown, prefix: string): string[] | undefined {
   if (!Array.isArray(value)) return undefined
   const keys: string[] = []
@@ -105,9 +107,19 @@ function expandLog (value: unknown, prefix: string): string[] | undefined {
   return keys
 }
 
-/** Encodes a digest for storage, with the record's update-log keys (`logPrefix`: the record's update-log prefix, left out of them). */
-export function encodeDigest (digest: Digest, log: readonly string[], logPrefix: string): Uint8Array {
-  return encode([digest.sv, digest.hash, compactLog(log, logPrefix)])
+/**
+ * Encodes a digest for storage, with the record's update-log keys: `log`,
+ * then `more` (`logPrefix`: the record's update-log prefix, left out of
+ * them). `log` may only grow between calls (its compact form is kept).
+ */
+export function encodeDigest (digest: Digest, log: readonly string[], logPrefix: string, more: readonly string[] = []): Uint8Array {
+  let out = compactOf(log, logPrefix)
+  if (more.length > 0) {
+    // A copy, its last run too: what is kept for `log` stays as it is.
+    out = out.map((item, i) => i === out.length - 1 && Array.isArray(item) ? [...item as unknown[]] : item)
+    appendCompact(out, more, logPrefix)
+  }
+  return encode([digest.sv, digest.hash, out])
 }
 
 /** Decodes a stored digest, its log keys under `logPrefix`; `undefined` if it is malformed. */

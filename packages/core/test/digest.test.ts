@@ -44,3 +44,18 @@ test('digests stored with whole keys still decode; malformed logs do not', () =>
     assert.equal(decodeDigest(encode([sv, hash, log]), prefix), undefined, JSON.stringify(log))
   }
 })
+
+test('a log that grows between writes, and one replaced after compaction, encode as they are', () => {
+  const sv = new Uint8Array([1])
+  const hash = new Uint8Array(8)
+  const seq = new SequenceKeys()
+  const log: string[] = []
+  for (let write = 0; write < 70; write++) {
+    const more = [prefix + seq.next(), ...(write % 7 === 0 ? [prefix + 'odd.key', prefix + seq.next()] : [])]
+    assert.deepEqual(decodeDigest(encodeDigest({ sv, hash }, log, prefix, more), prefix)?.log, [...log, ...more], `write ${write}`)
+    log.push(...more)
+  }
+  const compacted = log.slice(60)
+  assert.deepEqual(decodeDigest(encodeDigest({ sv, hash }, compacted, prefix), prefix)?.log, compacted)
+  assert.deepEqual(decodeDigest(encodeDigest({ sv, hash }, log, prefix), prefix)?.log, log, 'the first log is as it was')
+})
