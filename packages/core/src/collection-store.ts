@@ -17,8 +17,8 @@ import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } fr
 import type { ApplyMeter } from './security/budget.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
-import { ROOT, applyFields, readFields } from './yjs-mapping.ts'
-import { applyPeerUpdate, compactionOps, deletionOps, farBehind, hasPending, loadEntry, type Entry } from './store-entry.ts'
+import { applyFields, readFields } from './yjs-mapping.ts'
+import { applyPeerUpdate, compactionOps, deletionOps, farBehind, hasFields, hasPending, loadEntry, type Entry } from './store-entry.ts'
 import { KeyedWatchers } from './watchers.ts'
 
 const INDEX_LOCK = '/index'
@@ -128,7 +128,7 @@ export class CollectionStore {
       if (mode === 'update' && !live) throw new NotFoundError(this.name, id)
       const entry = await this.#entry(id, fresh && !live)
       // Live in the index, but its data has not arrived from the peer that made it.
-      if (mode === 'update' && entry.doc.getMap(ROOT).size === 0) throw new NotFoundError(this.name, id)
+      if (mode === 'update' && !hasFields(entry)) throw new NotFoundError(this.name, id)
       const next = await produce(live ? clone(entry.fields) : undefined)
       // Only near the size limit is the row encoded here; else after the write is sent to peers.
       const rowBytes = rowSizeBound(next) > this.#ctx.maxRecordBytes ? encodeFields(next) : undefined
@@ -179,7 +179,7 @@ export class CollectionStore {
       // Live updates for a record far behind are left to the catch-up its gap asks for.
       if (meter !== undefined && farBehind(entry)) return meter.gap(this.name, id)
       meter?.start()
-      const hadData = entry.doc.getMap(ROOT).size > 0
+      const hadData = hasFields(entry)
       let changed: boolean
       try {
         changed = applyPeerUpdate(entry, update, REMOTE_WRITE)

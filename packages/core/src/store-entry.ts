@@ -30,6 +30,16 @@ export interface Entry {
   onUpdate?: ((update: Uint8Array, origin: unknown) => void) | undefined
 }
 
+/**
+ * Whether a record's document holds any field (its data arrived). Reads the
+ * fields kept in step with the document, not `Y.Map.size`, which builds
+ * an iterator over every entry on each call.
+ */
+export function hasFields (entry: Entry): boolean {
+  for (const _ in entry.fields) return true
+  return false
+}
+
 /** Whether a Yjs transaction changed its document (what Yjs checks before it encodes an update). */
 function changedBy (transaction: Y.Transaction): boolean {
   if (transaction.deleteSet.clients.size > 0) return true
