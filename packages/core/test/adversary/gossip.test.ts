@@ -50,7 +50,13 @@ describe('hostile gossip on an open database', { timeout: 60_000 }, () => {
 
   test('random bytes: MalformedMessageError', async () => {
     await unchangedAfter(async () => {
-      for (const n of [0, 1, 17, 1000, 64 * 1024]) assert.ok(await adversary.publishRaw(address, randomBytes(n)) >= 1)
+      for (const n of [0, 1, 17, 1000, 64 * 1024]) {
+        const junk = randomBytes(n)
+        // Never an envelope's first byte: a random byte equal to it (1 in 256) made the 1-byte
+        // truncation below a repeat, which gossipsub refuses to publish (PublishError.Duplicate).
+        if (n > 0) junk[0] = 0xff
+        assert.ok(await adversary.publishRaw(address, junk) >= 1)
+      }
       await a.log.waitFor('MalformedMessageError', 'gossip')
     })
   })
