@@ -180,7 +180,7 @@ export class CollectionStore {
       if (meter !== undefined && farBehind(entry)) return meter.gap(this.name, id)
       meter?.start()
       const hadData = hasFields(entry)
-      let changed: boolean
+      let changed = false
       try {
         changed = applyPeerUpdate(entry, update, REMOTE_WRITE)
       } catch (cause) {
@@ -189,15 +189,13 @@ export class CollectionStore {
       } finally {
         meter?.stop()
       }
-      // An update whose dependencies have not arrived waits inside Yjs; its
-      // bytes are stored all the same, so that it is not lost if the document leaves memory.
+      // The peer's bytes are stored as sent (Yjs skips parts already here), also when they wait in Yjs for a missing update.
       const waiting = hasPending(entry.doc)
       entry.behind = waiting ? entry.behind + 1 : 0
       if (waiting) meter?.gap(this.name, id)
       if (!changed && !waiting) return false
-      // The peer's bytes are stored (and reported) as they came: they hold what changed, and maybe parts already here, which Yjs skips.
       entry.pending.push(update)
-      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, [], meter)
+      await this.#commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, meter)
       return true
     })
   }
@@ -324,7 +322,7 @@ export class CollectionStore {
   }
 
   /** Writes the pending updates of a record and its new row; then tells everyone. `valid`: a write the schema passed (and its row, if encoded). */
-  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', valid?: { rowBytes?: Uint8Array | undefined }, waiting: Uint8Array[] = [], meter?: ApplyMeter): Promise<void> {
+  async #commit (entry: Entry, origin: Origin, type: 'insert' | 'update', valid?: { rowBytes?: Uint8Array | undefined }, meter?: ApplyMeter): Promise<void> {
     const index = this.#index as CollectionIndex
     const updates = entry.pending
     entry.pending = []
@@ -344,7 +342,7 @@ export class CollectionStore {
       meter?.start()
     }
     const ops: BatchOperation[] = []
-    const keys = [...updates, ...waiting].map((value) => {
+    const keys = updates.map((value) => {
       const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
       ops.push({ type: 'put', key, value })
       return key

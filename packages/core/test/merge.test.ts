@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createDatabase, memoryStorage, type Database, type RemoteUpdate } from '@kadmium/core'
+import { keepOpen } from '@kadmium/core/testing'
 import { z } from 'zod'
 import { Note, Todo } from './helpers/schemas.ts'
 
@@ -150,6 +151,37 @@ describe('merging concurrent edits', () => {
     assert.equal((await tb.get(id))?.body, 'abcdef')
     await exchange()
     assert.deepEqual(await ta.get(id), await tb.get(id))
+    await a.close()
+    await b.close()
+  })
+
+  test('updates that wait for a missing one (index and record) are stored: after a restart the missing one completes them', async () => {
+    const a = await createDatabase({ name: 'm', storage: memoryStorage() })
+    const sent: RemoteUpdate[] = []
+    a.on('update', (u) => { if (u.origin === 'local') sent.push({ ...u }) })
+    const ta = a.collection('todos', { schema: Todo })
+    const first = await ta.insert({ title: 'one', done: false })
+    const second = await ta.insert({ title: 'two', done: false })
+    await ta.update(first, (t) => { t.title = 'one, edited' })
+    const index = sent.filter((u) => u.target === 'index')
+    const records = sent.filter((u) => u.target === 'record')
+    assert.equal(index.length, 2)
+    assert.equal(records.length, 3)
+    const storage = keepOpen(memoryStorage())
+    let b = await createDatabase({ name: 'm', storage })
+    b.collection('todos', { schema: Todo })
+    // The second insert's index update and the edit arrive before what they build on.
+    await b.applyRemoteUpdate(index[1] as RemoteUpdate)
+    await b.applyRemoteUpdate(records[1] as RemoteUpdate)
+    await b.applyRemoteUpdate(records[2] as RemoteUpdate)
+    await b.close()
+    b = await createDatabase({ name: 'm', storage })
+    const tb = b.collection('todos', { schema: Todo })
+    await b.applyRemoteUpdate(index[0] as RemoteUpdate)
+    await b.applyRemoteUpdate(records[0] as RemoteUpdate)
+    assert.deepEqual((await tb.find({ orderBy: 'title' })).map((t) => t.title), ['one, edited', 'two'])
+    assert.deepEqual(await tb.get(first), await ta.get(first))
+    assert.deepEqual(await tb.get(second), await ta.get(second))
     await a.close()
     await b.close()
   })
