@@ -2,7 +2,8 @@ import * as Y from 'yjs'
 import type { CollectionKeys } from './keys.ts'
 import { loadDoc } from './load-doc.ts'
 import { LOCAL_WRITE, REMOTE_WRITE } from './origins.ts'
-import type { StorageAdapter } from './storage.ts'
+import type { BatchOperation, StorageAdapter } from './storage.ts'
+import type { WriteQueue } from './write-queue.ts'
 
 /** The index's map of live record ids (a root `Y.Map` of the index document). */
 export const LIVE_MAP = 'live'
@@ -143,5 +144,15 @@ export class CollectionIndex {
   /** The whole index as one Yjs update (for compaction and for catch-up). */
   snapshot (): Uint8Array {
     return Y.encodeStateAsUpdate(this.doc)
+  }
+
+  /** Folds the stored update log into the stored snapshot, if {@link needsCompaction}. */
+  async compact (queue: WriteQueue, keys: CollectionKeys, every: number): Promise<void> {
+    if (!this.needsCompaction(every)) return
+    const logKeys = this.updateKeys.slice()
+    const ops: BatchOperation[] = [{ type: 'put', key: keys.indexSnapshot, value: this.snapshot() }]
+    for (const key of logKeys) ops.push({ type: 'del', key })
+    await queue.write(ops)
+    this.updateKeys = this.updateKeys.slice(logKeys.length)
   }
 }

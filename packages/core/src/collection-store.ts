@@ -3,14 +3,16 @@ import { CollectionIndex, type Transition } from './collection-index.ts'
 import { DuplicateIdError, MalformedUpdateError, NotFoundError, RecordDeletedError, RecordTooLargeError } from './errors.ts'
 import { CollectionKeys } from './keys.ts'
 import type { ChangeEvent, Origin, StoreContext, WriteMode } from './store-types.ts'
-import { docDigest, encodeDigest, type Digest } from './digest.ts'
+import { docDigest, type Digest } from './digest.ts'
 import { DigestCache } from './digest-cache.ts'
 import { DocCache } from './doc-cache.ts'
 import { storedDocs } from './stored-docs.ts'
 import { KeyedLock } from './lock.ts'
 import { LOCAL_WRITE, REMOTE_WRITE, isOwnOrigin } from './origins.ts'
 import type { CompiledQuery, Row } from './query.ts'
-import { decodeFields, encodeFields, makeRow, rowSizeBound } from './row.ts'
+import { encodeFields, makeRow, rowSizeBound } from './row.ts'
+import { UnstoredRecords } from './unstored-records.ts'
+import { StoredRows } from './stored-rows.ts'
 import { LazyRowView } from './lazy-view.ts'
 import { nextTask } from './next-task.ts'
 import { RowChecks, type CheckedRow, type FieldsCheck, type InvalidListener } from './row-check.ts'
@@ -18,7 +20,7 @@ import type { ApplyMeter } from './security/budget.ts'
 import type { BatchOperation } from './storage.ts'
 import { clone, type StoredObject } from './values.ts'
 import { applyFields, readFields } from './yjs-mapping.ts'
-import { applyPeerUpdate, compactionOps, deletionOps, farBehind, hasFields, hasPending, loadEntry, type Entry } from './store-entry.ts'
+import { applyPeerUpdate, commitOps, compactRecordLog, deletionOps, farBehind, hasFields, hasPending, loadEntry, type Entry } from './store-entry.ts'
 import { KeyedWatchers } from './watchers.ts'
 
 const INDEX_LOCK = '/index'
@@ -43,6 +45,8 @@ export class CollectionStore {
   readonly #watchers = new KeyedWatchers<Row | undefined>()
   readonly #background = new Set<Promise<unknown>>()
   readonly #digests: DigestCache // of every record with data here, loaded on the first catch-up
+  readonly #unstored = new UnstoredRecords(() => { this.#storeUnstored() })
+  readonly #read: StoredRows
 
   constructor (name: string, ctx: StoreContext) {
     this.name = name
@@ -50,6 +54,7 @@ export class CollectionStore {
     this.#ctx = ctx
     this.#docs = new DocCache(ctx.cacheSize, (id) => this.#lock.isHeld(id))
     this.#digests = new DigestCache(ctx.storage, this.keys.digests)
+    this.#read = new StoredRows(ctx.storage, this.keys, this.#docs, this.#unstored, this.#checks)
     this.#rows = new LazyRowView((skip) => this.#storedRows(skip))
     this.#ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
       this.#index = index
@@ -83,7 +88,7 @@ export class CollectionStore {
     if (!index.isLive(id)) return undefined
     const viewed = this.#rows.peek(id)
     if (viewed !== undefined) return viewed
-    const row = await this.#storedRow(id)
+    const row = await this.#read.row(id)
     return row === undefined ? undefined : this.#checks.of(row)
   }
 
@@ -185,6 +190,8 @@ export class CollectionStore {
         changed = applyPeerUpdate(entry, update, REMOTE_WRITE)
       } catch (cause) {
         this.#docs.evict(id, true)
+        // Its live updates not yet stored went with the document: it shows what storage holds (catch-up brings the rest).
+        if (this.#unstored.drop(id)) await this.#reannounce(id, 'remote')
         throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
       } finally {
         meter?.stop()
@@ -237,7 +244,7 @@ export class CollectionStore {
     for (const u of updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update: u, origin: 'remote' })
     await Promise.all(transitions.map(async ({ id, live }) => this.#lock.run(id, async () => {
       if (live) {
-        const row = await this.#storedRow(id)
+        const row = await this.#read.row(id)
         if (row !== undefined) this.#announce(id, await this.#checks.of(row), 'insert', 'remote')
       } else {
         const ops = await this.#dataDeletion(id)
@@ -252,15 +259,6 @@ export class CollectionStore {
   /** Every live id, with the collection index's full state (for catch-up). */
   async indexSnapshot (): Promise<Uint8Array> {
     return (await this.#ready).snapshot()
-  }
-
-  /** The full state of a record's document as one update (for catch-up). */
-  async recordSnapshot (id: string): Promise<Uint8Array | undefined> {
-    const index = await this.#ready
-    return this.#lock.run(id, async () => {
-      if (!index.isLive(id)) return undefined
-      return Y.encodeStateAsUpdate((await this.#entry(id)).doc)
-    })
   }
 
   /** Whether record `id` was deleted here: its tombstone wins over anything that arrives later. */
@@ -308,14 +306,23 @@ export class CollectionStore {
    */
   async * storedUpdates (ids: ReadonlySet<string>): AsyncGenerator<[string, Uint8Array[]]> {
     const index = await this.#ready
+    // Live updates waiting to be stored are stored first, so that the scan reads them.
+    if (this.#unstored.size > 0) {
+      this.#storeUnstored()
+      await this.#ctx.queue.drain()
+    }
     yield * storedDocs(this.#ctx.storage, this.keys.docs, (id) => ids.has(id) && index.isLive(id))
   }
 
   /** Waits for running writes and background work, then drops every cached document. */
   async close (): Promise<void> {
     await this.#ready.catch(() => {})
-    await this.#lock.idle()
-    await Promise.allSettled([...this.#background])
+    do {
+      await this.#lock.idle()
+      this.#storeUnstored() // (live updates from peers that wait)
+      await Promise.allSettled([...this.#background])
+    } while (this.#unstored.size > 0)
+    this.#unstored.cancel()
     await this.#lock.idle()
     this.#docs.clear()
     this.#index?.doc.destroy()
@@ -330,40 +337,63 @@ export class CollectionStore {
     // Peers get a local write before anything else is done with it: if one listens, the send runs to the socket first.
     if (origin === 'local' && this.#publish(updates, indexUpdates, entry.id)) await nextTask()
     meter?.start()
-    const fields = readFields(entry.doc)
-    entry.fields = fields
+    entry.fields = readFields(entry.doc)
     // A peer's change is shown before it is stored; a local write is handed to storage first, and shown while storage writes it.
     if (origin === 'remote') {
       const shown = this.#show(entry, index, type, origin, false)
       meter?.stop()
       await shown
-      // A live update (metered) is stored a turn later: gossipsub forwards it to the next peers first.
-      if (meter !== undefined) await nextTask()
+      // A live update (metered) is stored later, with what else arrives meanwhile: gossipsub forwards it to the next peers first.
+      if (meter !== undefined && indexUpdates.length === 0) {
+        this.#unstored.add(entry, updates)
+        return
+      }
       meter?.start()
     }
-    const ops: BatchOperation[] = []
-    const keys = updates.map((value) => {
-      const key = this.keys.updates(entry.id) + this.#ctx.seq.next()
-      ops.push({ type: 'put', key, value })
-      return key
-    })
-    ops.push({ type: 'put', key: this.keys.row(entry.id), value: valid?.rowBytes ?? encodeFields(fields) })
-    const digest = docDigest(entry.doc)
-    ops.push({ type: 'put', key: this.keys.digest(entry.id), value: encodeDigest(digest, entry.updateKeys, this.keys.updates(entry.id), keys) })
+    // A peer's live updates of the record not yet stored go along.
+    const earlier = this.#unstored.take(entry)
+    const { ops, logKeys, digest } = commitOps(this.keys, entry, earlier.length === 0 ? updates : [...earlier, ...updates], () => this.#ctx.seq.next(), valid?.rowBytes)
     const indexWrites = this.#indexOps(index, ops, [], indexUpdates)
     // Resolved once durable; if storing fails, the stored row is announced again.
     const persisted = this.#persist(ops, entry.id)
     persisted.catch(() => {}) // awaited below
-    entry.updateKeys.push(...keys)
+    entry.updateKeys.push(...logKeys)
     index.updateKeys.push(...indexWrites.keys)
     this.#digests.set(entry.id, digest)
     meter?.stop()
     if (origin !== 'remote') await this.#show(entry, index, type, origin, valid !== undefined)
     await persisted.catch(async (error: unknown) => { await this.#reannounce(entry.id, origin); throw error })
-    for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
+    this.#stored(entry, earlier, 'remote')
+    this.#stored(entry, updates, origin)
     for (const update of indexWrites.updates) this.#ctx.onUpdate({ collection: this.name, target: 'index', update, origin })
-    if (entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
     if (index.needsCompaction(this.#ctx.compactEvery)) this.#schedule(this.#compactIndex())
+  }
+
+  /** Stores the live updates from peers that wait (records in use wait for their user's commit, or the next call). */
+  #storeUnstored (): void {
+    const ops: BatchOperation[] = []
+    const batch = this.#unstored.takeDue((id) => this.#lock.isHeld(id))
+    for (const { entry, updates } of batch) {
+      const written = commitOps(this.keys, entry, updates, () => this.#ctx.seq.next())
+      ops.push(...written.ops)
+      entry.updateKeys.push(...written.logKeys)
+      this.#digests.set(entry.id, written.digest)
+    }
+    if (batch.length === 0) return
+    this.#schedule(this.#ctx.queue.write(ops).then(() => {
+      for (const { entry, updates } of batch) this.#stored(entry, updates, 'remote')
+    }, async (error: unknown) => {
+      // Their documents go: reads show what storage holds, and catch-up brings the rest again.
+      for (const { entry } of batch) this.#docs.evict(entry.id, true)
+      for (const { entry } of batch) await this.#reannounce(entry.id, 'remote')
+      throw error
+    }))
+  }
+
+  /** Reports a record's stored updates; compacts its log if it grew long. */
+  #stored (entry: Entry, updates: readonly Uint8Array[], origin: Origin): void {
+    for (const update of updates) this.#ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
+    if (updates.length > 0 && entry.updateKeys.length >= this.#ctx.compactEvery) this.#schedule(this.#lock.run(entry.id, () => this.#compactRecord(entry.id)))
   }
 
   /** Announces a committed record, checked against the schema (a `valid` local write passes as it is). */
@@ -374,10 +404,7 @@ export class CollectionStore {
     this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
   }
 
-  /**
-   * Hands local updates to the network before they are stored (should storing
-   * fail, peers may hold what this device lost; catch-up brings it back). Returns whether a peer listens.
-   */
+  /** Hands local updates to the network before they are stored (if storing fails, catch-up brings them back from peers); returns whether a peer listens. */
   #publish (records: readonly Uint8Array[], indexUpdates: readonly Uint8Array[], id?: string): boolean {
     const publish = this.#ctx.onPublish
     let heard = false
@@ -409,6 +436,7 @@ export class CollectionStore {
   /** Storage operations that remove every trace of a record but its tombstone. */
   async #dataDeletion (id: string): Promise<BatchOperation[]> {
     this.#digests.delete(id)
+    this.#unstored.drop(id)
     return deletionOps(this.#ctx.storage, this.keys, id)
   }
 
@@ -424,27 +452,13 @@ export class CollectionStore {
   /** After a failed write: announces the record as storage still holds it (its in-memory document was dropped). */
   async #reannounce (id: string, origin: Origin): Promise<void> {
     this.#digests.delete(id)
-    const row = await this.#storedRow(id).catch(() => undefined) // (a read failing too: the write's error is what counts)
+    const row = await this.#read.row(id).catch(() => undefined) // (a read failing too: the write's error is what counts)
     this.#announce(id, row === undefined ? undefined : await this.#checks.of(row), 'update', origin)
   }
 
-  /** Every stored row of a live record (the cached document's, where there is one), checked against the schema. */
   async * #storedRows (skip: (id: string) => boolean): AsyncGenerator<CheckedRow> {
     const index = await this.#ready
-    const prefix = this.keys.rows
-    for await (const [key, bytes] of this.#ctx.storage.scan(prefix)) {
-      const id = key.slice(prefix.length)
-      if (skip(id) || !index.isLive(id)) continue
-      const checked = this.#checks.of(this.#docs.peek(id)?.row ?? makeRow(id, decodeFields(bytes)))
-      yield checked instanceof Promise ? await checked : checked
-    }
-  }
-
-  async #storedRow (id: string): Promise<Row | undefined> {
-    const entry = this.#docs.peek(id)
-    if (entry !== undefined) return entry.row
-    const bytes = await this.#ctx.storage.get(this.keys.row(id))
-    return bytes === undefined ? undefined : makeRow(id, decodeFields(bytes))
+    yield * this.#read.all((id) => !skip(id) && index.isLive(id))
   }
 
   /** The cached entry of a record, loaded from storage (or new) if needed. Call under the record's lock. */
@@ -470,25 +484,11 @@ export class CollectionStore {
   }
 
   async #compactRecord (id: string): Promise<void> {
-    const index = this.#index as CollectionIndex
-    if (!index.isLive(id)) return
-    const entry = await this.#entry(id)
-    if (entry.updateKeys.length < this.#ctx.compactEvery) return
-    const keys = entry.updateKeys.slice()
-    await this.#ctx.queue.write(compactionOps(this.keys, entry, keys))
-    entry.updateKeys = entry.updateKeys.slice(keys.length)
+    if ((this.#index as CollectionIndex).isLive(id)) await compactRecordLog(this.#ctx.queue, this.keys, await this.#entry(id), this.#ctx.compactEvery)
   }
 
   #compactIndex (): Promise<void> {
-    return this.#lock.run(INDEX_LOCK, async () => {
-      const index = this.#index as CollectionIndex
-      if (!index.needsCompaction(this.#ctx.compactEvery)) return
-      const keys = index.updateKeys.slice()
-      const ops: BatchOperation[] = [{ type: 'put', key: this.keys.indexSnapshot, value: index.snapshot() }]
-      for (const key of keys) ops.push({ type: 'del', key })
-      await this.#ctx.queue.write(ops)
-      index.updateKeys = index.updateKeys.slice(keys.length)
-    })
+    return this.#lock.run(INDEX_LOCK, async () => (this.#index as CollectionIndex).compact(this.#ctx.queue, this.keys, this.#ctx.compactEvery))
   }
 
   /** Runs background work, reporting its failure as an `error` event. */

@@ -3,12 +3,13 @@
  * @module
  */
 import * as Y from 'yjs'
-import { decodeDigest, docDigest, encodeDigest } from './digest.ts'
+import { decodeDigest, docDigest, encodeDigest, type Digest } from './digest.ts'
 import type { CollectionKeys } from './keys.ts'
 import { loadDoc } from './load-doc.ts'
 import type { Row } from './query.ts'
-import { makeRow } from './row.ts'
+import { encodeFields, makeRow } from './row.ts'
 import type { BatchOperation, StorageAdapter } from './storage.ts'
+import type { WriteQueue } from './write-queue.ts'
 import type { StoredObject } from './values.ts'
 import { readFields } from './yjs-mapping.ts'
 
@@ -22,6 +23,8 @@ export interface Entry {
   updateKeys: string[]
   /** Updates made in the document and not yet committed. */
   pending: Uint8Array[]
+  /** A peer's live updates, committed and shown but not yet stored (see `UnstoredRecords`). */
+  unstored: Uint8Array[]
   /** Kept in memory while the database is open (handed out by `doc(id)`). */
   pinned: boolean
   /** Live updates applied in a row while an earlier update was missing (see {@link farBehind}). */
@@ -97,18 +100,53 @@ export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, 
   const log = stored === undefined ? undefined : decodeDigest(stored, keys.updates(id))?.log
   const loaded = await loadDoc(storage, keys.doc(id), fresh, log)
   const fields = readFields(loaded.doc)
-  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], pinned: false, behind: 0 }
+  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], unstored: [], pinned: false, behind: 0 }
 }
 
-/** Storage operations that fold a record's update log (`logKeys`) into its snapshot. */
-export function compactionOps (keys: CollectionKeys, entry: Entry, logKeys: readonly string[]): BatchOperation[] {
+/**
+ * Folds a record's update log into its snapshot once the log holds `every`
+ * updates. Not while a peer's live updates wait to be stored (the stored
+ * row would stay behind the snapshot): storing them compacts it.
+ */
+export async function compactRecordLog (queue: WriteQueue, keys: CollectionKeys, entry: Entry, every: number): Promise<void> {
+  if (entry.updateKeys.length < every || entry.unstored.length > 0) return
+  const logKeys = entry.updateKeys.slice()
   const ops: BatchOperation[] = [
     { type: 'put', key: keys.snapshot(entry.id), value: Y.encodeStateAsUpdate(entry.doc) },
     // The log the digest lists is now empty: loads read the snapshot alone.
     { type: 'put', key: keys.digest(entry.id), value: encodeDigest(docDigest(entry.doc), [], keys.updates(entry.id)) }
   ]
   for (const key of logKeys) ops.push({ type: 'del', key })
-  return ops
+  await queue.write(ops)
+  entry.updateKeys = entry.updateKeys.slice(logKeys.length)
+}
+
+/** What storing a commit of a record writes: its updates, appended to its log, then its row and digest. */
+export interface CommitOps {
+  readonly ops: BatchOperation[]
+  /** Keys of the updates in the log. */
+  readonly logKeys: string[]
+  /** The record's digest, as stored. */
+  readonly digest: Digest
+}
+
+/**
+ * Storage operations of a record's commit: `updates` appended to its log
+ * under keys from `nextKey`, its row (`rowBytes`, else its fields encoded)
+ * and its digest, listing the whole log.
+ */
+export function commitOps (keys: CollectionKeys, entry: Entry, updates: readonly Uint8Array[], nextKey: () => string, rowBytes?: Uint8Array): CommitOps {
+  const ops: BatchOperation[] = []
+  const prefix = keys.updates(entry.id)
+  const logKeys = updates.map((value) => {
+    const key = prefix + nextKey()
+    ops.push({ type: 'put', key, value })
+    return key
+  })
+  ops.push({ type: 'put', key: keys.row(entry.id), value: rowBytes ?? encodeFields(entry.fields) })
+  const digest = docDigest(entry.doc)
+  ops.push({ type: 'put', key: keys.digest(entry.id), value: encodeDigest(digest, entry.updateKeys, prefix, logKeys) })
+  return { ops, logKeys, digest }
 }
 
 /** Storage operations that remove a record's row, digest and document (not its tombstone in the index). */
