@@ -160,7 +160,7 @@ export const fanout: Scenario = {
   description: 'one update from one peer to 10 and 50 peers in one process: Kadmium vs raw gossipsub on the same peers',
   async run ({ quick, rounds: roundsAsked, log }) {
     const sizes = quick ? [5] : [10, 50]
-    const rounds = roundsAsked ?? (quick ? 3 : 15)
+    const rounds = roundsAsked ?? (quick ? 3 : 30)
     const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 900_000, 'fanout')
     const rows: ResultRow[] = []
     const details: Record<string, unknown> = {}
