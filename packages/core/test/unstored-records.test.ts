@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import * as Y from 'yjs'
+import { makeRow } from '../src/row.ts'
+import type { Entry } from '../src/store-entry.ts'
+import { MAX_UNSTORED_RECORDS, UnstoredRecords } from '../src/unstored-records.ts'
+import { waitFor } from './helpers/wait.ts'
+
+function entry (id: string): Entry {
+  return { id, doc: new Y.Doc(), fields: {}, row: makeRow(id, {}), updateKeys: [], pending: [], unstored: [], pinned: false, behind: 0 }
+}
+
+const bytes = (n: number): Uint8Array => new Uint8Array([n])
+
+test('updates wait for one flush after the delay; a record taken before leaves nothing to it', async () => {
+  let flushes = 0
+  const unstored = new UnstoredRecords(() => { flushes++ }, 20)
+  const a = entry('a')
+  const b = entry('b')
+  unstored.add(a, [bytes(1)])
+  unstored.add(a, [bytes(2)])
+  unstored.add(b, [bytes(3)])
+  assert.equal(unstored.size, 2)
+  assert.deepEqual(a.unstored, [bytes(1), bytes(2)])
+  assert.deepEqual(unstored.take(b), [bytes(3)], 'a commit of b takes its updates')
+  assert.equal(unstored.has('b'), false)
+  assert.deepEqual(b.unstored, [])
+  assert.equal(flushes, 0)
+  await waitFor(() => flushes === 1, 'the flush')
+  const due = unstored.takeDue(() => false)
+  assert.deepEqual(due.map((d) => [d.entry.id, d.updates]), [['a', [bytes(1), bytes(2)]]])
+  assert.equal(unstored.size, 0)
+  assert.deepEqual(a.unstored, [])
+  unstored.cancel()
+})
+
+test('a record in use stays for the next flush, armed again', async () => {
+  let flushes = 0
+  const unstored = new UnstoredRecords(() => { flushes++ }, 10)
+  const a = entry('a')
+  const b = entry('b')
+  unstored.add(a, [bytes(1)])
+  unstored.add(b, [bytes(2)])
+  const due = unstored.takeDue((id) => id === 'a')
+  assert.deepEqual(due.map((d) => d.entry.id), ['b'])
+  assert.equal(unstored.has('a'), true)
+  await waitFor(() => flushes === 1, 'another flush for a')
+  assert.deepEqual(unstored.takeDue(() => false).map((d) => d.entry.id), ['a'])
+  unstored.cancel()
+})
+
+test(`${MAX_UNSTORED_RECORDS} waiting records are flushed without waiting for the delay`, async () => {
+  let flushes = 0
+  const unstored = new UnstoredRecords(() => { flushes++ }, 60_000)
+  for (let i = 0; i < MAX_UNSTORED_RECORDS; i++) unstored.add(entry(`r${i}`), [bytes(i % 256)])
+  await waitFor(() => flushes === 1, 'the early flush', 2_000)
+  assert.equal(unstored.takeDue(() => false).length, MAX_UNSTORED_RECORDS)
+  unstored.cancel()
+})
+
+test('a dropped record is forgotten; cancel stops the timer', async () => {
+  let flushes = 0
+  const unstored = new UnstoredRecords(() => { flushes++ }, 10)
+  const a = entry('a')
+  unstored.add(a, [bytes(1)])
+  assert.equal(unstored.drop('a'), true)
+  assert.equal(unstored.drop('a'), false)
+  assert.deepEqual(a.unstored, [])
+  unstored.add(entry('b'), [bytes(2)])
+  unstored.cancel()
+  await new Promise((resolve) => setTimeout(resolve, 40))
+  assert.equal(flushes, 0)
+})
