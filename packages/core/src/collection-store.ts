@@ -369,7 +369,7 @@ export class CollectionStore {
     if (index.needsCompaction(this.#ctx.compactEvery)) this.#schedule(this.#compactIndex())
   }
 
-  /** Stores the live updates from peers that wait (records in use wait for their user's commit, or the next call). */
+  /** Stores the live updates from peers that wait (records in use wait for their user's commit, or the next call); should that fail, their documents go: reads show what storage holds, catch-up brings the rest again. */
   #storeUnstored (): void {
     const ops: BatchOperation[] = []
     const batch = this.#unstored.takeDue((id) => this.#lock.isHeld(id))
@@ -380,10 +380,10 @@ export class CollectionStore {
       this.#digests.set(entry.id, written.digest)
     }
     if (batch.length === 0) return
-    this.#schedule(this.#ctx.queue.write(ops).then(() => {
+    const stored = this.#ctx.queue.write(ops).finally(() => { this.#unstored.done(batch.map((b) => b.entry)) })
+    this.#schedule(stored.then(() => {
       for (const { entry, updates } of batch) this.#stored(entry, updates, 'remote')
     }, async (error: unknown) => {
-      // Their documents go: reads show what storage holds, and catch-up brings the rest again.
       for (const { entry } of batch) this.#docs.evict(entry.id, true)
       for (const { entry } of batch) await this.#reannounce(entry.id, 'remote')
       throw error

@@ -37,7 +37,7 @@ export class DocCache {
     if (this.#entries.size <= this.#size) return
     for (const [id, cached] of this.#entries) {
       if (this.#entries.size <= this.#size) break
-      if (cached === entry || cached.pinned || this.#busy(id) || cached.pending.length > 0 || cached.unstored.length > 0) continue
+      if (cached === entry || cached.pinned || this.#busy(id) || cached.pending.length > 0 || cached.unstored.length > 0 || cached.storing > 0) continue
       this.evict(id)
     }
   }

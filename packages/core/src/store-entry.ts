@@ -25,6 +25,8 @@ export interface Entry {
   pending: Uint8Array[]
   /** A peer's live updates, committed and shown but not yet stored (see `UnstoredRecords`). */
   unstored: Uint8Array[]
+  /** Batches of such updates being stored now. */
+  storing: number
   /** Kept in memory while the database is open (handed out by `doc(id)`). */
   pinned: boolean
   /** Live updates applied in a row while an earlier update was missing (see {@link farBehind}). */
@@ -100,7 +102,7 @@ export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, 
   const log = stored === undefined ? undefined : decodeDigest(stored, keys.updates(id))?.log
   const loaded = await loadDoc(storage, keys.doc(id), fresh, log)
   const fields = readFields(loaded.doc)
-  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], unstored: [], pinned: false, behind: 0 }
+  return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], unstored: [], storing: 0, pinned: false, behind: 0 }
 }
 
 /**

@@ -42,7 +42,10 @@ export class StoredRows {
   /** Every row of a record that `include` accepts, checked against the schema: one scan of storage. */
   async * all (include: (id: string) => boolean): AsyncGenerator<CheckedRow> {
     const prefix = this.#keys.rows
+    // Rows that storage does not hold yet (or holds as they were) are read last, from their documents:
+    // those waiting now (storing them while the scan runs could put them behind it), and those the scan meets.
     const later = new Set<string>()
+    for (const entry of this.#unstored.records()) later.add(entry.id)
     for await (const [key, bytes] of this.#storage.scan(prefix)) {
       const id = key.slice(prefix.length)
       if (!include(id)) continue
@@ -53,7 +56,6 @@ export class StoredRows {
       const checked = this.#checks.of(this.#docs.peek(id)?.row ?? makeRow(id, decodeFields(bytes)))
       yield checked instanceof Promise ? await checked : checked
     }
-    // Rows that storage did not hold yet (or held as they were) when the scan passed.
     for (const entry of this.#unstored.records()) later.add(entry.id)
     for (const id of later) {
       const row = include(id) ? await this.row(id) : undefined

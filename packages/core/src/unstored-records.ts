@@ -28,6 +28,8 @@ type Timer = ReturnType<typeof setTimeout>
  */
 export class UnstoredRecords {
   readonly #entries = new Map<string, Entry>()
+  /** Records whose updates a flush is storing now (taken from `#entries`). */
+  readonly #storing = new Map<string, Entry>()
   readonly #flush: () => void
   readonly #delayMs: number
   #timer: Timer | undefined
@@ -39,19 +41,20 @@ export class UnstoredRecords {
     this.#delayMs = delayMs
   }
 
-  /** Number of records waiting. */
+  /** Number of records waiting (not counting those being stored). */
   get size (): number {
     return this.#entries.size
   }
 
-  /** Whether record `id` has updates waiting. */
+  /** Whether record `id` has updates that storage does not hold yet (waiting, or being stored). */
   has (id: string): boolean {
-    return this.#entries.has(id)
+    return this.#entries.has(id) || this.#storing.has(id)
   }
 
-  /** The records waiting. */
-  records (): IterableIterator<Entry> {
-    return this.#entries.values()
+  /** The records with updates that storage does not hold yet (waiting, or being stored). */
+  * records (): Generator<Entry> {
+    yield * this.#entries.values()
+    for (const [id, entry] of this.#storing) if (!this.#entries.has(id)) yield entry
   }
 
   /** Queues a record's applied updates for the next flush. */
@@ -91,9 +94,22 @@ export class UnstoredRecords {
   takeDue (busy: (id: string) => boolean): Array<{ entry: Entry, updates: Uint8Array[] }> {
     this.#disarm()
     const due: Array<{ entry: Entry, updates: Uint8Array[] }> = []
-    for (const [id, entry] of [...this.#entries]) if (!busy(id)) due.push({ entry, updates: this.take(entry) })
+    for (const [id, entry] of [...this.#entries]) {
+      if (busy(id)) continue
+      due.push({ entry, updates: this.take(entry) })
+      entry.storing++
+      this.#storing.set(id, entry)
+    }
     if (this.#entries.size > 0) this.#arm(this.#delayMs)
     return due
+  }
+
+  /** The batch of records that {@link takeDue} handed out is stored (or failed). */
+  done (entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      entry.storing--
+      if (entry.storing === 0 && this.#storing.get(entry.id) === entry) this.#storing.delete(entry.id)
+    }
   }
 
   /** Stops the timer (the store is closed: nothing waits any more). */

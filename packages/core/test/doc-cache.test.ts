@@ -11,7 +11,7 @@ const destroyedDocs = new WeakSet<Y.Doc>()
 function tracked (id: string): Entry {
   const doc = new Y.Doc({ guid: id })
   doc.on('destroy', () => { destroyedDocs.add(doc) })
-  return { id, doc, fields: {}, row: makeRow(id, {}), updateKeys: [], pending: [], unstored: [], pinned: false, behind: 0 }
+  return { id, doc, fields: {}, row: makeRow(id, {}), updateKeys: [], pending: [], unstored: [], storing: 0, pinned: false, behind: 0 }
 }
 
 function destroyed (e: Entry): boolean {

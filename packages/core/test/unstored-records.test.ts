@@ -7,7 +7,7 @@ import { MAX_UNSTORED_RECORDS, UnstoredRecords } from '../src/unstored-records.t
 import { waitFor } from './helpers/wait.ts'
 
 function entry (id: string): Entry {
-  return { id, doc: new Y.Doc(), fields: {}, row: makeRow(id, {}), updateKeys: [], pending: [], unstored: [], pinned: false, behind: 0 }
+  return { id, doc: new Y.Doc(), fields: {}, row: makeRow(id, {}), updateKeys: [], pending: [], unstored: [], storing: 0, pinned: false, behind: 0 }
 }
 
 const bytes = (n: number): Uint8Array => new Uint8Array([n])
@@ -70,4 +70,23 @@ test('a dropped record is forgotten; cancel stops the timer', async () => {
   unstored.cancel()
   await new Promise((resolve) => setTimeout(resolve, 40))
   assert.equal(flushes, 0)
+})
+
+test('a record being stored still counts as not in storage until its batch is done', () => {
+  const unstored = new UnstoredRecords(() => {}, 60_000)
+  const a = entry('a')
+  unstored.add(a, [bytes(1)])
+  const [due] = unstored.takeDue(() => false)
+  assert.equal(due?.entry, a)
+  assert.equal(unstored.size, 0, 'nothing waits')
+  assert.equal(unstored.has('a'), true, 'but storage does not hold it yet')
+  assert.equal(a.storing, 1)
+  unstored.add(a, [bytes(2)])
+  assert.deepEqual([...unstored.records()].map((e) => e.id), ['a'], 'listed once')
+  unstored.done([a])
+  assert.equal(a.storing, 0)
+  assert.equal(unstored.has('a'), true, 'its newer update still waits')
+  unstored.take(a)
+  assert.equal(unstored.has('a'), false)
+  unstored.cancel()
 })
