@@ -28,6 +28,8 @@ export type Unsubscribe = () => void
  */
 export class TypedEmitter<Events extends object> {
   readonly #target = new EventTarget()
+  /** Listeners per event type: an event nobody listens to is not dispatched (a remote change emits one per record). */
+  readonly #listeners = new Map<string, number>()
 
   /** Calls `listener` with each event's payload; returns a function that stops it. */
   on<K extends keyof Events & string> (type: K, listener: (detail: Events[K]) => void): Unsubscribe {
@@ -35,7 +37,21 @@ export class TypedEmitter<Events extends object> {
       listener((event as KadmiumEvent<Events[K]>).detail)
     }
     this.#target.addEventListener(type, wrapped)
-    return () => { this.#target.removeEventListener(type, wrapped) }
+    this.#listeners.set(type, (this.#listeners.get(type) ?? 0) + 1)
+    let on = true
+    return () => {
+      if (!on) return
+      on = false
+      this.#target.removeEventListener(type, wrapped)
+      const left = (this.#listeners.get(type) ?? 1) - 1
+      if (left === 0) this.#listeners.delete(type)
+      else this.#listeners.set(type, left)
+    }
+  }
+
+  /** Whether anyone listens to `type`. */
+  listens (type: keyof Events & string): boolean {
+    return this.#listeners.has(type)
   }
 
   /** Like {@link on}, for one event only. */
@@ -49,6 +65,6 @@ export class TypedEmitter<Events extends object> {
 
   /** Dispatches an event. A listener that throws does not stop the others; the platform reports its error as uncaught, as for any `EventTarget`. */
   emit<K extends keyof Events & string> (type: K, detail: Events[K]): void {
-    this.#target.dispatchEvent(new KadmiumEvent(type, detail))
+    if (this.#listeners.has(type)) this.#target.dispatchEvent(new KadmiumEvent(type, detail))
   }
 }
