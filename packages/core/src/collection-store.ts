@@ -177,10 +177,10 @@ export class CollectionStore {
 
   /** Applies a Yjs update of record `id` from a peer (`meter` counts the computing). Resolves `true` if it changed anything. */
   async applyRemoteRecord (id: string, update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
-    const index = await this.#ready
+    const index = this.#index ?? await this.#ready
     return this.#lock.run(id, async () => {
       if (index.isDeleted(id)) return false
-      const entry = await this.#entry(id)
+      const entry = this.#docs.use(id) ?? await this.#entry(id)
       // Live updates for a record far behind are left to the catch-up its gap asks for.
       if (meter !== undefined && farBehind(entry)) return meter.gap(this.name, id)
       meter?.start()
@@ -342,12 +342,9 @@ export class CollectionStore {
     if (origin === 'remote') {
       const shown = this.#show(entry, index, type, origin, false)
       meter?.stop()
-      await shown
+      if (shown !== undefined) await shown
       // A live update (metered) is stored later, with what else arrives meanwhile: gossipsub forwards it to the next peers first.
-      if (meter !== undefined && indexUpdates.length === 0) {
-        this.#unstored.add(entry, updates)
-        return
-      }
+      if (meter !== undefined && indexUpdates.length === 0) return this.#unstored.add(entry, updates)
       meter?.start()
     }
     // A peer's live updates of the record not yet stored go along.
@@ -397,11 +394,12 @@ export class CollectionStore {
   }
 
   /** Announces a committed record, checked against the schema (a `valid` local write passes as it is). */
-  async #show (entry: Entry, index: CollectionIndex, type: ChangeEvent['type'], origin: Origin, valid: boolean): Promise<void> {
+  #show (entry: Entry, index: CollectionIndex, type: ChangeEvent['type'], origin: Origin, valid: boolean): Promise<void> | undefined {
     entry.row = makeRow(entry.id, entry.fields)
     if (!index.isLive(entry.id)) return
     const checked = valid ? this.#checks.trust(entry.row) : this.#checks.of(entry.row)
-    this.#announce(entry.id, checked instanceof Promise ? await checked : checked, type, origin)
+    if (checked instanceof Promise) return checked.then((verdict) => { this.#announce(entry.id, verdict, type, origin) })
+    this.#announce(entry.id, checked, type, origin)
   }
 
   /** Hands local updates to the network before they are stored (if storing fails, catch-up brings them back from peers); returns whether a peer listens. */

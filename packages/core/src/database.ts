@@ -402,7 +402,7 @@ export class Database {
       indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
       recordDiff: async (c, id, sv) => c === ACCESS_COLLECTION ? ops().get(id) : this.#store(c).recordDiff(id, sv),
       storedUpdates: (c, ids) => c === ACCESS_COLLECTION ? accessUpdates(ops(), ids) : this.#store(c).storedUpdates(ids),
-      apply: async (update, meter) => this.#applyRemote(update, meter),
+      apply: (update, meter) => this.#applyRemote(update, meter),
       waiting: (c, id) => c !== ACCESS_COLLECTION && this.#closed === undefined && this.#store(c).waiting(id)
     }
   }

@@ -75,6 +75,8 @@ export interface Envelope {
 export interface EnvelopeContext {
   /** The database address (covered by signatures). */
   readonly address: string
+  /** The address as UTF-8, if the caller keeps it (else it is encoded on each call). */
+  readonly addressBytes?: Uint8Array | undefined
   /** Encrypts entries, in an encrypted database. */
   readonly sealer?: Sealer | undefined
 }
@@ -84,7 +86,7 @@ let lastSeq = 0
 /** Encodes and signs an envelope (sealing its entries in an encrypted database). */
 export async function encodeEnvelope (entries: readonly EnvelopeEntry[], signer: Signer, context: EnvelopeContext): Promise<Uint8Array> {
   const plain = entries.map((e) => [e.collection, e.target === 'record' ? 0 : 1, e.id ?? null, e.update ?? null])
-  const address = utf8.encode(context.address)
+  const address = context.addressBytes ?? utf8.encode(context.address)
   const payload = context.sealer === undefined ? plain : await context.sealer.seal(encode(plain), address)
   lastSeq = (lastSeq + 1) % Number.MAX_SAFE_INTEGER
   const body = encode([Date.now(), lastSeq, payload])
@@ -130,7 +132,7 @@ export function decodeEnvelope (bytes: Uint8Array): RawEnvelope {
  * @throws {MalformedMessageError} entries are sealed in an unencrypted database or the reverse, or do not decode
  */
 export async function openEnvelope (raw: RawEnvelope, context: EnvelopeContext): Promise<Envelope> {
-  const address = utf8.encode(context.address)
+  const address = context.addressBytes ?? utf8.encode(context.address)
   await verifySignature(raw.author, signedBytes(DOMAIN, address, raw.body), raw.signature)
   let entries: readonly EnvelopeEntry[]
   if (isBytes(raw.entries)) {

@@ -6,7 +6,7 @@ import { ReplayFilter } from '../security/replay.ts'
 import type { WriteAccess } from '../security/access.ts'
 import type { Sealer } from '../security/sealer.ts'
 import {
-  decodeEnvelope, encodeEnvelope, entrySize, MAX_ENVELOPE_BYTES, openEnvelope, TARGET_ENVELOPE_BYTES, type Envelope, type EnvelopeEntry
+  decodeEnvelope, encodeEnvelope, entrySize, MAX_ENVELOPE_BYTES, openEnvelope, TARGET_ENVELOPE_BYTES, type Envelope, type EnvelopeContext, type EnvelopeEntry
 } from './envelope.ts'
 
 /** The gossipsub topic of a database. */
@@ -48,6 +48,7 @@ export class GossipChannel {
   readonly #address: string
   readonly #handlers: GossipHandlers
   readonly #security: GossipSecurity
+  readonly #context: EnvelopeContext
   readonly #replays = new ReplayFilter()
   /** Envelopes under validation, by the peer that sent them. */
   readonly #validating = new Map<string, number>()
@@ -65,6 +66,7 @@ export class GossipChannel {
     this.#pubsub = pubsub
     this.#address = address
     this.#security = security
+    this.#context = { address, addressBytes: new TextEncoder().encode(address), sealer: security.sealer }
     this.#handlers = handlers
     this.topic = topicOf(address)
   }
@@ -119,7 +121,7 @@ export class GossipChannel {
         if (this.#pubsub.getSubscribers(this.topic).length === 0) continue
         for (const batch of batches(entries)) {
           try {
-            const envelope = await encodeEnvelope(batch, this.#security.signer, { address: this.#address, sealer: this.#security.sealer })
+            const envelope = await encodeEnvelope(batch, this.#security.signer, this.#context)
             await this.#pubsub.publish(this.topic, envelope)
           } catch {
             // No subscribers, or a duplicate: gossip is best effort; catch-up repairs.
@@ -145,7 +147,7 @@ export class GossipChannel {
       const freshness = this.#replays.check(raw.author, raw.ts, raw.seq)
       if (freshness === 'stale') throw new MalformedMessageError('a stale envelope (older than the replay window, or from the future)')
       if (freshness === 'replay') return TopicValidatorResult.Ignore
-      const envelope = await openEnvelope(raw, { address: this.#address, sealer: this.#security.sealer })
+      const envelope = await openEnvelope(raw, this.#context)
       for (const entry of envelope.entries) this.#security.access.check(envelope.author, entry.collection)
       this.#decoded.set(message.data, { envelope, via: from })
       return TopicValidatorResult.Accept
