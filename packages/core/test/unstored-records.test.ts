@@ -12,9 +12,14 @@ function entry (id: string): Entry {
 
 const bytes = (n: number): Uint8Array => new Uint8Array([n])
 
+/** Waiting records flushed after `delayMs`, counting the flushes. */
+function counted (delayMs: number): { unstored: UnstoredRecords, flushes: () => number } {
+  let n = 0
+  return { unstored: new UnstoredRecords(() => { n++ }, delayMs), flushes: () => n }
+}
+
 test('updates wait for one flush after the delay; a record taken before leaves nothing to it', async () => {
-  let flushes = 0
-  const unstored = new UnstoredRecords(() => { flushes++ }, 20)
+  const { unstored, flushes } = counted(20)
   const a = entry('a')
   const b = entry('b')
   unstored.add(a, [bytes(1)])
@@ -25,8 +30,8 @@ test('updates wait for one flush after the delay; a record taken before leaves n
   assert.deepEqual(unstored.take(b), [bytes(3)], 'a commit of b takes its updates')
   assert.equal(unstored.has('b'), false)
   assert.deepEqual(b.unstored, [])
-  assert.equal(flushes, 0)
-  await waitFor(() => flushes === 1, 'the flush')
+  assert.equal(flushes(), 0)
+  await waitFor(() => flushes() === 1, 'the flush')
   const due = unstored.takeDue(() => false)
   assert.deepEqual(due.map((d) => [d.entry.id, d.updates]), [['a', [bytes(1), bytes(2)]]])
   assert.equal(unstored.size, 0)
@@ -35,8 +40,7 @@ test('updates wait for one flush after the delay; a record taken before leaves n
 })
 
 test('a record in use stays for the next flush, armed again', async () => {
-  let flushes = 0
-  const unstored = new UnstoredRecords(() => { flushes++ }, 10)
+  const { unstored, flushes } = counted(10)
   const a = entry('a')
   const b = entry('b')
   unstored.add(a, [bytes(1)])
@@ -44,23 +48,21 @@ test('a record in use stays for the next flush, armed again', async () => {
   const due = unstored.takeDue((id) => id === 'a')
   assert.deepEqual(due.map((d) => d.entry.id), ['b'])
   assert.equal(unstored.has('a'), true)
-  await waitFor(() => flushes === 1, 'another flush for a')
+  await waitFor(() => flushes() === 1, 'another flush for a')
   assert.deepEqual(unstored.takeDue(() => false).map((d) => d.entry.id), ['a'])
   unstored.cancel()
 })
 
 test(`${MAX_UNSTORED_RECORDS} waiting records are flushed without waiting for the delay`, async () => {
-  let flushes = 0
-  const unstored = new UnstoredRecords(() => { flushes++ }, 60_000)
+  const { unstored, flushes } = counted(60_000)
   for (let i = 0; i < MAX_UNSTORED_RECORDS; i++) unstored.add(entry(`r${i}`), [bytes(i % 256)])
-  await waitFor(() => flushes === 1, 'the early flush', 2_000)
+  await waitFor(() => flushes() === 1, 'the early flush', 2_000)
   assert.equal(unstored.takeDue(() => false).length, MAX_UNSTORED_RECORDS)
   unstored.cancel()
 })
 
 test('a dropped record is forgotten; cancel stops the timer', async () => {
-  let flushes = 0
-  const unstored = new UnstoredRecords(() => { flushes++ }, 10)
+  const { unstored, flushes } = counted(10)
   const a = entry('a')
   unstored.add(a, [bytes(1)])
   assert.equal(unstored.drop('a'), true)
@@ -69,7 +71,7 @@ test('a dropped record is forgotten; cancel stops the timer', async () => {
   unstored.add(entry('b'), [bytes(2)])
   unstored.cancel()
   await new Promise((resolve) => setTimeout(resolve, 40))
-  assert.equal(flushes, 0)
+  assert.equal(flushes(), 0)
 })
 
 test('a record being stored still counts as not in storage until its batch is done', () => {
