@@ -6,7 +6,13 @@
  * limit on inbound connections from one host) open the database before
  * any of them is connected (so that discovery dials nobody and the
  * topology stays the one built here), then each dials 4 random earlier
- * peers (a fixed seed: the same graph every run).
+ * peers (a fixed seed per network: the same graphs every run).
+ *
+ * Each size runs on several networks started afresh, a third of the
+ * rounds each: the DHT's start-up refreshes connect peers at random, and
+ * how fast raw gossipsub is depends on those connections (at 50 peers,
+ * 25 to 79 ms from one network to the next), so one network alone gives
+ * a ratio that owes as much to its topology as to Kadmium.
  *
  * - Kadmium: peer 0 runs `update(id, t => { t.title = 'f<n>' })`; timed
  *   until every other peer's `subscribe` callback has seen the new title.
@@ -23,6 +29,7 @@
 import { createDatabase, type Database } from '@kadmium/core'
 import type { NodePeer } from '@kadmium/node'
 import { COLLECTION, DB_NAME, todo, todoSchema, type Todos } from '../lib/fixtures.ts'
+import { Arrivals, type Fan } from '../lib/arrivals.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { bounded, connect, meshPeers, payloadTag, percentile, QUIET_REPLICATION, randomTopology, taggedPayload, waitFor, waitForQuiet, watchdog, withSandbox, type NetSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
@@ -41,6 +48,10 @@ const SAMPLE_MS = 10_000
  */
 const PAUSE_MS = 150
 const DEGREE = 4
+/** Networks started afresh per size (not in `--quick`). */
+const NETWORKS = 3
+/** Seed of the first network's dialing graph; the next ones count up. */
+const SEED = 11
 
 const K_CASE = 'update → every subscriber'
 const B_CASE = 'raw gossipsub publish → every peer'
@@ -51,67 +62,14 @@ interface Member {
   readonly todos: Todos
 }
 
-/**
- * One sample: when every receiver had it, when half of them had, and the
- * median time between two receivers' arrivals (all peers share one thread,
- * so this is what each receiver costs).
- */
-interface Fan {
-  readonly ms: number
-  readonly halfMs: number
-  readonly perPeerMs: number
+/** What one network measured: paired samples (round by round) and what it looked like. */
+interface NetworkResult {
+  readonly k: Fan[]
+  readonly b: Fan[]
+  readonly details: Record<string, unknown>
 }
 
-/** Waits for `n` arrivals of `key`; resolves their times (ms since `t0`). */
-class Arrivals {
-  #key: string | number | undefined
-  #times: number[] = []
-  readonly #seen = new Set<number>()
-  #t0 = 0
-  #resolve: ((fan: Fan) => void) | undefined
-  readonly #n: number
-
-  constructor (n: number) {
-    this.#n = n
-  }
-
-  expect (key: string | number): Promise<Fan> {
-    this.#key = key
-    this.#times = []
-    this.#seen.clear()
-    this.#t0 = performance.now()
-    return new Promise<Fan>((resolve) => { this.#resolve = resolve })
-  }
-
-  /** Receiver `who` saw `key`. */
-  arrived (key: string | number | undefined, who: number): void {
-    if (key === undefined || key !== this.#key || this.#seen.has(who)) return
-    this.#seen.add(who)
-    this.#times.push(performance.now() - this.#t0)
-    if (this.#times.length === this.#n) {
-      this.#key = undefined
-      const gaps = this.#times.slice(1).map((t, i) => t - (this.#times[i] as number))
-      this.#resolve?.({ ms: Math.max(...this.#times), halfMs: percentile(this.#times, 50), perPeerMs: gaps.length === 0 ? NaN : percentile(gaps, 50) })
-    }
-  }
-
-  get count (): number {
-    return this.#times.length
-  }
-
-  /** The key awaited now, if any. */
-  get awaited (): string | number | undefined {
-    return this.#key
-  }
-
-  /** Stops waiting; resolves the arrivals so far (ms since `expect`). */
-  cancel (): number[] {
-    this.#key = undefined
-    return this.#times
-  }
-}
-
-async function startNetwork (sandbox: NetSandbox, n: number, log: (line: string) => void): Promise<Member[]> {
+async function startNetwork (sandbox: NetSandbox, n: number, seed: number, log: (line: string) => void): Promise<Member[]> {
   const members: Member[] = []
   for (let i = 0; i <= n; i++) {
     const peer = await sandbox.peer(`p${i}`)
@@ -121,18 +79,18 @@ async function startNetwork (sandbox: NetSandbox, n: number, log: (line: string)
     members.push({ peer, db, todos: db.collection(COLLECTION, { schema: todoSchema }) })
   }
   await new Promise((resolve) => setTimeout(resolve, 200)) // discovery at start (no peers yet) ends
-  const edges = randomTopology(n + 1, DEGREE, 11)
+  const edges = randomTopology(n + 1, DEGREE, seed)
   const byDialer = new Map<number, number[]>()
   for (const [from, to] of edges) byDialer.set(from, [...(byDialer.get(from) ?? []), to])
   for (const [from, targets] of byDialer) {
     await Promise.all(targets.map(async (to) => connect((members[from] as Member).peer.libp2p, (members[to] as Member).peer.libp2p)))
   }
-  log(`fanout ${n}: ${edges.length} connections dialed; waiting for subscriptions and meshes`)
+  log(`${edges.length} connections dialed; waiting for subscriptions and meshes`)
   await waitFor('every peer to see a database peer', () => members.every((m) => m.db.status.peers >= 1), 30_000)
   // Start-up (kad-dht refreshes dial almost every pair) saturates the CPU for a while, and meshes
   // form at gossipsub's heartbeats: at 50 peers on a slow day they took over 30 s to form during it.
   const { waitedMs, quiet } = await waitForQuiet(90_000)
-  log(`fanout ${n}: ${quiet ? 'quiet' : 'still busy'} after ${Math.round(waitedMs / 1000)} s of start-up work (DHT refreshes, dials)`)
+  log(`${quiet ? 'quiet' : 'still busy'} after ${Math.round(waitedMs / 1000)} s of start-up work (DHT refreshes, dials)`)
   const kTopic = `/kadmium/db/${(members[0] as Member).db.address}`
   await waitFor('gossipsub meshes on both topics', () => members.every((m) => {
     const pubsub = m.peer.libp2p.services.pubsub
@@ -155,116 +113,136 @@ async function dhtPutsDone (source: Member, ms: number, late: { count: number })
   }
 }
 
+/** Starts a network of `n` + 1 peers (dialing graph from `seed`), measures `rounds` paired samples on it, and stops it. */
+async function measureNetwork (n: number, seed: number, rounds: number, quick: boolean, log: (line: string) => void): Promise<NetworkResult> {
+  return withSandbox('fanout', log, async (sandbox) => {
+    log(`starting ${n + 1} peers`)
+    const members = await startNetwork(sandbox, n, seed, log)
+    const [source, ...receivers] = members as [Member, ...Member[]]
+    const kTopic = `/kadmium/db/${source.db.address}`
+    const envelopeSizes: number[] = []
+    ;(receivers[0] as Member).peer.libp2p.services.pubsub.addEventListener('message', (event) => {
+      if (event.detail.topic === kTopic) envelopeSizes.push(event.detail.data.length)
+    })
+
+    const id = await source.todos.insert(todo(1))
+    await waitFor('the record to reach every peer', async () => {
+      for (const r of receivers) if (await r.todos.get(id, { network: false }) === undefined) return false
+      return true
+    }, 30_000)
+    const putsLate = { count: 0 }
+    await dhtPutsDone(source, 120_000, putsLate)
+
+    const kadmium = new Arrivals(receivers.length)
+    const raw = new Arrivals(receivers.length)
+    // Diagnostics: when each receiver's gossipsub delivered the envelope (before Kadmium applies and stores it).
+    const delivered = new Arrivals(receivers.length)
+    const deliveredAll: number[] = []
+    for (const [who, r] of receivers.entries()) {
+      r.peer.libp2p.services.pubsub.addEventListener('message', (event) => {
+        if (event.detail.topic === kTopic) delivered.arrived(delivered.awaited, who)
+      })
+    }
+    const stops = receivers.map((r, who) => r.todos.subscribe(id, (row) => { kadmium.arrived(row?.title, who) }))
+    sandbox.track('subscriptions', async () => { for (const stop of stops) stop() })
+    for (const [who, r] of receivers.entries()) {
+      r.peer.libp2p.services.pubsub.addEventListener('message', (event) => {
+        if (event.detail.topic === RAW_TOPIC) raw.arrived(payloadTag(event.detail.data), who)
+      })
+    }
+    let seq = 0
+    const size = (): number => envelopeSizes.length === 0 ? 200 : Math.round(percentile(envelopeSizes, 50))
+    const lost = { kadmium: 0, baseline: 0 }
+    const sample = async (which: 'kadmium' | 'baseline', arrivals: Arrivals, send: (tag: number) => Promise<unknown>, key: (tag: number) => string | number): Promise<Fan> => {
+      const tag = ++seq
+      const done = arrivals.expect(key(tag))
+      await send(tag)
+      try {
+        return await bounded(done, SAMPLE_MS, `${which} sample ${tag}`)
+      } catch {
+        lost[which]++
+        log(`${which} sample ${tag} reached ${arrivals.count}/${receivers.length} in ${SAMPLE_MS} ms`)
+        return { ms: SAMPLE_MS, halfMs: SAMPLE_MS, perPeerMs: NaN }
+      }
+    }
+    const variants: Array<Variant<Fan>> = [
+      {
+        name: 'kadmium',
+        run: async () => {
+          await sleep(PAUSE_MS)
+          void delivered.expect('k')
+          const fan = await sample('kadmium', kadmium, async (tag) => source.todos.update(id, (t) => { t.title = `f${tag}` }), (tag) => `f${tag}`)
+          const times = delivered.cancel()
+          deliveredAll.push(times.length === receivers.length ? Math.max(...times) : NaN)
+          await dhtPutsDone(source, 30_000, putsLate)
+          return fan
+        }
+      },
+      {
+        name: 'baseline',
+        run: async () => {
+          await sleep(PAUSE_MS)
+          return sample('baseline', raw, async (tag) => source.peer.libp2p.services.pubsub.publish(RAW_TOPIC, taggedPayload(size(), tag)), (tag) => tag)
+        }
+      }
+    ]
+    await variants[0]?.run(-2) // one Kadmium sample first: the envelope size for the raw payloads
+    const results = await interleave(variants, {
+      rounds,
+      warmup: quick ? 1 : 2,
+      onSample: (name, round, r) => { log(`round ${round + 1}/${rounds} ${name}: all ${fmt(r.ms)} ms, half ${fmt(r.halfMs)} ms`) }
+    })
+    const k = resultsOf(results, 'kadmium')
+    const b = resultsOf(results, 'baseline')
+    const connections = members.map((m) => m.peer.libp2p.getConnections().length)
+    const mesh = members.map((m) => meshPeers(m.peer.libp2p.services.pubsub, kTopic))
+    const median = (list: Fan[], of: (f: Fan) => number): number => percentile(list.map(of).filter((x) => !Number.isNaN(x)), 50)
+    return {
+      k,
+      b,
+      details: {
+        medianMs: { kadmium: median(k, (f) => f.ms), baseline: median(b, (f) => f.ms) },
+        ratioMedian: percentile(k.map((f, i) => f.ms / (b[i] as Fan).ms), 50),
+        payloadBytes: size(),
+        kadmiumGossipDeliveredToAllMsMedian: percentile(deliveredAll.filter((x) => !Number.isNaN(x)), 50),
+        perReceiverMsMedian: { kadmium: median(k, (f) => f.perPeerMs), baseline: median(b, (f) => f.perPeerMs) },
+        lostSamples: lost,
+        dhtPutsStillPending: putsLate.count,
+        connectionsPerPeer: { min: Math.min(...connections), median: percentile(connections, 50), max: Math.max(...connections) },
+        kadmiumMeshPerPeer: { min: Math.min(...mesh), median: percentile(mesh, 50), max: Math.max(...mesh) }
+      }
+    }
+  })
+}
+
 export const fanout: Scenario = {
   name: 'fanout',
-  description: 'one update from one peer to 10 and 50 peers in one process: Kadmium vs raw gossipsub on the same peers',
+  description: `one update from one peer to 10 and 50 peers in one process, on ${NETWORKS} networks each: Kadmium vs raw gossipsub on the same peers`,
   async run ({ quick, rounds: roundsAsked, log }) {
     const sizes = quick ? [5] : [10, 50]
+    const networks = quick ? 1 : NETWORKS
     const rounds = roundsAsked ?? (quick ? 3 : 30)
-    const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 900_000, 'fanout')
+    const perNetwork = Math.max(1, Math.ceil(rounds / networks))
+    const disarm = watchdog(quick ? QUICK_WATCHDOG_MS : 1_200_000, 'fanout')
     const rows: ResultRow[] = []
-    const details: Record<string, unknown> = {}
+    const details: Record<string, Array<Record<string, unknown>>> = {}
     try {
       for (const n of sizes) {
-        await withSandbox('fanout', log, async (sandbox) => {
-          log(`fanout ${n}: starting ${n + 1} peers`)
-          const members = await startNetwork(sandbox, n, log)
-          const [source, ...receivers] = members as [Member, ...Member[]]
-          const kTopic = `/kadmium/db/${source.db.address}`
-          const envelopeSizes: number[] = []
-          ;(receivers[0] as Member).peer.libp2p.services.pubsub.addEventListener('message', (event) => {
-            if (event.detail.topic === kTopic) envelopeSizes.push(event.detail.data.length)
-          })
-
-          const id = await source.todos.insert(todo(1))
-          await waitFor('the record to reach every peer', async () => {
-            for (const r of receivers) if (await r.todos.get(id, { network: false }) === undefined) return false
-            return true
-          }, 30_000)
-          const putsLate = { count: 0 }
-          await dhtPutsDone(source, 120_000, putsLate)
-
-          const kadmium = new Arrivals(receivers.length)
-          const raw = new Arrivals(receivers.length)
-          // Diagnostics: when each receiver's gossipsub delivered the envelope (before Kadmium applies and stores it).
-          const delivered = new Arrivals(receivers.length)
-          const deliveredAll: number[] = []
-          for (const [who, r] of receivers.entries()) {
-            r.peer.libp2p.services.pubsub.addEventListener('message', (event) => {
-              if (event.detail.topic === kTopic) delivered.arrived(delivered.awaited, who)
-            })
-          }
-          const stops = receivers.map((r, who) => r.todos.subscribe(id, (row) => { kadmium.arrived(row?.title, who) }))
-          sandbox.track('subscriptions', async () => { for (const stop of stops) stop() })
-          for (const [who, r] of receivers.entries()) {
-            r.peer.libp2p.services.pubsub.addEventListener('message', (event) => {
-              if (event.detail.topic === RAW_TOPIC) raw.arrived(payloadTag(event.detail.data), who)
-            })
-          }
-          let seq = 0
-          const size = (): number => envelopeSizes.length === 0 ? 200 : Math.round(percentile(envelopeSizes, 50))
-          const lost = { kadmium: 0, baseline: 0 }
-          const sample = async (which: 'kadmium' | 'baseline', arrivals: Arrivals, send: (tag: number) => Promise<unknown>, key: (tag: number) => string | number): Promise<Fan> => {
-            const tag = ++seq
-            const done = arrivals.expect(key(tag))
-            await send(tag)
-            try {
-              return await bounded(done, SAMPLE_MS, `${which} sample ${tag}`)
-            } catch {
-              lost[which]++
-              log(`fanout ${n}: ${which} sample ${tag} reached ${arrivals.count}/${receivers.length} in ${SAMPLE_MS} ms`)
-              return { ms: SAMPLE_MS, halfMs: SAMPLE_MS, perPeerMs: NaN }
-            }
-          }
-          const variants: Array<Variant<Fan>> = [
-            {
-              name: 'kadmium',
-              run: async () => {
-                await sleep(PAUSE_MS)
-                void delivered.expect('k')
-                const fan = await sample('kadmium', kadmium, async (tag) => source.todos.update(id, (t) => { t.title = `f${tag}` }), (tag) => `f${tag}`)
-                const times = delivered.cancel()
-                deliveredAll.push(times.length === receivers.length ? Math.max(...times) : NaN)
-                await dhtPutsDone(source, 30_000, putsLate)
-                return fan
-              }
-            },
-            {
-              name: 'baseline',
-              run: async () => {
-                await sleep(PAUSE_MS)
-                return sample('baseline', raw, async (tag) => source.peer.libp2p.services.pubsub.publish(RAW_TOPIC, taggedPayload(size(), tag)), (tag) => tag)
-              }
-            }
-          ]
-          await variants[0]?.run(-2) // one Kadmium sample first: the envelope size for the raw payloads
-          const results = await interleave(variants, {
-            rounds,
-            warmup: quick ? 1 : 2,
-            onSample: (name, round, r) => { log(`fanout ${n}: round ${round + 1}/${rounds} ${name}: all ${fmt(r.ms)} ms, half ${fmt(r.halfMs)} ms`) }
-          })
-          const k = resultsOf(results, 'kadmium')
-          const b = resultsOf(results, 'baseline')
-          const all = (list: Fan[]): number[] => list.map((f) => f.ms)
-          const half = (list: Fan[]): number[] => list.map((f) => f.halfMs)
-          rows.push(
-            valueRow(`${K_CASE} (${n} peers)`, 'kadmium', n, 'ms', 'lower', all(k), { case: `${B_CASE} (${n} peers)`, values: all(b) }),
-            valueRow(`${B_CASE} (${n} peers)`, 'baseline', n, 'ms', 'lower', all(b)),
-            valueRow(`${K_CASE}: half of them (${n} peers)`, 'kadmium', n, 'ms', 'lower', half(k), { case: `${B_CASE}: half (${n} peers)`, values: half(b) }),
-            valueRow(`${B_CASE}: half (${n} peers)`, 'baseline', n, 'ms', 'lower', half(b))
-          )
-          const connections = members.map((m) => m.peer.libp2p.getConnections().length)
-          const mesh = members.map((m) => meshPeers(m.peer.libp2p.services.pubsub, kTopic))
-          details[String(n)] = {
-            payloadBytes: size(),
-            kadmiumGossipDeliveredToAllMsMedian: percentile(deliveredAll.filter((x) => !Number.isNaN(x)), 50),
-            perReceiverMsMedian: { kadmium: percentile(k.map((f) => f.perPeerMs).filter((x) => !Number.isNaN(x)), 50), baseline: percentile(b.map((f) => f.perPeerMs).filter((x) => !Number.isNaN(x)), 50) },
-            lostSamples: lost,
-            dhtPutsStillPending: putsLate.count,
-            connectionsPerPeer: { min: Math.min(...connections), median: percentile(connections, 50), max: Math.max(...connections) },
-            kadmiumMeshPerPeer: { min: Math.min(...mesh), median: percentile(mesh, 50), max: Math.max(...mesh) }
-          }
-        })
+        const measured: NetworkResult[] = []
+        for (let net = 0; net < networks; net++) {
+          measured.push(await measureNetwork(n, SEED + net, perNetwork, quick, (line) => { log(`fanout ${n}, network ${net + 1}/${networks}: ${line}`) }))
+        }
+        const k = measured.flatMap((m) => m.k)
+        const b = measured.flatMap((m) => m.b)
+        const all = (list: Fan[]): number[] => list.map((f) => f.ms)
+        const half = (list: Fan[]): number[] => list.map((f) => f.halfMs)
+        rows.push(
+          valueRow(`${K_CASE} (${n} peers)`, 'kadmium', n, 'ms', 'lower', all(k), { case: `${B_CASE} (${n} peers)`, values: all(b) }),
+          valueRow(`${B_CASE} (${n} peers)`, 'baseline', n, 'ms', 'lower', all(b)),
+          valueRow(`${K_CASE}: half of them (${n} peers)`, 'kadmium', n, 'ms', 'lower', half(k), { case: `${B_CASE}: half (${n} peers)`, values: half(b) }),
+          valueRow(`${B_CASE}: half (${n} peers)`, 'baseline', n, 'ms', 'lower', half(b))
+        )
+        details[String(n)] = measured.map((m) => m.details)
       }
     } finally {
       disarm()
@@ -272,21 +250,32 @@ export const fanout: Scenario = {
     const targets: TargetResult[] = [10, 50].map((n) =>
       target(`fanout to ${n} peers ≤ 1.5× raw gossipsub`, findRow(rows, `${K_CASE} (${n} peers)`, 'kadmium', n)?.ratio?.median, 1.5, 'lower', '×'))
     return {
-      params: { sizes, rounds, degree: DEGREE, ...details },
+      params: { sizes, networks, roundsPerNetwork: perNetwork, degree: DEGREE, ...details },
       rows,
       targets,
       notes: [
-        ...sizes.map((n) => {
-          const d = details[String(n)] as { kadmiumGossipDeliveredToAllMsMedian: number, perReceiverMsMedian: { kadmium: number, baseline: number }, dhtPutsStillPending: number }
-          const late = d.dhtPutsStillPending > 0 ? ` Peer 0's DHT puts were still pending (retrying) after ${d.dhtPutsStillPending} wait(s); their work may fall in some samples.` : ''
-          return `${n} peers: Kadmium's envelope was delivered by every receiver's gossipsub after ${fmt(d.kadmiumGossipDeliveredToAllMsMedian)} ms (median); the rest of the Kadmium time is applying it before the last subscribe callbacks. ` +
-            `All peers share one thread, so arrivals come one after another: ${fmt(d.perReceiverMsMedian.kadmium)} ms apart for Kadmium (decode and verify, forward, then check, apply and store) and ${fmt(d.perReceiverMsMedian.baseline)} ms apart for raw gossipsub (forward only), medians.${late}`
-        }),
-        `Each peer dialed ${DEGREE} random earlier peers (fixed seed); both systems use these same peers and connections. Measuring starts once the process is quiet after start-up (the DHT's routing-table refreshes connect most peers to each other). Connections and mesh sizes per peer are in the JSON results.`,
+        ...sizes.map((n) => networkNote(n, details[String(n)] as Array<Record<string, unknown>>)),
+        `Each size is measured on ${networks} network(s) started afresh, ${perNetwork} paired rounds each (the ratio is the median over all rounds): how fast raw gossipsub is depends on the connections the DHT makes at start-up, which differ from network to network. ` +
+          `Each peer dialed ${DEGREE} random earlier peers (a seed per network); both systems use these same peers and connections. Measuring starts once the process is quiet after start-up (the DHT's routing-table refreshes connect most peers to each other). Connections and mesh sizes per peer are in the JSON results.`,
         'Kadmium samples include the write on peer 0 and the apply (LevelDB) on every receiver; peer 0\'s background DHT put of each update is waited for between samples, not timed.',
         `Every sample of both systems follows ${PAUSE_MS} ms of quiet.`,
         `A sample that does not reach every peer within ${SAMPLE_MS / 1000} s counts as ${SAMPLE_MS / 1000} s (lost samples are in the JSON results).`
       ]
     }
   }
+}
+
+/** The note on one size: each network's ratio and times, and what receivers cost. */
+function networkNote (n: number, networks: Array<Record<string, unknown>>): string {
+  const parts = networks.map((d, i) => {
+    const m = d.medianMs as { kadmium: number, baseline: number }
+    const c = d.connectionsPerPeer as { median: number }
+    return `network ${i + 1}: ${fmt(d.ratioMedian as number, 2)}× (Kadmium ${fmt(m.kadmium)} ms, raw ${fmt(m.baseline)} ms, ${c.median} connections per peer)`
+  })
+  const first = networks[0] as { kadmiumGossipDeliveredToAllMsMedian: number, perReceiverMsMedian: { kadmium: number, baseline: number } }
+  const late = networks.reduce((sum, d) => sum + (d.dhtPutsStillPending as number), 0)
+  return `${n} peers, ${parts.join('; ')}. ` +
+    `In network 1, Kadmium's envelope was delivered by every receiver's gossipsub after ${fmt(first.kadmiumGossipDeliveredToAllMsMedian)} ms (median); the rest of the Kadmium time is applying it before the last subscribe callbacks. ` +
+    `All peers share one thread, so arrivals come one after another: ${fmt(first.perReceiverMsMedian.kadmium)} ms apart for Kadmium (decode and verify, forward, then check, apply and store) and ${fmt(first.perReceiverMsMedian.baseline)} ms apart for raw gossipsub (forward only), medians.` +
+    (late > 0 ? ` Peer 0's DHT puts were still pending (retrying) after ${late} wait(s); their work may fall in some samples.` : '')
 }
