@@ -2,7 +2,7 @@ import { TopicValidatorResult, type GossipSub, type Message, type SubscriptionCh
 import type { PeerId } from '@libp2p/interface'
 import { KadmiumError, MalformedMessageError } from '../errors.ts'
 import type { Signer } from '../security/identity.ts'
-import { ReplayFilter } from '../security/replay.ts'
+import { ReplayFilter, replayKey } from '../security/replay.ts'
 import type { WriteAccess } from '../security/access.ts'
 import type { Sealer } from '../security/sealer.ts'
 import {
@@ -144,10 +144,14 @@ export class GossipChannel {
     this.#validating.set(peer, load + 1)
     try {
       const raw = decodeEnvelope(message.data)
-      const freshness = this.#replays.check(raw.author, raw.ts, raw.seq)
+      const key = replayKey(raw.author, raw.ts, raw.seq)
+      const freshness = this.#replays.check(key, raw.ts)
       if (freshness === 'stale') throw new MalformedMessageError('a stale envelope (older than the replay window, or from the future)')
       if (freshness === 'replay') return TopicValidatorResult.Ignore
       const envelope = await openEnvelope(raw, this.#context)
+      // Remembered once genuine (see replay.ts); a second copy that was verified meanwhile is let go.
+      if (this.#replays.check(key, raw.ts) === 'replay') return TopicValidatorResult.Ignore
+      this.#replays.remember(key)
       for (const entry of envelope.entries) this.#security.access.check(envelope.author, entry.collection)
       this.#decoded.set(message.data, { envelope, via: from })
       return TopicValidatorResult.Accept

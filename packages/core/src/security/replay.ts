@@ -2,6 +2,11 @@
  * Refuses stale and replayed envelopes: an envelope older than the window
  * (or too far in the future) is stale; one already seen inside the window
  * is a replay. Memory is bounded by the window and a hard cap.
+ *
+ * An envelope is remembered only once its signature verified: a forged
+ * copy (the author, time and counter of a genuine envelope, with a bad
+ * signature) that reaches a peer first must not make the genuine one look
+ * like its replay.
  * @module
  */
 import { toHex } from '../hash.ts'
@@ -14,6 +19,11 @@ const MAX_REMEMBERED = 200_000
 /** What {@link ReplayFilter.check} found. */
 export type Freshness = 'fresh' | 'stale' | 'replay'
 
+/** What names an envelope to {@link ReplayFilter}: its author, time and counter. */
+export function replayKey (author: Uint8Array, ts: number, seq: number): string {
+  return `${toHex(author)}:${ts}:${seq}`
+}
+
 /** Remembers the envelopes seen within the window. */
 export class ReplayFilter {
   readonly #window: number
@@ -24,14 +34,16 @@ export class ReplayFilter {
     this.#window = window
   }
 
-  /** Classifies an envelope by its author, time and counter; remembers a fresh one. */
-  check (author: Uint8Array, ts: number, seq: number, now = Date.now()): Freshness {
+  /** Classifies an envelope by its author, time and counter (see {@link replayKey}); {@link remember} it once it proved genuine. */
+  check (key: string, ts: number, now = Date.now()): Freshness {
     if (Math.abs(now - ts) > this.#window) return 'stale'
+    return this.#seen.has(key) ? 'replay' : 'fresh'
+  }
+
+  /** Remembers a genuine envelope: the same again is a replay. */
+  remember (key: string, now = Date.now()): void {
     this.#expire(now)
-    const key = `${toHex(author)}:${ts}:${seq}`
-    if (this.#seen.has(key)) return 'replay'
     this.#seen.set(key, now)
-    return 'fresh'
   }
 
   #expire (now: number): void {

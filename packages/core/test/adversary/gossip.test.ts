@@ -189,6 +189,21 @@ describe('hostile gossip on an open database', { timeout: 60_000 }, () => {
     await assertKept(a, before)
   })
 
+  test('a forged copy of an envelope (its author, time and counter, a bad signature) sent first does not shut the genuine one out', async () => {
+    const state = Y.encodeStateAsUpdate(await a.todos.doc(kept))
+    const entries = [{ collection: 'todos', target: 'record' as const, id: kept, update: recordUpdate({ priority: 42 }, state) }]
+    const ts = Date.now()
+    const seq = 7_000_000
+    const forged = await signEnvelope(entries, adversary.signer, address, { ts, seq, signature: new Uint8Array(64).fill(7) })
+    const genuine = await signEnvelope(entries, adversary.signer, address, { ts, seq })
+    a.log.clear()
+    assert.ok(await adversary.publishRaw(address, forged) >= 1)
+    await a.log.waitFor('SignatureError', 'gossip')
+    assert.notEqual((await a.todos.get(kept))?.priority, 42)
+    assert.ok(await adversary.publishRaw(address, genuine) >= 1)
+    await waitFor(async () => (await a.todos.get(kept))?.priority === 42, 'the genuine envelope to be applied')
+  })
+
   test('an envelope over 4 MiB never reaches the database; over MAX_ENVELOPE_BYTES is refused; just under it is accepted', async () => {
     const state = Y.encodeStateAsUpdate(await a.todos.doc(kept))
     const big = (n: number): Uint8Array => recordUpdate({ title: 'x'.repeat(n) }, state)
