@@ -143,7 +143,11 @@ describe('Collection writes and reads', () => {
     const a = db.collection('todos', { schema: Todo })
     assert.equal(db.collection('todos', { schema: Todo }), a)
     assert.throws(() => db.collection('todos', { schema: Note }), { name: 'CollectionConflictError' })
-    assert.throws(() => db.collection('bad name!', { schema: Todo }), { name: 'InvalidArgumentError' })
+    for (const bad of ['bad name!', '', 'x'.repeat(65), 'a/b', 'é', 'tab\t']) {
+      assert.throws(() => db.collection(bad, { schema: Todo }), { name: 'InvalidArgumentError' })
+    }
+    assert.equal(db.collection('x'.repeat(64), { schema: Todo }).name, 'x'.repeat(64))
+    assert.equal(db.collection('Az09_.-', { schema: Todo }).name, 'Az09_.-')
     await db.close()
   })
 

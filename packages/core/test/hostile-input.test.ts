@@ -94,12 +94,14 @@ describe('hostile input to the local API', () => {
     await assert.rejects(todos.delete('missing'), { name: 'NotFoundError' })
     await assert.rejects(todos.update('missing', () => {}), { name: 'NotFoundError' })
     await assert.rejects(todos.doc('missing'), { name: 'NotFoundError' })
-    for (const bad of ['', 'a/b', 'x'.repeat(257), 'tab\there', '\ud800', 5, null]) {
+    for (const bad of ['', 'a/b', 'x'.repeat(257), 'tab\there', 'nul\u0000', 'del\u007f', '\ud800', 'x\udc00', 'last\u{10FFFF}', 5, null]) {
       await assert.rejects(todos.get(bad as string), { name: 'InvalidArgumentError' })
       await assert.rejects(todos.insert({ title: 'a', done: false }, { id: bad as string }), { name: 'InvalidArgumentError' })
     }
+    // Near misses are fine ids.
+    for (const fine of ['x'.repeat(256), 'a.b-c_d:e', 'café ☕ 😀', '\u0080\u{10FFFD}']) await todos.insert({ title: 'ok', done: false }, { id: fine })
     await assert.rejects(todos.update(id, 'not a function' as never), { name: 'InvalidArgumentError' })
-    assert.equal(await todos.count(), 1)
+    assert.equal(await todos.count(), 5)
     await db.close()
   })
 
