@@ -1,14 +1,14 @@
 import type * as Y from 'yjs'
-import type { CollectionStore } from './collection-store.ts'
-import type { ChangeEvent } from './store-types.ts'
+import type { CollectionStore } from './store/collection-store.ts'
+import type { ChangeEvent } from './store/types.ts'
 import { InvalidArgumentError, InvalidRecordError, ValidationError, type ValidationIssue } from './errors.ts'
 import type { Unsubscribe } from './events.ts'
-import { checkId, newId } from './ids.ts'
-import type { RejectedEvent } from './network/replicator.ts'
-import { compileQuery, type Query, type Row as AnyRow } from './query.ts'
-import type { CheckedRow } from './row-check.ts'
-import { check, validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './schema.ts'
-import { toStoredObject, type StoredObject } from './values.ts'
+import { checkId, newId } from './model/ids.ts'
+import type { RejectedEvent } from './sync/replicator.ts'
+import { compileQuery, type Query, type Row as AnyRow } from './query/query.ts'
+import type { CheckedRow } from './query/row-check.ts'
+import { check, validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './model/schema.ts'
+import { toStoredObject, type StoredObject } from './model/values.ts'
 
 /** A record as reads return it: its fields and its `id`, frozen. */
 export type Row<T> = Readonly<T> & { readonly id: string }

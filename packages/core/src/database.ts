@@ -1,25 +1,25 @@
 import { decode, encode } from 'cborg'
 import { Collection, type CollectionOptions, type CollectionType, type CollectionInput } from './collection.ts'
-import { CollectionStore } from './collection-store.ts'
-import type { ChangeEvent, UpdateEvent } from './store-types.ts'
+import { CollectionStore } from './store/collection-store.ts'
+import type { ChangeEvent, UpdateEvent } from './store/types.ts'
 import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError, MalformedMessageError } from './errors.ts'
 import { TypedEmitter, type Unsubscribe } from './events.ts'
-import { checkCollectionName, checkId } from './ids.ts'
-import { META_KEY, SequenceKeys } from './keys.ts'
-import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
-import type { StorageAdapter } from './storage.ts'
-import { WriteQueue } from './write-queue.ts'
-import type { Peer } from './network/peer.ts'
-import { checkUpdate } from './update-guard.ts'
-import type { Replicator, RejectedEvent, ReplicationOptions, SyncEvent } from './network/replicator.ts'
-import type { DurableSource } from './network/durable.ts'
-import type { Digest } from './digest.ts'
+import { checkCollectionName, checkId } from './model/ids.ts'
+import { META_KEY, SequenceKeys } from './storage/layout.ts'
+import { isStandardSchema, type StandardSchemaV1 } from './model/schema.ts'
+import type { StorageAdapter } from './storage/storage.ts'
+import { WriteQueue } from './storage/write-queue.ts'
+import type { Peer } from './peer/peer.ts'
+import { checkUpdate } from './guard/update-guard.ts'
+import type { Replicator, RejectedEvent, ReplicationOptions, SyncEvent } from './sync/replicator.ts'
+import type { DurableSource } from './dht/durable-records.ts'
+import type { Digest } from './store/digest.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
-import { ACCESS_COLLECTION, AccessList } from './security/access-list.ts'
-import type { ApplyMeter } from './security/budget.ts'
-import { AccessControl, type DatabaseAccess } from './security/database-access.ts'
-import { signerOf, type Signer } from './security/identity.ts'
-import { setUpDatabase, type AccessOptions, type DatabaseSetup } from './security/setup.ts'
+import { ACCESS_COLLECTION, AccessList } from './access/access-list.ts'
+import type { ApplyMeter } from './sync/apply-budget.ts'
+import { AccessControl, type DatabaseAccess } from './access/database-access.ts'
+import { signerOf, type Signer } from './access/identity.ts'
+import { setUpDatabase, type AccessOptions, type DatabaseSetup } from './manifest/setup.ts'
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
@@ -340,7 +340,7 @@ export class Database {
     const security = { signer: this.#signer, access: this.#access.list, sealer: secret, namer: secret }
     // The network layer (gossipsub, kad-dht clients, sync) loads with the first
     // database that has a peer: a local-only app never holds it in memory.
-    const { Replicator } = await import('./network/replicator.ts')
+    const { Replicator } = await import('./sync/replicator.ts')
     if (this.#replicator !== undefined || this.#closed !== undefined) return
     this.#replicator = new Replicator(this.#peer.libp2p, this.#syncSource(), security, {
       onSync: (event) => { this.#events.emit('sync', event) },

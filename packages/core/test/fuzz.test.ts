@@ -11,14 +11,14 @@
  * changes its length.
  */
 import assert from 'node:assert/strict'
-import { concatBytes } from '../src/bytes.ts'
+import { concatBytes } from '../src/util/bytes.ts'
 import { test } from 'node:test'
 import { encode } from 'cborg'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { KadmiumError } from '../src/errors.ts'
-import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../src/network/envelope.ts'
-import { decodeBigPart, decodeItems, decodeSyncMessage, encodeSyncMessage, type SyncMessage } from '../src/network/sync-messages.ts'
-import { signerOf } from '../src/security/identity.ts'
+import { decodeEnvelope, encodeEnvelope, openEnvelope } from '../src/sync/envelope.ts'
+import { decodeBigPart, decodeItems, decodeSyncMessage, encodeSyncMessage, type SyncMessage } from '../src/sync/sync-messages.ts'
+import { signerOf } from '../src/access/identity.ts'
 import { prng } from './helpers/random.ts'
 
 const given = process.env.FUZZ_SEED

@@ -3,7 +3,7 @@
  * byte authenticated as part of the associated data.
  * @module
  */
-import { isBytes } from '../bytes.ts'
+import { isBytes } from '../util/bytes.ts'
 import { DecryptionError } from '../errors.ts'
 import { IV_BYTES, SEAL_OVERHEAD } from './constants.ts'
 import type { WebCryptoKey } from './web-crypto-key.ts'

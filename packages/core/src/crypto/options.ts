@@ -2,7 +2,7 @@
  * `createDatabase({ encryption })`: what the caller gives, and its checks.
  * @module
  */
-import { isBytes } from '../bytes.ts'
+import { isBytes } from '../util/bytes.ts'
 import { InvalidArgumentError } from '../errors.ts'
 import { KEY_BYTES } from './constants.ts'
 import { utf8Of } from './encode-parts.ts'

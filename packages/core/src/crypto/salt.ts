@@ -2,7 +2,7 @@
  * The salt of a passphrase-derived secret.
  * @module
  */
-import { sha256 } from '../hash.ts'
+import { sha256 } from '../util/hash.ts'
 import { SALT_BYTES, SALT_LABEL } from './constants.ts'
 import { encodeParts } from './encode-parts.ts'
 

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { isBytes } from '../bytes.ts'
+import { isBytes } from '../util/bytes.ts'
 import { DecryptionError, InvalidArgumentError } from '../errors.ts'
 import { openFrame, sealFrame, ivOf } from './aes-gcm.ts'
 import { HKDF_INFO, IV_BYTES, KEY_CHECK_BYTES, PBKDF2_ITERATIONS, RANDOM_IV_VERSION, SALT_BYTES, SYNTHETIC_IV_VERSION } from './constants.ts'

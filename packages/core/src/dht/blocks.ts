@@ -5,13 +5,13 @@
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
-import { concatBytes } from '../bytes.ts'
+import { concatBytes } from '../util/bytes.ts'
 import { RecordTooLargeError } from '../errors.ts'
-import { bytesEqual, sha256, toHex } from '../hash.ts'
+import { bytesEqual, sha256, toHex } from '../util/hash.ts'
 import { MAX_BLOCK_BYTES, MAX_PART_BLOCKS } from './head.ts'
-import { blockKey } from './keys.ts'
+import { blockKey } from './dht-keys.ts'
 import { mapLimit } from './map-limit.ts'
-import { getFirstValue, startPut } from './query.ts'
+import { getFirstValue, startPut } from './kad-calls.ts'
 
 /** A part: the hashes of the blocks whose concatenation is one Yjs update. */
 export type Part = readonly Uint8Array[]

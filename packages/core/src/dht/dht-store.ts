@@ -6,26 +6,26 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { DatabaseClosedError, DurabilityError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
-import { sha256, toHex } from '../hash.ts'
-import type { ReplicaSecurity } from '../security/context.ts'
+import { sha256, toHex } from '../util/hash.ts'
+import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { TypedEmitter } from '../events.ts'
-import { KeyedLock } from '../lock.ts'
+import { KeyedLock } from '../util/lock.ts'
 import { BackgroundWork, pause } from './background.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
 import { isTombstone, TOMBSTONE, type RecordContent, type SignedHead } from './head.ts'
 import { writeHead, type WrittenHead } from './head-write.ts'
 import type { HeadReadContext } from './head-read.ts'
-import { headKey, HEAD_NS } from './keys.ts'
+import { headKey, HEAD_NS } from './dht-keys.ts'
 import { mergeStates } from './merge.ts'
 import { repairRead } from './read-repair.ts'
 import { readRecord, type MergedRead } from './record-read.ts'
 import { RepublishQueue } from './republish-queue.ts'
-import { DHT_STORE_DEFAULTS, type DhtStoreEvents, type DhtStoreOptions, type DhtOperationOptions, type GetRecordOptions, type PutRecordOptions, type RecordRef } from './store-types.ts'
+import { DHT_STORE_DEFAULTS, type DhtStoreEvents, type DhtStoreOptions, type DhtOperationOptions, type GetRecordOptions, type PutRecordOptions, type RecordRef } from './dht-store-types.ts'
 
 export type {
   DhtStoreOptions, DhtOperationOptions, PutRecordOptions, GetRecordOptions, RecordRef, RejectedEvent, PublishedEvent, FailedEvent,
   RepairedEvent, CompletedEvent, LateEvent, DhtStoreEvents
-} from './store-types.ts'
+} from './dht-store-types.ts'
 
 interface Job extends RecordRef {
   readonly load: () => Promise<RecordContent>

@@ -8,8 +8,8 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { KadmiumError, RecordTooLargeError } from '../errors.ts'
-import { bytesEqual, sha256, toHex } from '../hash.ts'
-import type { ReplicaSecurity } from '../security/context.ts'
+import { bytesEqual, sha256, toHex } from '../util/hash.ts'
+import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { getPart, partId, type ByteBudget, type Part } from './blocks.ts'
 import { headClock } from './head-clock.ts'
 import { headEntries, headParts, verifyHead, type Head, type SignedHead } from './head.ts'

@@ -11,7 +11,7 @@
  * out, a malformed value counts as none.
  * @module
  */
-import { toHex } from '../hash.ts'
+import { toHex } from '../util/hash.ts'
 import { KadmiumError } from '../errors.ts'
 import { encodeHeadSet, headEntries, MAX_SET_BYTES, MAX_SET_HEADS, parseHead, type SignedHead } from './head.ts'
 

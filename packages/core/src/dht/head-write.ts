@@ -6,11 +6,11 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { InvalidArgumentError } from '../errors.ts'
-import type { ReplicaSecurity } from '../security/context.ts'
+import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { startPart } from './blocks.ts'
 import { encodeHead, isTombstone, MAX_INLINE_BYTES, parseHead, type Head, type RecordContent, type SignedHead } from './head.ts'
 import { headSet } from './head-set.ts'
-import { startPut } from './query.ts'
+import { startPut } from './kad-calls.ts'
 
 /** What writing a head needs of the DHT store. */
 export interface HeadWriteContext {

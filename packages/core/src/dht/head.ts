@@ -1,9 +1,9 @@
 import { decode, encode } from 'cborg'
-import { isBytes } from '../bytes.ts'
+import { isBytes } from '../util/bytes.ts'
 import { MalformedUpdateError } from '../errors.ts'
-import { toHex } from '../hash.ts'
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../security/identity.ts'
-import type { Sealer } from '../security/sealer.ts'
+import { toHex } from '../util/hash.ts'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, signedBytes, verifySignature, type Signer } from '../access/identity.ts'
+import type { Sealer } from '../access/sealer.ts'
 import { headClock } from './head-clock.ts'
 import { verifiedBefore, rememberVerified } from './verified-cache.ts'
 

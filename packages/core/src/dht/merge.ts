@@ -5,9 +5,9 @@
  * @module
  */
 import * as Y from 'yjs'
-import { checkUpdate } from '../update-guard.ts'
+import { checkUpdate } from '../guard/update-guard.ts'
 import { MalformedUpdateError } from '../errors.ts'
-import { bytesEqual } from '../hash.ts'
+import { bytesEqual } from '../util/hash.ts'
 
 /** What {@link mergeStates} made. */
 export interface MergeResult {

@@ -12,10 +12,10 @@
 import { Libp2pRecord } from '@libp2p/record'
 import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
 import type { AbortOptions } from '@libp2p/interface'
-import { bytesEqual } from '../hash.ts'
-import { KeyedLock } from '../lock.ts'
+import { bytesEqual } from '../util/hash.ts'
+import { KeyedLock } from '../util/lock.ts'
 import { mergeHeadValues } from './head-set.ts'
-import { HEAD_NS, parseKey } from './keys.ts'
+import { HEAD_NS, parseKey } from './dht-keys.ts'
 
 /** Options of {@link mergingDatastore}. */
 export interface MergingDatastoreOptions {

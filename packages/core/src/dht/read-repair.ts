@@ -9,13 +9,13 @@
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
-import { bytesEqual } from '../hash.ts'
+import { bytesEqual } from '../util/hash.ts'
 import { coversAll } from './covers.ts'
 import { MAX_SET_HEADS, TOMBSTONE, type RecordContent, type SignedHead } from './head.ts'
 import type { FoundHead } from './head-read.ts'
 import { headSet } from './head-set.ts'
 import type { WrittenHead } from './head-write.ts'
-import { putValue } from './query.ts'
+import { putValue } from './kad-calls.ts'
 import type { MergedRead } from './record-read.ts'
 
 /**

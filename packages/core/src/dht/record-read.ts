@@ -11,7 +11,7 @@
  */
 import { fetchedStates, fetchStates, HeadGatherer, type FetchedStates, type HeadRead, type HeadReadContext } from './head-read.ts'
 import { mergeStates } from './merge.ts'
-import { streamValues } from './query.ts'
+import { streamValues } from './kad-calls.ts'
 
 /** A Yjs update that holds nothing: the state of a read that found tombstones only. */
 const EMPTY_STATE = new Uint8Array([0, 0])

@@ -1,7 +1,7 @@
 import { MalformedUpdateError } from '../errors.ts'
-import { sha256, toHex } from '../hash.ts'
+import { sha256, toHex } from '../util/hash.ts'
 import { MAX_BLOCK_BYTES, verifyHeadValue } from './head.ts'
-import { BLOCK_NS, HEAD_NS, parseKey } from './keys.ts'
+import { BLOCK_NS, HEAD_NS, parseKey } from './dht-keys.ts'
 
 type ValidateFn = (key: Uint8Array, value: Uint8Array) => void | Promise<void>
 type SelectFn = (key: Uint8Array, records: Uint8Array[]) => number | Promise<number>

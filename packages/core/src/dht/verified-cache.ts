@@ -5,7 +5,7 @@
  * query. Bounded; keyed by the SHA-256 of the DHT key and the head bytes.
  * @module
  */
-import { sha256, toHex } from '../hash.ts'
+import { sha256, toHex } from '../util/hash.ts'
 
 const MAX_ENTRIES = 4096
 const verified = new Set<string>()

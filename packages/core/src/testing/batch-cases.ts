@@ -1,4 +1,4 @@
-import type { BatchOperation } from '../storage.ts'
+import type { BatchOperation } from '../storage/storage.ts'
 import { assert, assertBytes, assertDeepEqual, assertEqual } from './assert.ts'
 import { bytes, collect, randomBytes, scanKeys } from './bytes.ts'
 import type { CaseDefinition } from './harness.ts'

@@ -1,5 +1,5 @@
 import { AssertionError } from './assert.ts'
-import type { StorageAdapter } from '../storage.ts'
+import type { StorageAdapter } from '../storage/storage.ts'
 
 /**
  * `length` pseudo-random bytes, the same for the same `seed`: values whose

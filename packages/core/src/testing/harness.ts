@@ -1,4 +1,4 @@
-import type { StorageAdapter } from '../storage.ts'
+import type { StorageAdapter } from '../storage/storage.ts'
 
 /**
  * How the conformance suite gets adapters to test. A location is a short

@@ -1,4 +1,4 @@
-import type { StorageAdapter } from '../storage.ts'
+import type { StorageAdapter } from '../storage/storage.ts'
 
 /**
  * The adapter without its `close`: a database closed on it leaves the

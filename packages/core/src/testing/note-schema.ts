@@ -1,4 +1,4 @@
-import type { StandardSchemaV1 } from '../schema.ts'
+import type { StandardSchemaV1 } from '../model/schema.ts'
 
 /** The record type of the suite's database cases. */
 export interface Note {

@@ -1,4 +1,4 @@
-import { PREFIX_END } from '../storage.ts'
+import { PREFIX_END } from '../storage/storage.ts'
 import { assert, assertBytes, assertDeepEqual, assertEqual } from './assert.ts'
 import { ascending, bytes, collect, scanKeys } from './bytes.ts'
 import type { CaseDefinition } from './harness.ts'

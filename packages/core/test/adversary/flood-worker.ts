@@ -18,8 +18,8 @@ import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { topicOf } from '../../src/network/gossip.ts'
-import { signerOf } from '../../src/security/identity.ts'
+import { topicOf } from '../../src/sync/gossip.ts'
+import { signerOf } from '../../src/access/identity.ts'
 import { randomBytes, recordUpdate, signEnvelope } from './forge.ts'
 
 interface FloodOrder {

@@ -8,9 +8,9 @@
  */
 import { encode } from 'cborg'
 import * as Y from 'yjs'
-import { ENVELOPE_VERSION, type EnvelopeEntry } from '../../src/network/envelope.ts'
-import { signedBytes, type Signer } from '../../src/security/identity.ts'
-import { ROOT } from '../../src/yjs-mapping.ts'
+import { ENVELOPE_VERSION, type EnvelopeEntry } from '../../src/sync/envelope.ts'
+import { signedBytes, type Signer } from '../../src/access/identity.ts'
+import { ROOT } from '../../src/model/yjs-mapping.ts'
 
 const encoder = new TextEncoder()
 let counter = 1

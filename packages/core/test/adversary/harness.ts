@@ -19,15 +19,15 @@ import {
   createDatabase, type Collection, type CollectionInput, type CollectionType, type Database,
   type RejectedEvent, type ReplicationOptions, type SyncEvent
 } from '@kadmium/core'
-import { BLOCK_NS, HEAD_NS } from '../../src/dht/keys.ts'
-import { putValue } from '../../src/dht/query.ts'
-import type { EnvelopeEntry } from '../../src/network/envelope.ts'
-import { topicOf } from '../../src/network/gossip.ts'
-import { SYNC_PROTOCOL, type SyncMessage } from '../../src/network/sync-messages.ts'
-import { signerOf, type Signer } from '../../src/security/identity.ts'
+import { BLOCK_NS, HEAD_NS } from '../../src/dht/dht-keys.ts'
+import { putValue } from '../../src/dht/kad-calls.ts'
+import type { EnvelopeEntry } from '../../src/sync/envelope.ts'
+import { topicOf } from '../../src/sync/gossip.ts'
+import { SYNC_PROTOCOL, type SyncMessage } from '../../src/sync/sync-messages.ts'
+import { signerOf, type Signer } from '../../src/access/identity.ts'
 import { Todo } from '../helpers/schemas.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { connect, createTestPeer, type TestPeer } from '../network/helpers.ts'
+import { connect, createTestPeer, type TestPeer } from '../sync/helpers.ts'
 import { nonce16, rewrap, signEnvelope, type EnvelopeOptions } from './forge.ts'
 import { SyncHandle } from './sync-handle.ts'
 

@@ -7,9 +7,9 @@
 import type { Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { encode } from 'cborg'
-import { signedBytes, type Signer } from '../../src/security/identity.ts'
-import { encodeSyncMessage, type SyncMessage } from '../../src/network/sync-messages.ts'
-import { messages, readMessage } from '../../src/network/sync-session.ts'
+import { signedBytes, type Signer } from '../../src/access/identity.ts'
+import { encodeSyncMessage, type SyncMessage } from '../../src/sync/sync-messages.ts'
+import { messages, readMessage } from '../../src/sync/sync-session.ts'
 
 const encoder = new TextEncoder()
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { CompletedEvent, LateEvent, RepairedEvent } from '../../src/dht/dht-store.ts'
-import { headKey } from '../../src/dht/keys.ts'
+import { headKey } from '../../src/dht/dht-keys.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { edit, fieldsOf } from './states.ts'
 import { dhtFixture } from './fixture.ts'

@@ -5,7 +5,7 @@
  */
 import { after, before } from 'node:test'
 import { DhtStore, type DhtStoreOptions } from '../../src/dht/dht-store.ts'
-import type { ReplicaSecurity } from '../../src/security/context.ts'
+import type { ReplicaSecurity } from '../../src/access/replica-security.ts'
 import { createDhtNode, createMesh, stopAll, type DhtNode, type DhtNodeOptions, type KadDHTHolder } from './helpers.ts'
 
 /** What {@link dhtFixture} hands a `describe` block. */

@@ -1,0 +1,245 @@
+import type { KadDHT } from '@libp2p/kad-dht'
+import { CID } from 'multiformats/cid'
+import { DhtStore, type DhtStoreOptions } from './dht-store.ts'
+import { isTombstone, TOMBSTONE, type RecordContent } from './head.ts'
+import { InvalidArgumentError, NotFoundError } from '../errors.ts'
+import type { ReplicaSecurity } from '../access/replica-security.ts'
+import { deletedIds, IndexMarks, isDeletedIn } from './index-marks.ts'
+import type { RejectedEvent } from '../sync/replicator.ts'
+import type { SyncSource } from '../sync/sync-session.ts'
+
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
+/** How long a written record waits before its DHT put is queued (ms). */
+const PUT_DELAY = 100
+/** Longest a background put is held back while durable puts run (ms). */
+const MAX_HOLD = 1000
+/** A Yjs update that changes nothing. */
+const EMPTY_UPDATE = new Uint8Array([0, 0])
+
+/** What durable storage needs to know of the database. */
+export interface DurableSource extends SyncSource {
+  /** The database's manifest (its address is the hash of these bytes). */
+  readonly manifest: Uint8Array
+}
+
+/** Options of a write's DHT durability. */
+export interface ReplicasOptions {
+  /** DHT peers that must hold the write. */
+  readonly replicas: number
+  /** How long to wait for them (ms). @default 15000 */
+  readonly timeout?: number
+}
+
+/**
+ * A database's records in the DHT: every local write is put in the
+ * background (coalesced, retried, republished before kad-dht's 48-hour
+ * expiry) — the record's head (its state, or a tombstone once deleted)
+ * and the collection index's; a write can wait for N replicas of the
+ * record's head (it resolves at the N-th acknowledgement; the put goes on
+ * to the other closest peers); a read that misses locally can fetch the
+ * record's head from the DHT (it answers with the first replicas' state
+ * or tombstone; what later replicas add is applied as it comes); the
+ * manifest is stored so that peers can open the database by its address.
+ */
+export class DurableRecords {
+  readonly store: DhtStore
+  readonly #source: DurableSource
+  readonly #online: () => boolean
+  /** Records written while offline, or whose puts gave up: put again once a peer connects. */
+  readonly #parked = new Map<string, { collection: string, id: string | null }>()
+  /** Records written in the last moment, handed to the queue together after a short delay. */
+  readonly #due = new Map<string, { collection: string, id: string | null }>()
+  #dueTimer: ReturnType<typeof setTimeout> | undefined
+  /** When the oldest record in `#due` was written (`performance.now()`). */
+  #dueSince = 0
+  /** Durable puts under way: background puts wait for them (at most `MAX_HOLD`), so as not to compete for the CPU. */
+  #ensuring = 0
+  /** Records deleted here: their heads are tombstones. */
+  readonly #tombstones = new Set<string>()
+  /** Marks records read from the DHT live (or deleted) in the local index. */
+  readonly #marks: IndexMarks
+  /** Whether a DHT peer acknowledged the manifest, and the put of it under way. */
+  #announced = false
+  #announcing: Promise<void> | undefined
+  /** Applies of states that DHT reads found after they had answered (`stop` awaits them). */
+  readonly #applying = new Set<Promise<void>>()
+
+  constructor (
+    dht: KadDHT, source: DurableSource, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
+  ) {
+    this.#source = source
+    this.#online = online
+    this.#marks = new IndexMarks(async (collection, update) => await source.apply({ collection, target: 'index', update }))
+    this.store = new DhtStore(dht, source.address, options, security)
+    this.store.on('failed', (e) => {
+      if (e.retryIn === undefined) this.#parked.set(refKey(e.collection, e.id), { collection: e.collection, id: e.id })
+    })
+    this.store.on('rejected', (e) => { onRejected({ reason: e.reason, via: 'dht' }) })
+    // What replicas answering after a read resolved add: applied like the read's own state (a tombstone deletes).
+    this.store.on('late', (e) => {
+      if (e.id === null && e.deleted) return // (an index is never deleted)
+      const applying = (e.id === null
+        ? source.apply({ collection: e.collection, target: 'index', update: e.state })
+        : e.deleted
+          ? this.#marks.mark(e.collection, e.id, false)
+          : source.apply({ collection: e.collection, target: 'record', id: e.id, update: e.state })
+      ).then(() => {}, (error: unknown) => {
+        // A database closing refuses it: nothing to report then.
+        if ((error as Error).name !== 'DatabaseClosedError') onRejected({ reason: `${(error as Error).name}: ${(error as Error).message}`, via: 'dht' })
+      }).finally(() => { this.#applying.delete(applying) })
+      this.#applying.add(applying)
+    })
+  }
+
+  /** Puts not yet done in the DHT. */
+  get pending (): number {
+    return this.store.pending + this.#due.size
+  }
+
+  /** Stores the manifest block (in the background). */
+  announce (): void {
+    if (this.#announcing !== undefined) return
+    this.#announcing = this.store.putUpdate(this.#source.manifest)
+      .then(({ acknowledged }) => { this.#announced ||= acknowledged > 0 }, () => {})
+      .finally(() => { this.#announcing = undefined })
+  }
+
+  /**
+   * Puts a record (or, with `id` null, the collection index) in the
+   * background; offline, once online again. `update`: the local index
+   * update that caused it — the records it deletes are put too (their
+   * heads become tombstones).
+   */
+  schedule (collection: string, id: string | null, update?: Uint8Array): void {
+    if (id === null && update !== undefined) {
+      for (const deleted of deletedIds(update)) {
+        this.#tombstones.add(refKey(collection, deleted))
+        this.schedule(collection, deleted)
+      }
+    }
+    if (!this.#online()) {
+      this.#parked.set(refKey(collection, id), { collection, id })
+      return
+    }
+    this.#parked.delete(refKey(collection, id))
+    // Starting a DHT put a moment later leaves the CPU to live gossip first,
+    // and coalesces bursts of writes.
+    if (this.#due.size === 0) this.#dueSince = performance.now()
+    this.#due.set(refKey(collection, id), { collection, id })
+    this.#dueTimer ??= setTimeout(() => { this.#handOver() }, PUT_DELAY)
+  }
+
+  /** Hands the due records to the queue; unless `now`, a moment later while durable puts run (`MAX_HOLD` at most). */
+  #handOver (now = false): void {
+    clearTimeout(this.#dueTimer)
+    this.#dueTimer = undefined
+    if (!now && this.#ensuring > 0 && performance.now() - this.#dueSince < MAX_HOLD) {
+      this.#dueTimer = setTimeout(() => { this.#handOver() }, PUT_DELAY)
+      return
+    }
+    for (const { collection, id } of this.#due.values()) this.store.schedule(collection, id, async () => this.#state(collection, id))
+    this.#due.clear()
+  }
+
+  /** Schedules the records parked while offline (call when a peer connects). */
+  resume (): void {
+    if (!this.#online()) return
+    // A database opened offline put its manifest nowhere but here: put it where peers can find it.
+    if (!this.#announced) this.announce()
+    for (const { collection, id } of [...this.#parked.values()]) this.schedule(collection, id)
+  }
+
+  /**
+   * Puts the record's head — its state, or for a record deleted here a
+   * tombstone — and resolves once `replicas` DHT peers acknowledged it:
+   * the put goes on to the other closest peers in the background (counted
+   * in `pending`; `stop` gives it its timeout, then ends it). The
+   * collection index is not awaited: the write scheduled its background
+   * put (held back until this put resolved, `MAX_HOLD` at most).
+   * @throws {DurabilityError} fewer peers acknowledged in time
+   */
+  async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
+    const put = { replicas: options.replicas, timeout: options.timeout ?? 15_000 }
+    this.#ensuring++
+    try {
+      // The state is loaded when the put's turn comes (so that it is never older than a background put's of the same record).
+      await this.store.putRecord(collection, id, async () => await this.#state(collection, id), put)
+    } finally {
+      this.#ensuring--
+    }
+  }
+
+  /**
+   * Fetches a record's head from the DHT and applies it: a state is
+   * applied and the record marked live in the local index, a tombstone
+   * marks it deleted there (so it never comes back). Resolves whether a
+   * live record was found: the read resolves with the first replicas'
+   * heads, and the lookup goes on — heads that replicas answering later
+   * add are applied as they come (`late` events; a tombstone deletes).
+   */
+  async fetch (collection: string, id: string, timeout: number): Promise<boolean> {
+    const found = await this.store.getRecordContent(collection, id, { timeout }).catch(() => undefined)
+    if (found === undefined) return false
+    if (isTombstone(found)) {
+      await this.#marks.mark(collection, id, false)
+      return false
+    }
+    // The record first, then the index entry that makes it live (as catch-up does).
+    await this.#source.apply({ collection, target: 'record', id, update: found })
+    await this.#marks.mark(collection, id, true)
+    return true
+  }
+
+  /** Waits (at most `timeout` ms) for queued puts and background work (the rest of durable puts, of reads), then stops. */
+  async stop (timeout: number): Promise<void> {
+    this.#handOver(true)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
+    clearTimeout(timer)
+    await this.store.stop()
+    while (this.#applying.size > 0) await Promise.all([...this.#applying])
+  }
+
+  /** What to put of a record (or index): its state, a tombstone once deleted here. */
+  async #state (collection: string, id: string | null): Promise<RecordContent> {
+    if (id === null) return this.#source.indexDiff(collection, EMPTY_STATE_VECTOR)
+    const state = await this.#source.recordDiff(collection, id, EMPTY_STATE_VECTOR)
+    if (state !== undefined) return state
+    const key = refKey(collection, id)
+    // Deleted by a peer meanwhile, if not here: its tombstone is in the index.
+    if (this.#tombstones.has(key) || isDeletedIn(await this.#source.indexDiff(collection, EMPTY_STATE_VECTOR), id)) {
+      this.#tombstones.add(key)
+      return TOMBSTONE
+    }
+    // Never live here: nothing to keep putting.
+    this.store.forget(collection, id)
+    return EMPTY_UPDATE
+  }
+}
+
+function refKey (collection: string, id: string | null): string {
+  return id === null ? `${collection}/` : `${collection}/${id}`
+}
+
+/**
+ * Fetches a database's manifest by its address from the DHT (the block is
+ * checked against its hash, so the bytes are the ones the address names).
+ * @throws {NotFoundError} no peer holds the manifest
+ * @throws {InvalidArgumentError} the address is not a database address
+ */
+export async function fetchManifest (dht: KadDHT, address: string, timeout = 15_000): Promise<Uint8Array> {
+  let cid: CID
+  try {
+    cid = CID.parse(address)
+  } catch (cause) {
+    throw new InvalidArgumentError(`"${address}" is not a database address`, { cause })
+  }
+  const store = new DhtStore(dht, address, { queryTimeout: timeout })
+  try {
+    const bytes = await store.getPart([cid.multihash.digest])
+    if (bytes === undefined) throw new NotFoundError('manifests', address)
+    return bytes
+  } finally {
+    await store.stop()
+  }
+}

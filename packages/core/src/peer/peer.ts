@@ -1,0 +1,49 @@
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { StorageAdapter } from '../storage/storage.ts'
+
+/** The libp2p services Kadmium uses. An adapter's node must have them under these names. */
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+ 
+export type KadmiumServices = {
+  /** gossipsub, configured for Kadmium (see `@kadmium/node`). */
+  pubsub: GossipSub
+  /** kad-dht with Kadmium's protocol, validators and selectors. */
+  dht: KadDHT
+}
+
+/**
+ * Ping streams an adapter's libp2p node should let one connection carry at
+ * once, each way (`ping({ maxOutboundStreams, maxInboundStreams })`; the
+ * ping service's defaults are 1 and 2). libp2p's connection monitor pings
+ * every connection every 10 s and kad-dht pings the contacts of its
+ * routing table, both on `/ipfs/ping/1.0.0`: with one outbound stream, a
+ * monitor ping that meets a DHT ping fails, and the monitor then aborts
+ * the whole connection (gossipsub mesh, sync session and all), only for
+ * the reconnect queue to dial it again — in a busy 50-peer network,
+ * hundreds of connections a minute.
+ */
+export const PING_STREAMS = 4
+
+/** A libp2p node with the services Kadmium needs. */
+export type KadmiumLibp2p = Libp2p<KadmiumServices>
+
+/**
+ * What an adapter gives a database: a started libp2p node, and storage on
+ * this device for each database. `nodePeer()` (Node) and `browserPeer()`
+ * (browsers) make one.
+ */
+export interface Peer {
+  /** The libp2p node: its key is the user's identity. */
+  readonly libp2p: KadmiumLibp2p
+  /**
+   * The node's private key (Ed25519): the user's identity, which signs
+   * every envelope, catch-up message and DHT head this peer sends.
+   */
+  readonly privateKey: PrivateKey
+  /** Storage for the database of this name on this device. */
+  storage (database: string): StorageAdapter | Promise<StorageAdapter>
+  /** Stops the node and releases what it holds. */
+  close (): Promise<void>
+}

@@ -1,0 +1,158 @@
+import * as Y from 'yjs'
+import type { CollectionKeys } from '../storage/layout.ts'
+import { loadDoc } from './load-doc.ts'
+import { LOCAL_WRITE, REMOTE_WRITE } from './origins.ts'
+import type { BatchOperation, StorageAdapter } from '../storage/storage.ts'
+import type { WriteQueue } from '../storage/write-queue.ts'
+
+/** The index's map of live record ids (a root `Y.Map` of the index document). */
+export const LIVE_MAP = 'live'
+/** The index's grow-only map of deleted record ids (its tombstones). */
+export const DELETED_MAP = 'deleted'
+
+/** A record that became live or stopped being live through a remote index update. */
+export interface Transition {
+  readonly id: string
+  readonly live: boolean
+}
+
+/**
+ * The index of a collection: which record ids exist and which were
+ * deleted. A CRDT itself (a `Y.Doc` with a `live` and a `deleted` map), so
+ * replicas merge their indexes; a tombstone in `deleted` wins over any
+ * concurrent insert or edit of the same id.
+ */
+export class CollectionIndex {
+  readonly doc: Y.Doc
+  readonly #live: Y.Map<true>
+  readonly #deleted: Y.Map<true>
+  /** Keys of the committed update-log entries since the snapshot. */
+  updateKeys: string[]
+  /** Updates made in memory and not yet handed to storage. */
+  #pending: Uint8Array[] = []
+  /** Live records, counted once at load and kept up to date (`Y.Map.size` walks every entry). */
+  #liveCount: number
+
+  private constructor (doc: Y.Doc, updateKeys: string[]) {
+    this.doc = doc
+    this.#live = doc.getMap(LIVE_MAP)
+    this.#deleted = doc.getMap(DELETED_MAP)
+    this.updateKeys = updateKeys
+    doc.on('update', (update: Uint8Array) => { this.#pending.push(update) })
+    let n = 0
+    for (const id of this.#live.keys()) if (!this.#deleted.has(id)) n++
+    this.#liveCount = n
+  }
+
+  /** Reads the index of a collection from storage (empty if there is none). */
+  static async load (storage: StorageAdapter, keys: CollectionKeys): Promise<CollectionIndex> {
+    const loaded = await loadDoc(storage, keys.index)
+    return new CollectionIndex(loaded.doc, loaded.updateKeys)
+  }
+
+  /** Number of keys ever set (live and deleted): what compaction's cost grows with. O(1). */
+  get entries (): number {
+    return this.#live._map.size + this.#deleted._map.size
+  }
+
+  /**
+   * Whether to compact: once the log is as long as the index is large (and
+   * at least `every`). A snapshot costs as much as the index's size, so
+   * compaction stays amortized O(1) per write.
+   */
+  needsCompaction (every: number): boolean {
+    return this.updateKeys.length >= Math.max(every, this.entries)
+  }
+
+  /** Number of live records. O(1). */
+  get size (): number {
+    return this.#liveCount
+  }
+
+  isLive (id: string): boolean {
+    return this.#live.has(id) && !this.#deleted.has(id)
+  }
+
+  isDeleted (id: string): boolean {
+    return this.#deleted.has(id)
+  }
+
+  /** Ids of every live record. */
+  * liveIds (): IterableIterator<string> {
+    for (const id of this.#live.keys()) {
+      if (!this.#deleted.has(id)) yield id
+    }
+  }
+
+  /** Records `id` as live (a local insert). */
+  markLive (id: string): void {
+    const was = this.isLive(id)
+    this.doc.transact(() => { this.#live.set(id, true) }, LOCAL_WRITE)
+    if (!was && this.isLive(id)) this.#liveCount++
+  }
+
+  /** Records `id` as deleted, for good (a local delete). */
+  markDeleted (id: string): void {
+    if (this.isLive(id)) this.#liveCount--
+    this.doc.transact(() => {
+      this.#deleted.set(id, true)
+      this.#live.delete(id)
+    }, LOCAL_WRITE)
+  }
+
+  /** Hands over the updates made since the last call, for storage and peers. */
+  takePending (): Uint8Array[] {
+    const out = this.#pending
+    this.#pending = []
+    return out
+  }
+
+  /**
+   * Applies a remote index update and returns the ids whose liveness
+   * changed. Throws what Yjs throws on malformed input.
+   */
+  applyRemote (update: Uint8Array): Transition[] {
+    const liveBefore = new Map<string, boolean>()
+    const deletedBefore = new Map<string, boolean>()
+    const watch = (before: Map<string, boolean>) => (event: Y.YMapEvent<true>): void => {
+      for (const [key, change] of event.changes.keys) {
+        if (!before.has(key)) before.set(key, change.action !== 'add')
+      }
+    }
+    const onLive = watch(liveBefore)
+    const onDeleted = watch(deletedBefore)
+    this.#live.observe(onLive)
+    this.#deleted.observe(onDeleted)
+    try {
+      Y.applyUpdate(this.doc, update, REMOTE_WRITE)
+    } finally {
+      this.#live.unobserve(onLive)
+      this.#deleted.unobserve(onDeleted)
+    }
+    const transitions: Transition[] = []
+    for (const id of new Set([...liveBefore.keys(), ...deletedBefore.keys()])) {
+      const was = (liveBefore.get(id) ?? this.#live.has(id)) && !(deletedBefore.get(id) ?? this.#deleted.has(id))
+      const now = this.isLive(id)
+      if (was !== now) {
+        transitions.push({ id, live: now })
+        this.#liveCount += now ? 1 : -1
+      }
+    }
+    return transitions
+  }
+
+  /** The whole index as one Yjs update (for compaction and for catch-up). */
+  snapshot (): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc)
+  }
+
+  /** Folds the stored update log into the stored snapshot, if {@link needsCompaction}. */
+  async compact (queue: WriteQueue, keys: CollectionKeys, every: number): Promise<void> {
+    if (!this.needsCompaction(every)) return
+    const logKeys = this.updateKeys.slice()
+    const ops: BatchOperation[] = [{ type: 'put', key: keys.indexSnapshot, value: this.snapshot() }]
+    for (const key of logKeys) ops.push({ type: 'del', key })
+    await queue.write(ops)
+    this.updateKeys = this.updateKeys.slice(logKeys.length)
+  }
+}
