@@ -10,6 +10,7 @@ import { dht } from './dht.ts'
 import { fanout } from './fanout.ts'
 import { find } from './find.ts'
 import { get } from './get.ts'
+import { guard } from './guard.ts'
 import { insert } from './insert.ts'
 import { live } from './live.ts'
 import { orbitdbInsert } from './orbitdb-insert.ts'
@@ -21,6 +22,6 @@ import { update } from './update.ts'
 import { wire } from './wire.ts'
 
 /** Every scenario, in the order `npm run bench` runs them; each lives in `bench/scenarios/<name>.ts`. */
-export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate]
+export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, guard, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate]
 
 export { runScenario, type RunScenarioArgs } from './run-one.ts'

@@ -44,19 +44,22 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
 
   /**
    * Runs an attack on a fresh session, then checks: the honest peer ended
-   * the session (reset, within `boundMs` of its start), reported a failed
-   * session whose error is `name`, changed no record, and still replicates
-   * live and by catch-up with b.
+   * the session (reset), reported a failed session whose error is `name`,
+   * changed no record, and still replicates live and by catch-up with b.
+   * How long the session lasted is printed, not asserted (a busy machine
+   * makes any time limit flaky); one that never ends fails the test at its
+   * timeout.
    */
-  async function refused (name: string, attack: (s: SyncHandle) => Promise<void>, boundMs = SYNC_TIMEOUT + 3000): Promise<SyncHandle> {
+  async function refused (name: string, attack: (s: SyncHandle) => Promise<void>): Promise<SyncHandle> {
     const before = await snapshot(a)
     a.log.clear()
     const session = await adversary.openSync(a, address)
     await attack(session).catch(() => {}) // writes to a reset stream fail
     const end = await session.ended
     assert.ok(end.reset, 'the honest peer reset the stream')
-    assert.ok(end.afterMs <= boundMs, `the session ended after ${end.afterMs} ms (bound ${boundMs})`)
-    await a.log.waitForSyncError(name)
+    const failed = await a.log.waitForSyncError(name)
+    console.log(`# ${name}: the session ended after ${end.afterMs} ms (${failed.error?.message.slice(0, 120)})`)
+    assert.doesNotMatch(failed.error?.message ?? '', /due to timeout/, 'refused for what it sent, not by the idle timeout')
     await a.log.waitFor(name, 'sync')
     assert.equal(await snapshot(a), before, 'the honest records did not change')
     await stillHealthy()
@@ -192,7 +195,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     assert.ok(((await a.todos.get(kept))?.title.length ?? 0) > MAX_SYNC_MESSAGE_BYTES - 4096, 'the large update was applied')
   })
 
-  test('stalls: before the hello, after it, mid-digests, mid-updates, mid-big-update: each session ends within its bound', async () => {
+  test('stalls: before the hello, after it, mid-digests, mid-updates, mid-big-update: each session ends', async () => {
     const before = await snapshot(a)
     a.log.clear()
     const started = Date.now()
@@ -214,10 +217,14 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     ])
     const ends = await Promise.all(stalls.map(async (s) => s.ended))
     const [beforeHello, ...rest] = ends as [typeof ends[0], ...typeof ends]
-    assert.ok(beforeHello.reset && beforeHello.afterMs < 10_000 + 3000, `no hello: ended after ${beforeHello.afterMs} ms`)
-    for (const end of rest) assert.ok(end.reset && end.afterMs < SYNC_TIMEOUT + 3000, `a stall ended after ${end.afterMs} ms`)
+    // How long each took is printed, not asserted (a busy machine makes any time limit flaky); one that never ends fails the test at its timeout.
+    assert.ok(beforeHello.reset, 'no hello: the honest peer reset the stream')
+    for (const end of rest) assert.ok(end.reset, 'a stall: the honest peer reset the stream')
     console.log(`# stalls ended after ${ends.map((e) => e.afterMs).join(', ')} ms (idle timeout ${SYNC_TIMEOUT} ms, hello 10000 ms); all within ${Date.now() - started} ms`)
     await waitFor(() => a.log.syncErrors.filter((e) => e.error?.name === 'SyncError').length >= 4, 'four failed sessions reported')
+    // Each ended by the idle timeout (the hello's own bound ends the first, which reports no session).
+    const stalled = a.log.syncErrors.filter((e) => e.error?.name === 'SyncError')
+    assert.ok(stalled.every((e) => e.peer === adversary.id && /due to timeout/.test(e.error?.message ?? '')), stalled.map((e) => e.error?.message).join('; '))
     assert.equal(await snapshot(a), before)
     await stillHealthy()
   })
@@ -227,7 +234,7 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     await refused('MalformedMessageError', async (s) => {
       const r = Array.from({ length: 4096 }, (_, i) => [`r${i}`, new Uint8Array([0]), new Uint8Array(32)] as const)
       for (let c = 0; !s.isEnded && c < 300; c++) await s.sendFrame(encode({ t: 'd', c: `c${c}`, r }))
-    }, 30_000)
+    })
     const heap = probe.stop()
     console.log(`# endless digests: heap ${mb(heap.baseline)} -> peak ${mb(heap.peak)} (+${mb(heap.peak - heap.baseline)}) -> ${mb(heap.after)} after`)
     assert.ok(heap.peak - heap.baseline < 100e6, `one session's digests took ${mb(heap.peak - heap.baseline)}`)
@@ -239,13 +246,13 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
       await s.announce(0)
       const items = Array.from({ length: 100 }, (_, i) => ['todos', `x${i}`, []])
       while (!s.isEnded) await s.sendSigned('u', items)
-    }, 20_000)
+    })
     // Big-update parts past MAX_BIG_UPDATE_BYTES (64 MiB): 3 MiB parts of a 32-part update.
     await refused('MalformedMessageError', async (s) => {
       await s.announce(1)
       const part = randomBytes(TARGET_SYNC_MESSAGE_BYTES * 3)
       for (let k = 0; !s.isEnded && k < 32; k++) await s.sendSigned('b', ['todos', 'huge', k, 32, part])
-    }, 30_000)
+    })
     // A length prefix announcing 2^49 bytes: refused on the prefix, nothing is buffered.
     await refused('SyncError', async (s) => {
       s.sendUnframed(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))
@@ -253,27 +260,21 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     })
   })
 
+  // The two below send up to twice what the honest peer reads before refusing (a count, not a time: a
+  // busy machine sends fewer a second); refused() checks the session failed for it, not by the idle timeout.
   test('endless signed updates messages with no items: refused', async () => {
-    a.log.clear()
-    const session = await adversary.openSync(a, address)
-    await session.announce(0)
-    const deadline = Date.now() + 1.5 * SYNC_TIMEOUT
-    let sent = 0
-    for (; !session.isEnded && Date.now() < deadline; sent++) await session.sendSigned('u', []).catch(() => {})
-    const refusedInTime = session.isEnded && a.log.syncErrors.some((e) => e.peer === adversary.id && e.error?.name === 'MalformedMessageError')
-    session.abort()
-    assert.ok(refusedInTime, `the honest peer still reads them after ${1.5 * SYNC_TIMEOUT} ms and ${sent} messages`)
+    // Each message counts as one item at least: past 4 × the plan + 1,000 (the plan announced 0), refused.
+    await refused('MalformedMessageError', async (s) => {
+      await s.announce(0)
+      for (let sent = 0; !s.isEnded && sent < 2 * 1001; sent++) await s.sendSigned('u', [])
+    })
   })
 
   test('endless empty digests, each of a new collection: refused', async () => {
-    a.log.clear()
-    const session = await adversary.openSync(a, address)
-    const deadline = Date.now() + 1.5 * SYNC_TIMEOUT
-    let sent = 0
-    for (; !session.isEnded && Date.now() < deadline; sent++) await session.send({ t: 'd', c: `collection-${sent}`, r: [] }).catch(() => {})
-    const refusedInTime = session.isEnded && a.log.syncErrors.some((e) => e.peer === adversary.id && e.error?.name === 'MalformedMessageError')
-    session.abort()
-    assert.ok(refusedInTime, `the honest peer still reads them after ${1.5 * SYNC_TIMEOUT} ms and ${sent} messages`)
+    // Each digest message counts as 64 entries at least: past 1,000,000 entries (15,625 messages), refused.
+    await refused('MalformedMessageError', async (s) => {
+      for (let sent = 0; !s.isEnded && sent < 2 * 15_625; sent++) await s.send({ t: 'd', c: `collection-${sent}`, r: [] })
+    })
   })
 })
 

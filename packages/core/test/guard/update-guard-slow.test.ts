@@ -2,12 +2,18 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { createDatabase, memoryStorage } from '@kadmium/core'
 import { checkUpdate } from '../../src/guard/update-guard.ts'
+import { Todo } from '../helpers/schemas.ts'
 import { prng, seedFromEnv } from '../helpers/random.ts'
 import { randomEdit } from '../helpers/random-docs.ts'
 
 // Crafted updates that are well-formed but make Yjs's conflict resolution
 // (Item.integrate) quadratic, and honest multi-client updates that must pass.
+// How long refusing them takes, what raw Yjs pays applying them, and how fast
+// Yjs applies the largest update of this kind the guard accepts are measured
+// by the `guard` benchmark scenario (bench/scenarios/guard.ts, which builds
+// the same families), not asserted here: a busy machine makes any time limit flaky.
 
 type Enc = encoding.Encoder
 
@@ -90,53 +96,35 @@ function manyClientsMapFamily (n: number): Uint8Array {
   return encoding.toUint8Array(e)
 }
 
-function refusedFast (update: Uint8Array, why: RegExp): void {
-  const start = performance.now()
+function refused (update: Uint8Array, why: RegExp): void {
   assert.throws(() => checkUpdate(update), (error: Error) => {
     assert.equal(error.name, 'MalformedUpdateError')
     assert.match(error.message, why)
     return true
   })
-  const ms = performance.now() - start
-  assert.ok(ms < 2000, `${update.length} bytes took ${ms} ms to refuse`)
-}
-
-function applyMs (update: Uint8Array): number {
-  const doc = new Y.Doc()
-  const start = performance.now()
-  Y.applyUpdate(doc, update)
-  return performance.now() - start
 }
 
 const SIZES = [6 * 1024, 64 * 1024, 512 * 1024, 3 * 1024 * 1024]
 
 describe('crafted updates that make Yjs quadratic are refused', () => {
-  test('the reproduction is slow in raw Yjs (6 KB: an order of magnitude above an honest update of that size)', () => {
-    const crafted = applyMs(splitFamily(1000))
-    const doc = new Y.Doc()
-    doc.getArray('a').insert(0, Array.from({ length: 1000 }, () => null))
-    const honest = applyMs(Y.encodeStateAsUpdate(doc))
-    assert.ok(crafted > 10 * honest, `crafted ${crafted} ms, honest ${honest} ms`)
-  })
-
   test('appends of one client that each split another client\'s item further left (6 KB to 3 MiB)', () => {
-    for (const size of SIZES) refusedFast(splitFamily(Math.floor(size / 6)), /appends item .* not to the right/)
+    for (const size of SIZES) refused(splitFamily(Math.floor(size / 6)), /appends item .* not to the right/)
   })
 
   test('the same with the split item written as a chain of one-clock items', () => {
-    for (const size of SIZES) refusedFast(splitFamily(Math.floor(size / 11), true), /appends item .* not to the right/)
+    for (const size of SIZES) refused(splitFamily(Math.floor(size / 11), true), /appends item .* not to the right/)
   })
 
   test('one client writing many values of one map key without origin (6 KB to 3 MiB)', () => {
-    for (const size of SIZES) refusedFast(mapFamily(Math.floor(size / 8)), /writes 3 items at the same place/)
+    for (const size of SIZES) refused(mapFamily(Math.floor(size / 8)), /writes 3 items at the same place/)
   })
 
   test('many clients writing one map key without origin, integrated in the slowest order (64 KB to 3 MiB)', () => {
-    for (const size of SIZES.slice(1)) refusedFast(manyClientsMapFamily(Math.floor(size / 18)), /pairs of items of different clients claim the same place/)
-    // At the default limit (~700 clients on one key) Yjs stays fast.
+    for (const size of SIZES.slice(1)) refused(manyClientsMapFamily(Math.floor(size / 18)), /pairs of items of different clients claim the same place/)
+    // At the default limit (~700 clients on one key) the update passes (and Yjs stays fast on it: bench/scenarios/guard.ts).
     const atLimit = manyClientsMapFamily(700)
     checkUpdate(atLimit)
-    assert.ok(applyMs(atLimit) < 1000)
+    Y.applyUpdate(new Y.Doc(), atLimit)
   })
 
   test('one client writing the same origin and right origin twice', () => {
@@ -158,7 +146,30 @@ describe('crafted updates that make Yjs quadratic are refused', () => {
     encoding.writeVarString(e, 't')
     encoding.writeVarString(e, 'ab')
     encoding.writeVarUint(e, 0)
-    refusedFast(encoding.toUint8Array(e), /client 9 writes 2 items at the same place/)
+    refused(encoding.toUint8Array(e), /client 9 writes 2 items at the same place/)
+  })
+
+  test('offered as a peer\'s update to a database (64 KB of each family): MalformedUpdateError, stored data unchanged', async () => {
+    const storage = memoryStorage()
+    const db = await createDatabase({ name: 'guard', storage })
+    const todos = db.collection('todos', { schema: Todo })
+    const id = await todos.insert({ title: 'keep', done: false })
+    const dump = async (): Promise<string> => {
+      const out: string[] = []
+      for await (const [key, value] of storage.scan('')) out.push(`${key}=${Buffer.from(value).toString('hex')}`)
+      return out.join('\n')
+    }
+    const before = await dump()
+    const size = 64 * 1024
+    const crafted = [splitFamily(Math.floor(size / 6)), splitFamily(Math.floor(size / 11), true), mapFamily(Math.floor(size / 8)), manyClientsMapFamily(Math.floor(size / 18))]
+    for (const update of crafted) {
+      for (const target of ['record', 'index'] as const) {
+        await assert.rejects(db.applyRemoteUpdate({ collection: 'todos', target, id, update }), { name: 'MalformedUpdateError' })
+      }
+    }
+    assert.equal(await dump(), before)
+    assert.deepEqual(await todos.get(id), { id, title: 'keep', done: false })
+    await db.close()
   })
 })
 
