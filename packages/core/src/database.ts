@@ -1,23 +1,18 @@
 import { decode, encode } from 'cborg'
 import { Collection, type CollectionOptions, type CollectionType, type CollectionInput } from './collection.ts'
-import { CollectionStore } from './store/collection-store.ts'
 import type { ChangeEvent, UpdateEvent } from './store/types.ts'
-import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError, MalformedMessageError } from './errors.ts'
+import { CollectionConflictError, DatabaseClosedError, DatabaseMismatchError, DurabilityError, InvalidArgumentError } from './errors.ts'
 import { TypedEmitter, type Unsubscribe } from './events.ts'
-import { checkCollectionName, checkId } from './model/ids.ts'
-import { META_KEY, SequenceKeys } from './storage/layout.ts'
+import { checkCollectionName } from './model/ids.ts'
+import { META_KEY } from './storage/layout.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './model/schema.ts'
 import type { StorageAdapter } from './storage/storage.ts'
-import { WriteQueue } from './storage/write-queue.ts'
 import type { Peer } from './peer/peer.ts'
-import { checkUpdate } from './guard/update-guard.ts'
-import type { Replicator, RejectedEvent, ReplicationOptions, SyncEvent } from './sync/replicator.ts'
-import type { DurableSource } from './dht/durable-records.ts'
-import type { Digest } from './store/digest.ts'
+import type { Replicator, ReplicationOptions } from './replication/replicator.ts'
+import type { RejectedEvent, RemoteUpdate, SyncEvent } from './replica/replica.ts'
+import { COLLECTIONS_PREFIX, LocalReplica } from './replica/local-replica.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
-import { ACCESS_COLLECTION, AccessList } from './access/access-list.ts'
-import type { ApplyMeter } from './sync/apply-budget.ts'
-import { AccessControl, type DatabaseAccess } from './access/database-access.ts'
+import type { DatabaseAccess } from './access/database-access.ts'
 import { signerOf, type Signer } from './access/identity.ts'
 import { setUpDatabase, type AccessOptions, type DatabaseSetup } from './manifest/setup.ts'
 
@@ -84,15 +79,6 @@ export interface DatabaseEvents {
   access: { readonly writers: readonly string[] }
 }
 
-/** A Yjs update from a peer, as {@link Database.applyRemoteUpdate} takes it. */
-export interface RemoteUpdate {
-  readonly collection: string
-  readonly target: 'record' | 'index'
-  /** The record id, for `target: 'record'`. */
-  readonly id?: string
-  readonly update: Uint8Array
-}
-
 /** What {@link Database.status} reports. */
 export interface DatabaseStatus {
   /** Whether the database is open. */
@@ -131,7 +117,13 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   if (peer !== undefined && (typeof peer.storage !== 'function' || typeof peer.libp2p !== 'object')) {
     throw new InvalidArgumentError('"peer" must be a Peer (nodePeer(), browserPeer())')
   }
-  const setup = await setUpDatabase(options)
+  const setup = await setUpDatabase(options, peer === undefined
+    ? undefined
+    : async (address) => {
+      // The network layer loads with the first database that has a peer.
+      const { fetchManifest } = await import('./dht/manifest-fetch.ts')
+      return await fetchManifest(peer.libp2p.services.dht, address)
+    })
   const { name } = setup
   const storage = options.storage ?? await peer?.storage(name)
   if (storage === undefined) throw new InvalidArgumentError('createDatabase needs "storage" or "peer"')
@@ -158,9 +150,6 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   return db
 }
 
-/** Keys `n/<collection>` list the collections a database holds. */
-const COLLECTIONS_PREFIX = 'n/'
-
 /**
  * A database: named collections of records on this device. Make one with
  * {@link createDatabase}; close it with {@link Database.close}.
@@ -174,24 +163,18 @@ export class Database {
    * gossip topic and DHT records.
    */
   readonly address: string
-  readonly #storage: StorageAdapter
   readonly #peer: Peer | undefined
   readonly #replication: ReplicationOptions | undefined
+  /** The data on this device, as replication sees it. */
+  readonly #replica: LocalReplica
   #replicator: Replicator | undefined
-  /** Collections this database holds, here or as known from peers. */
-  readonly #known: Set<string>
-  readonly #queue: WriteQueue
-  readonly #seq = new SequenceKeys()
   readonly #events = new TypedEmitter<DatabaseEvents>()
-  readonly #stores = new Map<string, CollectionStore>()
   readonly #collections = new Map<string, Collection<object, unknown>>()
-  readonly #options: Required<Pick<DatabaseOptions, 'cacheSize' | 'compactEvery' | 'maxRecordBytes'>>
   #closed: Promise<void> | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #setup: DatabaseSetup
   readonly #signer: Signer | undefined
-  readonly #access: AccessControl
-  #accessLoaded: Promise<void> | undefined
+  #loaded: Promise<void> | undefined
 
   /** @internal Use {@link createDatabase}. */
   constructor (options: DatabaseOptions & { name: string, storage: StorageAdapter }, known: Set<string>, setup: DatabaseSetup) {
@@ -199,23 +182,24 @@ export class Database {
     this.address = setup.address
     this.#setup = setup
     this.#signer = options.peer === undefined ? undefined : signerOf(options.peer.privateKey)
-    this.#storage = options.storage
     this.#peer = options.peer
     this.#replication = options.replication
-    this.#known = known
-    this.#queue = new WriteQueue(options.storage)
-    this.#options = {
+    this.#replica = new LocalReplica({
+      address: setup.address,
+      manifest: setup.manifest,
+      owners: setup.owners,
+      storage: options.storage,
+      signer: this.#signer,
+      known,
       cacheSize: positive(options.cacheSize, 'cacheSize') ?? 1000,
       compactEvery: positive(options.compactEvery, 'compactEvery') ?? 64,
-      maxRecordBytes: positive(options.maxRecordBytes, 'maxRecordBytes') ?? 16 * 1024 * 1024
-    }
-    this.#access = new AccessControl({
-      list: new AccessList(setup.address, setup.owners),
-      storage: options.storage,
-      queue: this.#queue,
-      signer: this.#signer,
-      publish: (id, update) => { this.#replicator?.publish({ collection: ACCESS_COLLECTION, target: 'record', id, update, origin: 'local' }) },
-      changed: () => { this.#events.emit('access', { writers: this.#access.writers() }) }
+      maxRecordBytes: positive(options.maxRecordBytes, 'maxRecordBytes') ?? 16 * 1024 * 1024,
+      onChange: (event) => { this.#events.emit('change', event) },
+      onUpdate: (event) => { this.#events.emit('update', event) },
+      onError: (error) => { this.#events.emit('error', error) },
+      onAccess: (writers) => { this.#events.emit('access', { writers }) },
+      track: async (operation) => this.#track(operation),
+      isOpen: () => this.#closed === undefined
     })
   }
 
@@ -224,7 +208,7 @@ export class Database {
    * writers they grant (`createDatabase({ access: { owners } })`).
    */
   get access (): DatabaseAccess {
-    return this.#access
+    return this.#replica.access
   }
 
   /** Whether the database is end-to-end encrypted (`createDatabase({ encryption })`). */
@@ -250,7 +234,7 @@ export class Database {
       return existing as unknown as Collection<CollectionType<S>, CollectionInput<S>>
     }
     const collection = new Collection<CollectionType<S>, CollectionInput<S>>(name, options as unknown as CollectionOptions<StandardSchemaV1>, {
-      store: this.#store(name),
+      store: this.#replica.store(name),
       assertOpen: () => { this.#assertOpen() },
       track: async (operation) => this.#track(operation),
       onChange: (listener) => this.#events.on('change', listener),
@@ -277,29 +261,7 @@ export class Database {
    * @throws {MalformedUpdateError} the bytes are not a valid update (checked before Yjs sees them); nothing changed
    */
   async applyRemoteUpdate (remote: RemoteUpdate): Promise<boolean> {
-    return this.#applyRemote(remote)
-  }
-
-  /** {@link applyRemoteUpdate}, with `meter` counting the time spent computing on the update. */
-  async #applyRemote (remote: RemoteUpdate, meter?: ApplyMeter): Promise<boolean> {
-    return this.#track(async () => {
-      if (!(remote.update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
-      if (remote.collection === ACCESS_COLLECTION) {
-        if (remote.target !== 'record') throw new MalformedMessageError('the access list has no index')
-        meter?.start()
-        const applied = this.#access.applyRemote(remote.update)
-        meter?.stop()
-        return applied
-      }
-      // Untrusted bytes: their structure is checked before Yjs sees them (crafted updates can hang Yjs).
-      meter?.start()
-      checkUpdate(remote.update)
-      meter?.stop()
-      const store = this.#store(checkCollectionName(remote.collection))
-      if (remote.target === 'index') return store.applyRemoteIndex(remote.update, meter)
-      if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update, meter)
-      throw new InvalidArgumentError('"target" is "record" or "index"')
-    })
+    return this.#replica.apply(remote)
   }
 
   /** Whether the database is open and online, its peers, pending writes, last sync and dropped envelopes. */
@@ -308,7 +270,7 @@ export class Database {
       open: this.#closed === undefined,
       online: this.#peer !== undefined && this.#closed === undefined && this.#peer.libp2p.getConnections().length > 0,
       peers: this.#replicator?.peers ?? 0,
-      pendingWrites: this.#queue.pending + (this.#replicator?.pending ?? 0),
+      pendingWrites: this.#replica.queue.pending + (this.#replicator?.pending ?? 0),
       lastSync: this.#replicator?.lastSync,
       droppedEnvelopes: this.#replicator?.dropped ?? 0
     }
@@ -331,18 +293,18 @@ export class Database {
     await Promise.allSettled([...peers.values()].map(async (p) => replicator.sync(p)))
   }
 
-  /** @internal Starts replication when the database has a peer; called by {@link createDatabase}. */
+  /** @internal Loads the access list, and starts replication when the database has a peer; called by {@link createDatabase}. */
   async startReplication (): Promise<void> {
-    this.#accessLoaded ??= this.#access.load()
-    await this.#accessLoaded
+    this.#loaded ??= this.#replica.load()
+    await this.#loaded
     if (this.#peer === undefined || this.#replicator !== undefined || this.#signer === undefined) return
     const secret = this.#setup.secret
-    const security = { signer: this.#signer, access: this.#access.list, sealer: secret, namer: secret }
+    const security = { signer: this.#signer, access: this.#replica.access.list, sealer: secret, namer: secret }
     // The network layer (gossipsub, kad-dht clients, sync) loads with the first
     // database that has a peer: a local-only app never holds it in memory.
-    const { Replicator } = await import('./sync/replicator.ts')
+    const { Replicator } = await import('./replication/replicator.ts')
     if (this.#replicator !== undefined || this.#closed !== undefined) return
-    this.#replicator = new Replicator(this.#peer.libp2p, this.#syncSource(), security, {
+    this.#replicator = new Replicator(this.#peer.libp2p, this.#replica, security, {
       onSync: (event) => { this.#events.emit('sync', event) },
       onRejected: (event) => { this.#events.emit('rejected', event) }
     }, this.#replication)
@@ -357,54 +319,9 @@ export class Database {
     this.#closed ??= (async () => {
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
       await this.#replicator?.stop()
-      await Promise.all([...this.#stores.values()].map(async (store) => store.close()))
-      await this.#queue.drain()
-      await this.#storage.close?.()
+      await this.#replica.close()
     })()
     return this.#closed
-  }
-
-  #store (name: string): CollectionStore {
-    let store = this.#stores.get(name)
-    if (store === undefined) {
-      store = new CollectionStore(name, {
-        storage: this.#storage,
-        queue: this.#queue,
-        seq: this.#seq,
-        ...this.#options,
-        onChange: (event) => { this.#events.emit('change', event) },
-        checkWrite: (collection) => { this.#access.assertWritable(collection) },
-        onPublish: (event) => {
-          // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)
-          return this.#access.canWrite() && this.#replicator?.publish(event) === true
-        },
-        onUpdate: (event) => { this.#events.emit('update', event) },
-        onError: (error) => { this.#events.emit('error', error) }
-      })
-      this.#stores.set(name, store)
-      if (!this.#known.has(name)) {
-        this.#known.add(name)
-        this.#queue.write([{ type: 'put', key: COLLECTIONS_PREFIX + name, value: new Uint8Array(0) }]).catch((error: Error) => { this.#events.emit('error', error) })
-      }
-    }
-    return store
-  }
-
-  /** What catch-up sessions and the DHT read from and write to. The access list rides along as the pseudo-collection `$access`. */
-  #syncSource (): DurableSource {
-    const ops = (): ReadonlyMap<string, Uint8Array> => this.#access.list.ops()
-    return {
-      address: this.address,
-      manifest: this.#setup.manifest,
-      collections: async () => [...(this.#access.restricted ? [ACCESS_COLLECTION] : []), ...this.#known],
-      digests: async (c) => c === ACCESS_COLLECTION ? accessDigests(ops()) : this.#store(c).digests(),
-      indexDigest: async (c) => c === ACCESS_COLLECTION ? NO_INDEX : this.#store(c).indexDigest(),
-      indexDiff: async (c, sv) => this.#store(c).indexDiff(sv),
-      recordDiff: async (c, id, sv) => c === ACCESS_COLLECTION ? ops().get(id) : this.#store(c).recordDiff(id, sv),
-      storedUpdates: (c, ids) => c === ACCESS_COLLECTION ? accessUpdates(ops(), ids) : this.#store(c).storedUpdates(ids),
-      apply: (update, meter) => this.#applyRemote(update, meter),
-      waiting: (c, id) => c !== ACCESS_COLLECTION && this.#closed === undefined && this.#store(c).waiting(id)
-    }
   }
 
   /** Runs an operation that close() waits for. */
@@ -421,23 +338,6 @@ export class Database {
 
   #assertOpen (): void {
     if (this.#closed !== undefined) throw new DatabaseClosedError()
-  }
-}
-
-/** The access list's "index": the same on every peer, so that sessions never send one. */
-const NO_INDEX: Digest = { sv: new Uint8Array([0]), hash: new Uint8Array(8) }
-
-/** Access operations as catch-up digests: an operation is its own id, so equal ids mean equal content. */
-function accessDigests (ops: ReadonlyMap<string, Uint8Array>): ReadonlyMap<string, Digest> {
-  const out = new Map<string, Digest>()
-  for (const id of ops.keys()) out.set(id, NO_INDEX)
-  return out
-}
-
-async function * accessUpdates (ops: ReadonlyMap<string, Uint8Array>, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]> {
-  for (const id of ids) {
-    const bytes = ops.get(id)
-    if (bytes !== undefined) yield [id, [bytes]]
   }
 }
 

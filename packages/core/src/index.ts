@@ -5,7 +5,8 @@
  * @module
  */
 export { createDatabase, Database } from './database.ts'
-export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, RemoteUpdate } from './database.ts'
+export type { DatabaseOptions, DatabaseEvents, DatabaseStatus } from './database.ts'
+export type { RemoteUpdate, SyncEvent, RejectedEvent } from './replica/replica.ts'
 export { Collection } from './collection.ts'
 export type { InvalidRecord } from './collection.ts'
 export type { CollectionOptions, CollectionType, CollectionInput, InsertOptions, WriteOptions, GetOptions, Durability, Row, StringField } from './collection.ts'
@@ -25,7 +26,7 @@ export type { Peer, KadmiumServices, KadmiumLibp2p } from './peer/peer.ts'
 export { PING_STREAMS } from './peer/peer.ts'
 export { dhtValidators, dhtSelectors } from './dht/validators.ts'
 export { DHT_PROTOCOL, BLOCK_NS, HEAD_NS } from './dht/dht-keys.ts'
-export type { SyncEvent, RejectedEvent, ReplicationOptions } from './sync/replicator.ts'
+export type { ReplicationOptions } from './replication/replicator.ts'
 export type { DhtStoreOptions } from './dht/dht-store.ts'
 export type { EncryptionOptions } from './crypto/secret.ts'
 export type { AccessOptions } from './manifest/setup.ts'

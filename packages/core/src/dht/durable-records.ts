@@ -1,12 +1,9 @@
 import type { KadDHT } from '@libp2p/kad-dht'
-import { CID } from 'multiformats/cid'
 import { DhtStore, type DhtStoreOptions } from './dht-store.ts'
 import { isTombstone, TOMBSTONE, type RecordContent } from './head.ts'
-import { InvalidArgumentError, NotFoundError } from '../errors.ts'
 import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { deletedIds, IndexMarks, isDeletedIn } from './index-marks.ts'
-import type { RejectedEvent } from '../sync/replicator.ts'
-import type { SyncSource } from '../sync/sync-session.ts'
+import type { RejectedEvent, Replica } from '../replica/replica.ts'
 
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
 /** How long a written record waits before its DHT put is queued (ms). */
@@ -15,12 +12,6 @@ const PUT_DELAY = 100
 const MAX_HOLD = 1000
 /** A Yjs update that changes nothing. */
 const EMPTY_UPDATE = new Uint8Array([0, 0])
-
-/** What durable storage needs to know of the database. */
-export interface DurableSource extends SyncSource {
-  /** The database's manifest (its address is the hash of these bytes). */
-  readonly manifest: Uint8Array
-}
 
 /** Options of a write's DHT durability. */
 export interface ReplicasOptions {
@@ -43,7 +34,7 @@ export interface ReplicasOptions {
  */
 export class DurableRecords {
   readonly store: DhtStore
-  readonly #source: DurableSource
+  readonly #source: Replica
   readonly #online: () => boolean
   /** Records written while offline, or whose puts gave up: put again once a peer connects. */
   readonly #parked = new Map<string, { collection: string, id: string | null }>()
@@ -65,7 +56,7 @@ export class DurableRecords {
   readonly #applying = new Set<Promise<void>>()
 
   constructor (
-    dht: KadDHT, source: DurableSource, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
+    dht: KadDHT, source: Replica, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
   ) {
     this.#source = source
     this.#online = online
@@ -219,27 +210,4 @@ export class DurableRecords {
 
 function refKey (collection: string, id: string | null): string {
   return id === null ? `${collection}/` : `${collection}/${id}`
-}
-
-/**
- * Fetches a database's manifest by its address from the DHT (the block is
- * checked against its hash, so the bytes are the ones the address names).
- * @throws {NotFoundError} no peer holds the manifest
- * @throws {InvalidArgumentError} the address is not a database address
- */
-export async function fetchManifest (dht: KadDHT, address: string, timeout = 15_000): Promise<Uint8Array> {
-  let cid: CID
-  try {
-    cid = CID.parse(address)
-  } catch (cause) {
-    throw new InvalidArgumentError(`"${address}" is not a database address`, { cause })
-  }
-  const store = new DhtStore(dht, address, { queryTimeout: timeout })
-  try {
-    const bytes = await store.getPart([cid.multihash.digest])
-    if (bytes === undefined) throw new NotFoundError('manifests', address)
-    return bytes
-  } finally {
-    await store.stop()
-  }
 }

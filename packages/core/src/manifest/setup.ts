@@ -9,7 +9,6 @@ import { decodeManifest, encodeManifest, manifestAddress, matchesAddress, type M
 import { deriveSecret, passphraseSalt, type DatabaseSecret, type EncryptionOptions } from '../crypto/secret.ts'
 import { DecryptionError, InvalidArgumentError } from '../errors.ts'
 import { bytesEqual } from '../util/hash.ts'
-import type { Peer } from '../peer/peer.ts'
 import { keyOfPeerId } from '../access/peer-ids.ts'
 
 /** Who may write to a database (`createDatabase({ access })`). */
@@ -38,21 +37,24 @@ export interface DatabaseSetup {
 export interface SetupOptions {
   readonly name?: string | undefined
   readonly address?: string | undefined
-  readonly peer?: Peer | undefined
   readonly access?: AccessOptions | undefined
   readonly encryption?: EncryptionOptions | undefined
 }
 
+/** Reads a manifest by its address from the network (the DHT, peers). */
+export type ManifestFetch = (address: string) => Promise<Uint8Array>
+
 /**
  * Resolves name, address, owners and secret.
+ * @param fetch reads the manifest of a database opened by address; none: the database has no peer
  * @throws {InvalidArgumentError} bad options, or a name that does not match the address
  * @throws {DecryptionError} the key does not open the database at this address
  * @throws {NotFoundError} opening by address: no peer holds the manifest
  */
-export async function setUpDatabase (options: SetupOptions): Promise<DatabaseSetup> {
+export async function setUpDatabase (options: SetupOptions, fetch?: ManifestFetch): Promise<DatabaseSetup> {
   const { address, name } = options
   if (address !== undefined && typeof address !== 'string') throw new InvalidArgumentError('"address" must be a string')
-  if (name === undefined && address !== undefined) return fromAddress(address, options)
+  if (name === undefined && address !== undefined) return fromAddress(address, options, fetch)
   if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
     throw new InvalidArgumentError('a database name is a string of 1 to 256 characters')
   }
@@ -74,11 +76,9 @@ export async function setUpDatabase (options: SetupOptions): Promise<DatabaseSet
   return { name, address: computed, manifest: bytes, owners, ...(secret !== undefined ? { secret } : {}) }
 }
 
-async function fromAddress (address: string, options: SetupOptions): Promise<DatabaseSetup> {
-  if (options.peer === undefined) throw new InvalidArgumentError('opening a database by address needs "peer"')
-  // The network layer loads with the first database that has a peer.
-  const { fetchManifest } = await import('../dht/durable-records.ts')
-  const bytes = await fetchManifest(options.peer.libp2p.services.dht, address)
+async function fromAddress (address: string, options: SetupOptions, fetch: ManifestFetch | undefined): Promise<DatabaseSetup> {
+  if (fetch === undefined) throw new InvalidArgumentError('opening a database by address needs "peer"')
+  const bytes = await fetch(address)
   if (!matchesAddress(bytes, address)) throw new InvalidArgumentError(`the manifest found for "${address}" does not match it`)
   const manifest = decodeManifest(bytes)
   if (manifest.encryption === undefined) {

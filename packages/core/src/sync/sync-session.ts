@@ -1,34 +1,17 @@
 import type { Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
-import type { RemoteUpdate } from '../database.ts'
+import type { Replica } from '../replica/replica.ts'
 import type { Digest } from '../store/digest.ts'
 import { MalformedMessageError, SyncError } from '../errors.ts'
 import { encode } from 'cborg'
 import { concatBytes } from '../util/bytes.ts'
 import { bytesEqual } from '../util/hash.ts'
 import type { WriteAccess } from '../access/write-access.ts'
-import type { ApplyMeter } from './apply-budget.ts'
-import { ACCESS_COLLECTION } from '../access/access-list.ts'
 import { signedBytes, verifySignature, type Signer } from '../access/identity.ts'
 import {
   decodeBigPart, decodeItems, decodeSyncMessage, DIGEST_CHUNK, encodeSyncMessage, MAX_BIG_UPDATE_BYTES, MAX_SYNC_MESSAGE_BYTES,
   TARGET_SYNC_MESSAGE_BYTES, type SyncItem, type SyncMessage
 } from './sync-messages.ts'
-
-/** What a catch-up session reads from and writes to: one database. */
-export interface SyncSource {
-  readonly address: string
-  collections (): Promise<string[]>
-  digests (collection: string): Promise<ReadonlyMap<string, Digest>>
-  indexDigest (collection: string): Promise<Digest>
-  indexDiff (collection: string, sv: Uint8Array): Promise<Uint8Array>
-  recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
-  storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
-  /** Applies a peer's update; `meter` (live updates) counts the time spent computing on it, and notes gaps. */
-  apply (update: RemoteUpdate, meter?: ApplyMeter): Promise<boolean>
-  /** Whether a record (without `id`: the collection index) still waits for an earlier update (a gap a catch-up fills). */
-  waiting (collection: string, id?: string): boolean
-}
 
 /** Who signs a session's messages, whose signatures it checks, and who may write. */
 export interface SessionSecurity {
@@ -115,7 +98,7 @@ export async function writeMessage (lp: LengthPrefixedStream<Stream>, message: S
  * whatever the number of records.
  */
 export async function runSession (
-  lp: LengthPrefixedStream<Stream>, source: SyncSource, security: SessionSecurity, options: SessionOptions = {}
+  lp: LengthPrefixedStream<Stream>, source: Replica, security: SessionSecurity, options: SessionOptions = {}
 ): Promise<SessionResult> {
   const idle = options.idleTimeout ?? 30_000
   let resolveTheirs!: (state: Map<string, TheirState>) => void
@@ -142,7 +125,7 @@ export async function runSession (
   return { sent, received }
 }
 
-async function sendDigests (lp: LengthPrefixedStream<Stream>, source: SyncSource): Promise<void> {
+async function sendDigests (lp: LengthPrefixedStream<Stream>, source: Replica): Promise<void> {
   for (const c of await source.collections()) {
     const index = await source.indexDigest(c)
     const records = [...(await source.digests(c))]
@@ -153,7 +136,7 @@ async function sendDigests (lp: LengthPrefixedStream<Stream>, source: SyncSource
   await writeMessage(lp, { t: 'D' })
 }
 
-async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number, source: SyncSource): Promise<Map<string, TheirState>> {
+async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number, source: Replica): Promise<Map<string, TheirState>> {
   const state = new Map<string, TheirState>()
   const ours = new Set(await source.collections())
   const mine = new Map<string, ReadonlyMap<string, Digest>>()
@@ -181,7 +164,7 @@ async function receiveDigests (lp: LengthPrefixedStream<Stream>, idle: number, s
   }
 }
 
-async function sendUpdates (out: SignedWriter, source: SyncSource, theirs: Map<string, TheirState>): Promise<number> {
+async function sendUpdates (out: SignedWriter, source: Replica, theirs: Map<string, TheirState>): Promise<number> {
   // First decide what to send, so that the peer can show progress.
   const plans: Array<{ c: string, missing: string[], differing: Array<[string, Uint8Array]>, index: Uint8Array | undefined }> = []
   let total = 0
@@ -296,7 +279,7 @@ class Batcher {
 }
 
 async function receiveUpdates (
-  lp: LengthPrefixedStream<Stream>, source: SyncSource, idle: number, security: SessionSecurity, options: SessionOptions
+  lp: LengthPrefixedStream<Stream>, source: Replica, idle: number, security: SessionSecurity, options: SessionOptions
 ): Promise<number> {
   const signed = new SignedReader(security)
   let parts = 0
@@ -322,9 +305,9 @@ async function receiveUpdates (
         }
       }
     }
-    // Access operations first: they decide whether the peer's records may be applied.
-    for (const item of items) if (item[0] === ACCESS_COLLECTION) await one(item)
-    const records = items.filter((item) => item[1] !== null && item[0] !== ACCESS_COLLECTION)
+    // Parts that decide who may write (the access list) first: they decide whether the peer's records may be applied.
+    for (const item of items) if (source.decides(item[0])) await one(item)
+    const records = items.filter((item) => item[1] !== null && !source.decides(item[0]))
     for (let i = 0; i < records.length; i += APPLY_CONCURRENCY) await Promise.all(records.slice(i, i + APPLY_CONCURRENCY).map(one))
     for (const item of items) if (item[1] === null) await one(item)
     done += items.length

@@ -1,0 +1,189 @@
+/**
+ * A database's data on this device — its collection stores and its access
+ * list, on one storage and write queue — as the {@link Replica} that
+ * replication attaches to. Local updates go out to the attached link;
+ * remote ones come in through {@link LocalReplica.apply}, checked before
+ * Yjs sees them.
+ * @module
+ */
+import { AccessList, ACCESS_COLLECTION } from '../access/access-list.ts'
+import { AccessControl } from '../access/database-access.ts'
+import type { Signer } from '../access/identity.ts'
+import { InvalidArgumentError } from '../errors.ts'
+import { checkUpdate } from '../guard/update-guard.ts'
+import { checkCollectionName } from '../model/ids.ts'
+import { SequenceKeys } from '../storage/layout.ts'
+import type { StorageAdapter } from '../storage/storage.ts'
+import { WriteQueue } from '../storage/write-queue.ts'
+import type { ApplyMeter } from '../store/apply-meter.ts'
+import { CollectionStore } from '../store/collection-store.ts'
+import type { Digest } from '../store/digest.ts'
+import type { ChangeEvent, UpdateEvent } from '../store/types.ts'
+import { accessPart, collectionPart, type ReplicaPart } from './parts.ts'
+import type { RemoteUpdate, Replica, ReplicaLink } from './replica.ts'
+
+/** Keys `n/<collection>` list the collections a database holds. */
+export const COLLECTIONS_PREFIX = 'n/'
+
+/** What a {@link LocalReplica} is made of, and whom it tells. */
+export interface LocalReplicaOptions {
+  readonly address: string
+  readonly manifest: Uint8Array
+  /** Raw keys of the owners; empty: an open database. */
+  readonly owners: readonly Uint8Array[]
+  readonly storage: StorageAdapter
+  /** This peer's signer; none for a database without a peer. */
+  readonly signer: Signer | undefined
+  /** Collections the storage holds. */
+  readonly known: ReadonlySet<string>
+  readonly cacheSize: number
+  readonly compactEvery: number
+  readonly maxRecordBytes: number
+  readonly onChange: (event: ChangeEvent) => void
+  readonly onUpdate: (event: UpdateEvent) => void
+  readonly onError: (error: Error) => void
+  /** The access list changed (here or by a peer). */
+  readonly onAccess: (writers: string[]) => void
+  /** Runs a remote apply as work the database's close waits for (and refuses once closed). */
+  readonly track: <R>(operation: () => Promise<R>) => Promise<R>
+  /** Whether the database is open. */
+  readonly isOpen: () => boolean
+}
+
+/** The database's collection stores and access list, as one {@link Replica}. */
+export class LocalReplica implements Replica {
+  readonly address: string
+  readonly manifest: Uint8Array
+  /** Who may write, and granting and revoking. */
+  readonly access: AccessControl
+  /** The one queue every write to storage goes through. */
+  readonly queue: WriteQueue
+  readonly #options: LocalReplicaOptions
+  readonly #seq = new SequenceKeys()
+  readonly #known: Set<string>
+  readonly #stores = new Map<string, CollectionStore>()
+  readonly #parts = new Map<string, ReplicaPart>()
+  /** Parts that are not collections (the access list). */
+  readonly #fixed = new Map<string, ReplicaPart>()
+  #link: ReplicaLink | undefined
+
+  constructor (options: LocalReplicaOptions) {
+    this.address = options.address
+    this.manifest = options.manifest
+    this.#options = options
+    this.#known = new Set(options.known)
+    this.queue = new WriteQueue(options.storage)
+    this.access = new AccessControl({
+      list: new AccessList(options.address, options.owners),
+      storage: options.storage,
+      queue: this.queue,
+      signer: options.signer,
+      publish: (id, update) => { this.#link?.local({ collection: ACCESS_COLLECTION, target: 'record', id, update, origin: 'local' }) },
+      changed: () => { options.onAccess(this.access.writers()) }
+    })
+    this.#fixed.set(ACCESS_COLLECTION, accessPart(this.access))
+  }
+
+  /** Loads what storage holds that is needed before anything replicates: the access list. */
+  async load (): Promise<void> {
+    await this.access.load()
+  }
+
+  attach (link: ReplicaLink): () => void {
+    this.#link = link
+    return () => {
+      if (this.#link === link) this.#link = undefined
+    }
+  }
+
+  /** The store of collection `name` (made on first use, and listed in storage). */
+  store (name: string): CollectionStore {
+    let store = this.#stores.get(name)
+    if (store !== undefined) return store
+    const options = this.#options
+    store = new CollectionStore(name, {
+      storage: options.storage,
+      queue: this.queue,
+      seq: this.#seq,
+      cacheSize: options.cacheSize,
+      compactEvery: options.compactEvery,
+      maxRecordBytes: options.maxRecordBytes,
+      onChange: options.onChange,
+      checkWrite: (collection) => { this.access.assertWritable(collection) },
+      // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)
+      onPublish: (event) => this.access.canWrite() && this.#link?.local(event) === true,
+      onUpdate: options.onUpdate,
+      onError: options.onError
+    })
+    this.#stores.set(name, store)
+    if (!this.#known.has(name)) {
+      this.#known.add(name)
+      this.queue.write([{ type: 'put', key: COLLECTIONS_PREFIX + name, value: new Uint8Array(0) }]).catch((error: Error) => { options.onError(error) })
+    }
+    return store
+  }
+
+  async collections (): Promise<string[]> {
+    return [...[...this.#fixed].flatMap(([name, part]) => part.listed ? [name] : []), ...this.#known]
+  }
+
+  decides (collection: string): boolean {
+    return this.#fixed.get(collection)?.decides ?? false
+  }
+
+  durable (collection: string): boolean {
+    return this.#fixed.get(collection)?.durable ?? true
+  }
+
+  async digests (collection: string): Promise<ReadonlyMap<string, Digest>> {
+    return this.#part(collection).digests()
+  }
+
+  async indexDigest (collection: string): Promise<Digest> {
+    return this.#part(collection).indexDigest()
+  }
+
+  async indexDiff (collection: string, sv: Uint8Array): Promise<Uint8Array> {
+    return this.#part(collection).indexDiff(sv)
+  }
+
+  async recordDiff (collection: string, id: string, sv: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#part(collection).recordDiff(id, sv)
+  }
+
+  storedUpdates (collection: string, ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]> {
+    return this.#part(collection).storedUpdates(ids)
+  }
+
+  async apply (remote: RemoteUpdate, meter?: ApplyMeter): Promise<boolean> {
+    return this.#options.track(async () => {
+      if (!(remote.update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
+      const fixed = this.#fixed.get(remote.collection)
+      if (fixed !== undefined) return fixed.apply(remote, meter)
+      // Untrusted bytes: their structure is checked before Yjs sees them (crafted updates can hang Yjs).
+      meter?.start()
+      checkUpdate(remote.update)
+      meter?.stop()
+      return this.#part(checkCollectionName(remote.collection)).apply(remote, meter)
+    })
+  }
+
+  waiting (collection: string, id?: string): boolean {
+    return this.#options.isOpen() && this.#part(collection).waiting(id)
+  }
+
+  /** Waits for the stores' work, then for the write queue; then releases the storage. */
+  async close (): Promise<void> {
+    await Promise.all([...this.#stores.values()].map(async (store) => store.close()))
+    await this.queue.drain()
+    await this.#options.storage.close?.()
+  }
+
+  #part (collection: string): ReplicaPart {
+    const fixed = this.#fixed.get(collection)
+    if (fixed !== undefined) return fixed
+    let part = this.#parts.get(collection)
+    if (part === undefined) this.#parts.set(collection, part = collectionPart(this.store(collection)))
+    return part
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * Replication of one database, attached to its {@link Replica} as a Yjs
+ * provider attaches to a document: local updates go out over gossipsub
+ * and into the DHT's put queue; remote ones come in from the live topic,
+ * catch-up sessions and DHT reads. Discovery finds the database's peers.
+ * @module
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import type { ReplicaSecurity } from '../access/replica-security.ts'
+import { DurableRecords, type ReplicasOptions } from '../dht/durable-records.ts'
+import type { DhtStoreOptions } from '../dht/dht-store.ts'
+import type { KadmiumLibp2p } from '../peer/peer.ts'
+import type { RejectedEvent, Replica, SyncEvent } from '../replica/replica.ts'
+import type { UpdateEvent } from '../store/types.ts'
+import { DEFAULT_APPLY_BUDGET_MS } from '../sync/apply-budget.ts'
+import { CatchUp } from '../sync/catch-up.ts'
+import { GossipChannel } from '../sync/gossip.ts'
+import { LiveIntake } from '../sync/live-intake.ts'
+import { OwedCatchUps } from '../sync/owed-catch-ups.ts'
+import { SYNC_PROTOCOL } from '../sync/sync-messages.ts'
+import { nextTask } from '../util/next-task.ts'
+import { Discovery } from './discovery.ts'
+
+/** Options of replication (`createDatabase({ peer, replication })`). */
+export interface ReplicationOptions {
+  /** Catch up with every connected peer of the database this often (ms). @default 30000 */
+  readonly syncInterval?: number
+  /** Look for peers of the database in the DHT this often (ms). @default 60000 */
+  readonly discoveryInterval?: number
+  /** Longest wait for a peer's next catch-up message (ms). @default 30000 */
+  readonly syncTimeout?: number
+  /** Longest wait for the DHT when a read misses locally (ms). @default 5000 */
+  readonly dhtReadTimeout?: number
+  /** Longest wait on close for queued DHT puts (ms). @default 5000 */
+  readonly closeTimeout?: number
+  /**
+   * Time (ms) one author's live updates may take to apply per 10 s: the
+   * time spent checking and applying them and updating the row, digest and
+   * queries, not the wait for storage to commit. Beyond it, the author's
+   * envelopes are dropped until the window ends (a `rejected` event with
+   * `PeerThrottledError` says so; catch-up repairs). @default 3000
+   */
+  readonly applyBudget?: number
+  /** Options of the DHT record store (timeouts, concurrency, republishing). */
+  readonly dht?: DhtStoreOptions
+}
+
+/** What the replicator reports to its database. */
+export interface ReplicatorEvents {
+  readonly onSync: (event: SyncEvent) => void
+  readonly onRejected: (event: RejectedEvent) => void
+}
+
+/** Envelopes in flight beyond which an owed catch-up waits for the backlog. */
+const BACKLOG_ENVELOPES = 64
+
+/**
+ * Replicates one database with the peers of a libp2p node: live updates
+ * over gossipsub, catch-up sessions with every peer of the database that
+ * connects (and periodically), the DHT's put queue and reads, discovery
+ * through DHT provider records.
+ */
+export class Replicator {
+  readonly #libp2p: KadmiumLibp2p
+  readonly #replica: Replica
+  readonly #options: Required<Omit<ReplicationOptions, 'dht' | 'applyBudget'>>
+  readonly #owed: OwedCatchUps
+  readonly #durable: DurableRecords
+  readonly #gossip: GossipChannel
+  readonly #intake: LiveIntake
+  readonly #catchUp: CatchUp
+  readonly #discovery: Discovery
+  readonly #timers: Array<ReturnType<typeof setInterval>> = []
+  #detach: (() => void) | undefined
+  #resumeTimer: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
+  readonly #onIdentify = (event: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
+    const { peerId, protocols } = event.detail
+    this.#catchUp.met(peerId)
+    if (protocols.includes(SYNC_PROTOCOL) && this.#leads(peerId)) this.sync(peerId).catch(() => {})
+    // Writes parked while offline go to the DHT once catch-up had its turn.
+    this.#resumeSoon()
+  }
+
+  constructor (libp2p: KadmiumLibp2p, replica: Replica, security: ReplicaSecurity, events: ReplicatorEvents, options: ReplicationOptions = {}) {
+    this.#libp2p = libp2p
+    this.#replica = replica
+    this.#options = {
+      syncInterval: options.syncInterval ?? 30_000,
+      discoveryInterval: options.discoveryInterval ?? 60_000,
+      syncTimeout: options.syncTimeout ?? 30_000,
+      dhtReadTimeout: options.dhtReadTimeout ?? 5_000,
+      closeTimeout: options.closeTimeout ?? 5_000
+    }
+    this.#catchUp = new CatchUp(libp2p, replica, security, events, this.#options.syncTimeout)
+    this.#owed = new OwedCatchUps({
+      // With a peer still connected (one that reconnects catches up anyway), after a session
+      // already under way (it may have compared digests before the gap).
+      sync: async (peer) => {
+        const id = peerIdFromString(peer)
+        const connected = (): boolean => this.#libp2p.getConnections(id).length > 0
+        if (!connected()) return false
+        await this.#catchUp.running(peer)
+        if (!connected()) return false
+        return await this.sync(id).then(() => true, () => false)
+      },
+      busy: () => this.#intake.applying > BACKLOG_ENVELOPES,
+      waiting: (collection, id) => replica.waiting(collection, id)
+    })
+    this.#intake = new LiveIntake({
+      replica,
+      owed: this.#owed,
+      sync: async (peer) => this.sync(peerIdFromString(peer)),
+      onRejected: events.onRejected,
+      budget: options.applyBudget ?? DEFAULT_APPLY_BUDGET_MS
+    })
+    this.#durable = new DurableRecords(libp2p.services.dht, replica, security, () => libp2p.getConnections().length > 0, events.onRejected, options.dht)
+    this.#discovery = new Discovery(libp2p, replica.address)
+    this.#gossip = new GossipChannel(libp2p.services.pubsub, replica.address, security, {
+      onEnvelope: (envelope, via) => { this.#intake.receive(envelope, via.toString()) },
+      onRejected: (reason, from) => { events.onRejected({ reason, via: 'gossip', peer: from.toString() }) },
+      // Until a new peer's subscription reached us, our gossip could not reach
+      // it: catch up once more now, so that nothing written meanwhile waits
+      // for the periodic session.
+      onJoin: (peer) => {
+        if (this.#leads(peer)) this.sync(peer).catch(() => {})
+      },
+      onDropped: (peer) => { this.#intake.droppedBy(peer.toString()) }
+    })
+  }
+
+  /** When the last catch-up session ended well. */
+  get lastSync (): Date | undefined {
+    return this.#catchUp.lastSync
+  }
+
+  /** Connected peers subscribed to the database's topic. */
+  get peers (): number {
+    return this.#gossip.peers().length
+  }
+
+  /** DHT puts not yet done. */
+  get pending (): number {
+    return this.#durable.pending
+  }
+
+  /** Envelopes dropped unapplied (too many at once, or their author over its budget); catch-up repairs what they carried. */
+  get dropped (): number {
+    return this.#intake.dropped
+  }
+
+  /**
+   * Puts a record (and its collection index) in the DHT now and resolves
+   * once enough peers hold it.
+   * @throws {DurabilityError} fewer peers acknowledged in time
+   */
+  async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
+    await this.#durable.ensure(collection, id, options)
+  }
+
+  /** Looks a record up in the DHT (a read that missed locally); resolves whether it was found. */
+  async fetch (collection: string, id: string): Promise<boolean> {
+    if (this.#stopped || this.#libp2p.getConnections().length === 0) return false
+    return this.#durable.fetch(collection, id, this.#options.dhtReadTimeout)
+  }
+
+  /** Attaches to the replica, joins the database's topic, serves and starts catch-up, announces and looks for peers. */
+  async start (): Promise<void> {
+    this.#detach = this.#replica.attach({ local: (update) => this.publish(update) })
+    this.#gossip.start()
+    await this.#catchUp.start()
+    this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
+    for (const connection of this.#libp2p.getConnections()) {
+      if (this.#leads(connection.remotePeer)) this.sync(connection.remotePeer).catch(() => {})
+    }
+    this.#durable.announce()
+    this.#timers.push(setInterval(() => { this.#syncAll() }, this.#options.syncInterval))
+    this.#timers.push(setInterval(() => { void this.discover() }, this.#options.discoveryInterval))
+    void this.discover()
+  }
+
+  /** Sends a local update to the database's peers and queues its DHT put; returns whether a peer listens. */
+  publish (update: UpdateEvent): boolean {
+    if (this.#stopped) return false
+    const heard = this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
+    if (this.#replica.durable(update.collection)) {
+      const schedule = (): void => { this.#durable.schedule(update.collection, update.id ?? null, update.update) }
+      // The put waits 100 ms anyway: a peer listens, the send goes first (the writer's own wait for the send comes after this);
+      // else the write goes to storage first.
+      if (heard) void nextTask().then(schedule)
+      else queueMicrotask(schedule)
+    }
+    return heard
+  }
+
+  /** Resolves once queued updates are published. */
+  async flush (): Promise<void> {
+    await this.#gossip.flush()
+  }
+
+  /**
+   * Runs a catch-up session with a peer (one at a time per peer): both
+   * sides end up with everything either had.
+   */
+  async sync (peer: PeerId): Promise<void> {
+    if (this.#stopped) return
+    return this.#catchUp.sync(peer)
+  }
+
+  /** Announces this node as a holder of the database in the DHT, and dials the other holders it finds. */
+  async discover (): Promise<void> {
+    return this.#discovery.discover()
+  }
+
+  /** Stops replicating: detaches, leaves the topic, stops serving, waits for running sessions. */
+  async stop (): Promise<void> {
+    if (this.#stopped) return
+    await this.#gossip.flush()
+    this.#stopped = true
+    this.#detach?.()
+    for (const timer of this.#timers) clearInterval(timer)
+    this.#owed.stop()
+    this.#intake.stop()
+    clearTimeout(this.#resumeTimer)
+    this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
+    const discovery = this.#discovery.stop()
+    await this.#catchUp.stop()
+    await this.#gossip.stop()
+    await this.#durable.stop(this.#options.closeTimeout)
+    await this.#catchUp.settled()
+    await discovery
+  }
+
+  /** Resumes parked DHT puts in a moment, when no catch-up session runs (they would compete for the CPU). */
+  #resumeSoon (): void {
+    if (this.#resumeTimer !== undefined || this.#stopped) return
+    this.#resumeTimer = setTimeout(() => {
+      this.#resumeTimer = undefined
+      if (this.#catchUp.busy) this.#resumeSoon()
+      else this.#durable.resume()
+    }, 1000)
+  }
+
+  /** On connect, the peer with the lower id dials, so that one session runs per pair. */
+  #leads (peer: PeerId): boolean {
+    return this.#libp2p.peerId.toString() < peer.toString()
+  }
+
+  #syncAll (): void {
+    for (const connection of this.#libp2p.getConnections()) {
+      if (this.#leads(connection.remotePeer)) this.sync(connection.remotePeer).catch(() => {})
+    }
+  }
+}
