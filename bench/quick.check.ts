@@ -4,8 +4,14 @@
  * Every scenario must run to the end and report numbers; the numbers
  * themselves are not asserted (the machine is shared and noisy).
  *
- * The run is bounded and leaves nothing behind: `bench/run.ts` runs in a
- * process group of its own (its scenario processes and theirs join it),
+ * The run writes its results where every quick run does, beside the full
+ * runs' results: `bench/results/quick.json` (git-ignored); the check reads
+ * the file the run says it wrote, and checks that the full runs'
+ * `bench/results/latest.json` (committed, the source of
+ * `docs/benchmarks.md`) was left as it was.
+ *
+ * The run is bounded and leaves nothing else behind: `bench/run.ts` runs in
+ * a process group of its own (its scenario processes and theirs join it),
  * killed as a whole once the run overruns {@link RUN_LIMIT_MS}; a scenario
  * that hangs is killed by the harness after `QUICK_SCENARIO_LIMIT_MS` and
  * reported failed, the others still run. Every temp dir (LevelDB, the
@@ -15,14 +21,18 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { scenarios } from './scenarios/index.ts'
 
 const root = join(import.meta.dirname, '..')
+/** Where quick runs write their results. */
+const QUICK_RESULTS = join(root, 'bench', 'results', 'quick.json')
+/** The full runs' results, which a quick run must not touch. */
+const FULL_RESULTS = join(root, 'bench', 'results', 'latest.json')
 
 /** The whole quick run is killed after this long (it takes 45–90 s on a loaded 2-core machine). */
 const RUN_LIMIT_MS = 300_000
@@ -135,9 +145,9 @@ interface ResultsJson {
 
 test('npm run bench -- --quick runs every scenario, reports numbers and leaves nothing behind', { timeout: RUN_LIMIT_MS + 30_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'kadmium-bench-quick-'))
-  const out = join(tmp, 'quick.json')
+  const fullBefore = existsSync(FULL_RESULTS) ? readFileSync(FULL_RESULTS, 'utf8') : undefined
   try {
-    const r = await bench(['--quick', '--out', out], tmp, RUN_LIMIT_MS)
+    const r = await bench(['--quick'], tmp, RUN_LIMIT_MS)
     const tail = (text: string): string => text.split('\n').slice(-40).join('\n')
     const output = `\n--- stdout ---\n${tail(r.stdout)}\n--- stderr ---\n${tail(r.stderr)}`
     assert.equal(r.timedOut, false, `the quick bench did not finish within ${RUN_LIMIT_MS / 1000} s; killed${output}`)
@@ -146,6 +156,12 @@ test('npm run bench -- --quick runs every scenario, reports numbers and leaves n
     assert.match(r.stdout, /^case +records +system +median +unit/m, 'a results table was printed')
     assert.match(r.stdout, /\d+ pass, \d+ miss, \d+ not measured; 0 scenario\(s\) failed/)
 
+    // The file the run says it wrote (relative to its working directory, the repository root).
+    const written = /^results: (.+)$/m.exec(r.stdout)?.[1]
+    assert.ok(written !== undefined, 'the run named its results file')
+    const out = resolve(root, written)
+    assert.equal(out, QUICK_RESULTS, 'a quick run writes bench/results/quick.json')
+    assert.equal(existsSync(FULL_RESULTS) ? readFileSync(FULL_RESULTS, 'utf8') : undefined, fullBefore, 'the quick run left bench/results/latest.json as it was')
     const json = JSON.parse(readFileSync(out, 'utf8')) as ResultsJson
     assert.equal(json.quick, true)
     assert.ok(json.environment.node.length > 0 && json.environment.cpu.length > 0 && json.environment.date.length > 0, 'the JSON names the machine and date')
@@ -162,8 +178,7 @@ test('npm run bench -- --quick runs every scenario, reports numbers and leaves n
         assert.ok(typeof row.summary.median === 'number' && Number.isFinite(row.summary.median), `${name}, ${row.case}: a median`)
       }
     }
-    const left = readdirSync(tmp).filter((f) => f !== 'quick.json')
-    assert.deepEqual(left, [], 'the quick bench removed its temp dirs')
+    assert.deepEqual(readdirSync(tmp), [], 'the quick bench removed its temp dirs')
     const times = json.scenarios.map((s) => `${s.name} ${(s.durationMs / 1000).toFixed(1)} s`).join(', ')
     t.diagnostic(`quick bench: ${(r.ms / 1000).toFixed(1)} s in all; ${times}`)
   } finally {

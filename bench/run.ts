@@ -3,19 +3,22 @@
  *
  *     npm run bench                      every scenario
  *     npm run bench -- insert find       some scenarios
- *     npm run bench -- --quick           a small version (about a minute; the last step of npm test)
+ *     npm run bench -- --quick           a small version (about a minute; the last step of npm test),
+ *                                        results to bench/results/quick.json
  *     npm run bench -- --reps 9          more measured rounds
  *     npm run bench -- --list            the scenarios
  *     npm run bench -- --in-process      all scenarios in this process
- *     npm run bench -- --out FILE        results to FILE instead of bench/results/latest.json
+ *     npm run bench -- --out FILE        results to FILE instead of bench/results/latest.json (or quick.json)
  *
  * Each scenario runs in a fresh Node process (with `--expose-gc`), so that
  * one scenario's heap, JIT state and RSS do not leak into the next.
  * Tables go to stdout, progress to stderr (a status line with a bar on a
  * terminal, plain lines otherwise), and machine-readable results to
  * `bench/results/latest.json` (scenarios not run keep their last results
- * there, each marked with the run it came from). Targets print PASS or
- * MISS; a miss never fails the run (errors do).
+ * there, each marked with the run it came from). That file is the full
+ * runs' (committed; `npm run bench:report` writes the docs from it): quick
+ * runs write `bench/results/quick.json` instead (git-ignored), beside it.
+ * Targets print PASS or MISS; a miss never fails the run (errors do).
  * @module
  */
 import { spawnSync } from 'node:child_process'
@@ -146,7 +149,8 @@ for (const t of targets) console.log(`  ${verdict(t)}  ${t.target}: ${t.actual}`
 const failed = results.filter((r) => r.error !== undefined)
 console.log(`\n${targets.filter((t) => t.pass === true).length} pass, ${targets.filter((t) => t.pass === false).length} miss, ${targets.filter((t) => t.pass === undefined).length} not measured; ${failed.length} scenario(s) failed; ${fmt((performance.now() - started) / 1000, 1)} s`)
 
-const out = flags.out === undefined ? new URL('latest.json', RESULTS) : pathToFileURL(resolve(flags.out))
+// Quick runs write beside the full runs' results, never over them.
+const out = flags.out === undefined ? new URL(quick ? 'quick.json' : 'latest.json', RESULTS) : pathToFileURL(resolve(flags.out))
 mkdirSync(new URL('.', out), { recursive: true })
 // Every scenario entry says which run it came from; scenarios not run this time keep their last results.
 const thisRun: RunInfo = { date: env.date, quick, rounds: rounds ?? 'default', commit: env.git.commit, dirty: env.git.dirty }
@@ -170,7 +174,7 @@ writeFileSync(out, JSON.stringify({
 console.log(`results: ${relative(process.cwd(), out.pathname)}`)
 process.exitCode = failed.length > 0 ? 1 : 0
 
-/** Which run a scenario's results in `latest.json` come from. */
+/** Which run a scenario's results in the results file come from. */
 interface RunInfo {
   readonly date: string
   readonly quick: boolean
@@ -179,7 +183,7 @@ interface RunInfo {
   readonly dirty: boolean | undefined
 }
 
-/** The scenario results of the last `latest.json`, each with the run it came from; none if it cannot be read. */
+/** The scenario results already in `file`, each with the run it came from; none if it cannot be read. */
 function previousResults (file: URL): Array<ScenarioResult & { run: RunInfo }> {
   try {
     const json = JSON.parse(readFileSync(file, 'utf8')) as {
