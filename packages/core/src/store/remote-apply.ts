@@ -1,0 +1,96 @@
+/**
+ * How a peer's changes enter a collection: record updates applied under
+ * the record's lock (a record far behind is left to the catch-up its gap
+ * asks for; bytes that do not decode change nothing), and collection
+ * index updates, whose transitions show records as they become live or
+ * deleted.
+ * @module
+ */
+import { MalformedUpdateError } from '../errors.ts'
+import type { BatchOperation } from '../storage/storage.ts'
+import type { ApplyMeter } from './apply-meter.ts'
+import type { Transition } from './collection-index.ts'
+import { applyPeerUpdate, farBehind, hasFields, hasPending } from './entry.ts'
+import { REMOTE_WRITE } from './origins.ts'
+import { INDEX_LOCK, type CollectionRecords } from './records.ts'
+
+/** Applies a Yjs update of record `id` from a peer (`meter` counts the computing). Resolves `true` if it changed anything. */
+export async function applyRemoteRecord (records: CollectionRecords, id: string, update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
+  const index = records.index ?? await records.ready
+  return records.lock.run(id, async () => {
+    if (index.isDeleted(id)) return false
+    const entry = records.docs.use(id) ?? await records.entry(id)
+    // Live updates for a record far behind are left to the catch-up its gap asks for.
+    if (meter !== undefined && farBehind(entry)) return meter.gap(records.name, id)
+    meter?.start()
+    const hadData = hasFields(entry)
+    let changed = false
+    try {
+      changed = applyPeerUpdate(entry, update, REMOTE_WRITE)
+    } catch (cause) {
+      records.docs.evict(id, true)
+      // Its live updates not yet stored went with the document: it shows what storage holds (catch-up brings the rest).
+      if (records.unstored.drop(id)) await records.reannounce(id, 'remote')
+      throw new MalformedUpdateError(`update for record "${id}" does not decode: ${String(cause)}`, { cause })
+    } finally {
+      meter?.stop()
+    }
+    // The peer's bytes are stored as sent (Yjs skips parts already here), also when they wait in Yjs for a missing update.
+    const waiting = hasPending(entry.doc)
+    entry.behind = waiting ? entry.behind + 1 : 0
+    if (waiting) meter?.gap(records.name, id)
+    if (!changed && !waiting) return false
+    entry.pending.push(update)
+    await records.commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, meter)
+    return true
+  })
+}
+
+/** Whether record `id` (without: the index) waits for an earlier update (a record not in memory may: a catch-up tells). */
+export function waiting (records: CollectionRecords, id?: string): boolean {
+  if (id === undefined) return records.index === undefined || hasPending(records.index.doc)
+  const entry = records.docs.peek(id)
+  return entry === undefined || hasPending(entry.doc)
+}
+
+/** Applies a Yjs update of the collection index from a peer. Resolves `true` if it changed anything. */
+export async function applyRemoteIndex (records: CollectionRecords, update: Uint8Array, meter?: ApplyMeter): Promise<boolean> {
+  const index = await records.ready
+  const applied = await records.lock.run(INDEX_LOCK, async () => {
+    let transitions: Transition[]
+    meter?.start()
+    try {
+      transitions = index.applyRemote(update)
+    } catch (cause) {
+      meter?.stop()
+      throw new MalformedUpdateError(`index update for "${records.name}" does not decode: ${String(cause)}`, { cause })
+    }
+    const ops: BatchOperation[] = []
+    const gap = hasPending(index.doc)
+    if (gap) meter?.gap(records.name)
+    const written = records.indexOps(index, ops, gap ? [update] : [])
+    meter?.stop()
+    if (written.keys.length === 0) return undefined
+    // Queued in order, without holding the lock while storage commits: index updates meanwhile share the batch.
+    const persisted = records.persist(ops)
+    persisted.catch(() => {}) // awaited below
+    index.updateKeys.push(...written.keys)
+    return { transitions, updates: written.updates, persisted }
+  })
+  if (applied === undefined) return false
+  const { transitions, updates, persisted } = applied
+  await persisted
+  for (const u of updates) records.ctx.onUpdate({ collection: records.name, target: 'index', update: u, origin: 'remote' })
+  await Promise.all(transitions.map(async ({ id, live }) => records.lock.run(id, async () => {
+    if (live) {
+      const row = await records.read.row(id)
+      if (row !== undefined) records.announce(id, await records.checks.of(row), 'insert', 'remote')
+    } else {
+      const ops = await records.dataDeletion(id)
+      await records.persist(ops)
+      records.docs.evict(id, true)
+      records.announce(id, undefined, 'delete', 'remote')
+    }
+  })))
+  return true
+}
