@@ -10,15 +10,13 @@
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { DHT_PROTOCOL, dhtSelectors, dhtValidators, PING_STREAMS } from '@kadmium/core'
+import { kadmiumLibp2pOptions } from '@kadmium/core/profile'
 import { nodePeer, type NodePeer, type NodePeerOptions } from '@kadmium/node'
-import { gossipsub, StrictNoSign, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
-import { identify, type Identify } from '@libp2p/identify'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { kadDHT, passthroughMapper, type KadDHT, type QueryEvent } from '@libp2p/kad-dht'
-import { ping, type Ping } from '@libp2p/ping'
+import type { KadDHT, QueryEvent } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
@@ -29,24 +27,6 @@ export const LOOPBACK_TCP: readonly string[] = Object.freeze(['/ip4/127.0.0.1/tc
 
 /** Catch-up and discovery only when a scenario asks (on connect and `db.sync()`): no periodic bursts during measurements. */
 export const QUIET_REPLICATION = Object.freeze({ syncInterval: 3_600_000, discoveryInterval: 3_600_000 })
-
-/**
- * gossipsub as `nodePeer` configures it (packages/node-adapter/src/libp2p-options.ts,
- * network 'local'): no signing, mesh degrees 8/6/12/3, loopback exempt from
- * IP-colocation scoring.
- */
-export function nodePeerGossipsub (): Partial<GossipsubOpts> {
-  return {
-    globalSignaturePolicy: StrictNoSign,
-    allowPublishToZeroTopicPeers: true,
-    fallbackToFloodsub: false,
-    D: 8,
-    Dlo: 6,
-    Dhi: 12,
-    Dout: 3,
-    scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
-  }
-}
 
 /** The services of a bare node: always identify and ping, gossipsub and kad-dht when asked. */
 export interface BareServices {
@@ -60,11 +40,15 @@ export interface BareServices {
 /** A libp2p node without Kadmium. */
 export type BareNode = Libp2p<BareServices>
 
-/** What a bare node runs besides identify and ping. */
+/** What a bare node runs besides identify and ping (all of them from Kadmium's profile, network 'local', as `nodePeer` configures them). */
 export interface BareNodeOptions {
-  /** gossipsub configured like `nodePeer`'s. */
+  /** gossipsub configured like `nodePeer`'s: no signing, mesh degrees 8/6/12/3, loopback exempt from IP-colocation scoring. */
   readonly gossip?: boolean
-  /** kad-dht configured like `nodePeer`'s (Kadmium's protocol, validators and selectors; in-memory datastore). */
+  /**
+   * kad-dht configured like `nodePeer`'s (Kadmium's protocol, validators and
+   * selectors, server mode), on libp2p's in-memory datastore, unwrapped: a
+   * raw kad-dht server, which replaces heads instead of merging them.
+   */
   readonly dht?: boolean
 }
 
@@ -99,28 +83,22 @@ export class NetSandbox {
     return peer
   }
 
-  /** Starts a bare libp2p node on 127.0.0.1 (TCP, noise, yamux, like `nodePeer`). */
+  /** Starts a bare libp2p node on 127.0.0.1 (TCP, and noise, yamux and the local connection settings of Kadmium's profile, like `nodePeer`). */
   async bare (options: BareNodeOptions = {}): Promise<BareNode> {
-    const services: Record<string, unknown> = { identify: identify(), ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }) }
-    if (options.gossip === true) services.pubsub = gossipsub(nodePeerGossipsub())
-    if (options.dht === true) {
-      services.dht = kadDHT({
-        protocol: DHT_PROTOCOL,
-        validators: dhtValidators,
-        selectors: dhtSelectors,
-        clientMode: false,
-        peerInfoMapper: passthroughMapper,
-        allowQueryWithZeroPeers: true
-      })
+    // No datastore: libp2p's own in-memory one, not wrapped with the head-merging one.
+    const kadmium = kadmiumLibp2pOptions({ network: 'local', dhtMode: 'server' })
+    const { identify, ping, pubsub, dht } = kadmium.services
+    const services = {
+      identify,
+      ping,
+      ...(options.gossip === true ? { pubsub } : {}),
+      ...(options.dht === true ? { dht } : {})
     }
     const init: Libp2pOptions<BareServices> = {
+      ...kadmium,
       addresses: { listen: [...LOOPBACK_TCP] },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionManager: { inboundConnectionThreshold: Infinity, maxIncomingPendingConnections: 64 },
-      connectionGater: { denyDialMultiaddr: () => false },
-      services: services as Libp2pOptions<BareServices>['services']
+      services
     }
     const node = await createLibp2p<BareServices>(init)
     this.track('bare node', async () => node.stop(), 'nodes')

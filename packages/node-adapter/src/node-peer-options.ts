@@ -1,17 +1,9 @@
 import { InvalidArgumentError } from '@kadmium/core'
+import type { NetworkMode } from '@kadmium/core/profile'
 import type { PrivateKey } from '@libp2p/interface'
 
-/**
- * Which network a peer runs on:
- * - `'public'`: real networks. libp2p's and kad-dht's defaults, among them
- *   kad-dht's filtering of private addresses out of the routing table and
- *   libp2p's limit of 5 inbound connections per second from one host.
- * - `'local'`: peers on one machine or LAN (tests, development, a LAN-only
- *   deployment). Private and loopback addresses are kept, one host may
- *   open any number of connections, gossipsub does not penalize many peers
- *   on one loopback IP, and DHT queries run with no peer connected.
- */
-export type NetworkMode = 'public' | 'local'
+// Which network a peer runs on: defined with Kadmium's profile, re-exported for nodePeer's options.
+export type { NetworkMode } from '@kadmium/core/profile'
 
 /** Options of {@link nodePeer}. */
 export interface NodePeerOptions {

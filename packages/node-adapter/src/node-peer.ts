@@ -1,15 +1,14 @@
 /**
  * `nodePeer()`: a Kadmium peer for Node.js — a libp2p node (TCP,
- * WebSockets, noise, yamux, kad-dht, gossipsub, mDNS) whose key, DHT
- * records and peer store live in a data directory (its DHT server merging
- * Kadmium heads: `mergingDatastore`), and LevelDB storage for each
- * database.
+ * WebSockets, mDNS, and Kadmium's profile from `@kadmium/core/profile`:
+ * noise, yamux, kad-dht, gossipsub) whose key, DHT records and peer store
+ * live in a data directory (its DHT server merging Kadmium heads:
+ * `kadmiumDatastore`), and LevelDB storage for each database.
  * @module
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidArgumentError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
-import { mergingDatastore } from '@kadmium/core/dht-server'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
@@ -56,8 +55,8 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   const datastore = await openDatastore(join(resolved.dataDir, LIBP2P_DIR))
   try {
     const privateKey = await loadPeerKey(resolved.dataDir, options.privateKey)
-    // Wrapped so that this peer's DHT server merges Kadmium heads instead of replacing them.
-    const libp2p = await createLibp2p({ ...libp2pOptions(resolved, privateKey, datastore), datastore: mergingDatastore(datastore) })
+    // libp2pOptions wraps the datastore so that this peer's DHT server merges Kadmium heads instead of replacing them.
+    const libp2p = await createLibp2p(libp2pOptions(resolved, privateKey, datastore))
     return new NodePeer(libp2p, privateKey, datastore, resolved)
   } catch (error) {
     await datastore.close()
