@@ -25,6 +25,14 @@ export const COLLECTION = 'todos'
 export const BASELINE_ROOT = 'fields'
 /** Key prefix of the baseline's records. */
 export const BASELINE_PREFIX = 'todos/'
+/**
+ * Upper bound of a scan of the baseline's records: `BASELINE_PREFIX +
+ * BASELINE_PREFIX_END` sorts after every key under the prefix (ids are
+ * strings below U+10FFFF). The baseline's own: it reads raw LevelDB, not
+ * through Kadmium's storage interface (whose adapters bound their scans the
+ * same way).
+ */
+export const BASELINE_PREFIX_END = '\u{10FFFF}'
 
 /** Scrambles `i` so that titles do not sort in insertion order. */
 function mix (i: number): number {

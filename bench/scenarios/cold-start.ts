@@ -22,9 +22,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDatabase, PREFIX_END } from '@kadmium/core'
+import { createDatabase } from '@kadmium/core'
 import { databaseDirectoryName, nodePeer } from '@kadmium/node'
-import { BASELINE_PREFIX, BASELINE_ROOT, baselinePopulate, COLLECTION, DB_NAME, decodeRecord, insertConcurrently, openKadmium, openRawLevel, todos, todoSchema, type Todo } from '../lib/fixtures.ts'
+import { BASELINE_PREFIX, BASELINE_PREFIX_END, BASELINE_ROOT, baselinePopulate, COLLECTION, DB_NAME, decodeRecord, insertConcurrently, openKadmium, openRawLevel, todos, todoSchema, type Todo } from '../lib/fixtures.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { runIsolated } from '../lib/isolate.ts'
 import { QUIET } from '../lib/peers.ts'
@@ -94,7 +94,7 @@ export async function coldBaseline ({ dir, records }: ColdArgs): Promise<ColdRes
   const db = await openRawLevel(dir)
   const opened = performance.now()
   const rows: Array<Todo & { id: string }> = []
-  for await (const [key, bytes] of db.iterator({ gte: BASELINE_PREFIX, lt: BASELINE_PREFIX + PREFIX_END })) {
+  for await (const [key, bytes] of db.iterator({ gte: BASELINE_PREFIX, lt: BASELINE_PREFIX + BASELINE_PREFIX_END })) {
     const doc = decodeRecord(bytes)
     rows.push(Object.freeze({ ...doc.getMap(BASELINE_ROOT).toJSON() as Todo, id: key.slice(BASELINE_PREFIX.length) }))
     doc.destroy()

@@ -13,7 +13,7 @@
  * @module
  */
 import type * as Y from 'yjs'
-import { BASELINE_PREFIX, BASELINE_ROOT, baselinePopulate, decodeRecord, insertConcurrently, openKadmium, openRawLevel, todos, type Todo } from '../lib/fixtures.ts'
+import { BASELINE_PREFIX, BASELINE_PREFIX_END, BASELINE_ROOT, baselinePopulate, decodeRecord, insertConcurrently, openKadmium, openRawLevel, todos, type Todo } from '../lib/fixtures.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { sampleMemory } from '../lib/memory.ts'
 import { fmt, throughputRow, type ResultRow, type Sample } from '../lib/report.ts'
@@ -21,7 +21,6 @@ import type { Scenario } from '../lib/scenario.ts'
 import { makeTempDir, removeTempDir } from '../lib/tempdir.ts'
 import { rate, timeFor } from '../lib/timing.ts'
 import { runSize, stderrLog } from '../lib/budget.ts'
-import { PREFIX_END } from '@kadmium/core'
 
 export const Q1 = { where: { done: false }, orderBy: 'title', limit: 50 } as const
 const LOAD = 'open + load + first Q1'
@@ -68,7 +67,7 @@ async function baselineRound (dir: string, titles: readonly string[], n: number,
   const db = await openRawLevel(dir)
   try {
     const rows: PlainRow[] = []
-    for await (const [key, bytes] of db.iterator({ gte: BASELINE_PREFIX, lt: BASELINE_PREFIX + PREFIX_END })) {
+    for await (const [key, bytes] of db.iterator({ gte: BASELINE_PREFIX, lt: BASELINE_PREFIX + BASELINE_PREFIX_END })) {
       const doc: Y.Doc = decodeRecord(bytes)
       rows.push(Object.freeze({ ...doc.getMap(BASELINE_ROOT).toJSON() as Todo, id: key.slice(BASELINE_PREFIX.length) }))
       doc.destroy()

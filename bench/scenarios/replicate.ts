@@ -30,13 +30,12 @@ import { levelStorage } from '@kadmium/node/level'
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import * as Y from 'yjs'
-import { BASELINE_PREFIX, baselineKey, baselinePopulate, COLLECTION, DB_NAME, insertConcurrently, openRawLevel, todos, todoSchema, type RawLevel } from '../lib/fixtures.ts'
+import { BASELINE_PREFIX, BASELINE_PREFIX_END, baselineKey, baselinePopulate, COLLECTION, DB_NAME, insertConcurrently, openRawLevel, todos, todoSchema, type RawLevel } from '../lib/fixtures.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { bounded, QUIET_REPLICATION, waitFor, watchdog, withSandbox, type BareNode, type NetSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { summarize } from '../lib/stats.ts'
-import { PREFIX_END } from '@kadmium/core'
 import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const PROTOCOL = '/kadmium-bench/raw-sync/1.0.0'
@@ -81,7 +80,7 @@ function frame (id: string, update: Uint8Array): Uint8Array {
 /** A' serves its LevelDB: a count, then every record. */
 async function serveRaw (stream: Stream, level: RawLevel): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE })
-  const range = { gte: BASELINE_PREFIX, lt: BASELINE_PREFIX + PREFIX_END }
+  const range = { gte: BASELINE_PREFIX, lt: BASELINE_PREFIX + BASELINE_PREFIX_END }
   let n = 0
   for await (const _ of level.keys(range)) n++
   const header = new Uint8Array(4)

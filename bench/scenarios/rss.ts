@@ -20,8 +20,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { PREFIX_END } from '@kadmium/core'
-import { BASELINE_PREFIX, BASELINE_ROOT, baselinePopulate, insertConcurrently, openKadmium, openRawLevel, todos } from '../lib/fixtures.ts'
+import { BASELINE_PREFIX, BASELINE_PREFIX_END, BASELINE_ROOT, baselinePopulate, insertConcurrently, openKadmium, openRawLevel, todos } from '../lib/fixtures.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { runScript } from '../lib/isolate.ts'
 import type { MemoryReading } from '../lib/memory.ts'
@@ -48,7 +47,7 @@ function buildCompiled (): void {
 
 /** Measures `which` on the database at `dir` in a fresh plain-JS process. */
 async function measure (which: 'kadmium' | 'baseline', dir: string, records: number, timeoutMs: number): Promise<RssMeasurement> {
-  const arg = { dir, records, query: Q1, prefix: BASELINE_PREFIX, prefixEnd: PREFIX_END, root: BASELINE_ROOT }
+  const arg = { dir, records, query: Q1, prefix: BASELINE_PREFIX, prefixEnd: BASELINE_PREFIX_END, root: BASELINE_ROOT }
   return runScript<RssMeasurement>(CHILD, [which, JSON.stringify(arg)], `rss ${which}`, { timeoutMs })
 }
 
