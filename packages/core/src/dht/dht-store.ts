@@ -19,7 +19,7 @@ import { headKey, HEAD_NS } from './dht-keys.ts'
 import { mergeStates } from './merge.ts'
 import { repairRead } from './read-repair.ts'
 import { readRecord, type MergedRead } from './record-read.ts'
-import { RepublishQueue } from './republish-queue.ts'
+import { PutQueue } from './put-queue.ts'
 import { DHT_STORE_DEFAULTS, type DhtStoreEvents, type DhtStoreOptions, type DhtOperationOptions, type GetRecordOptions, type PutRecordOptions, type RecordRef } from './dht-store-types.ts'
 
 export type {
@@ -34,8 +34,6 @@ interface Job extends RecordRef {
 const EMPTY = new Uint8Array(0)
 /** Puts of a record with `replicas` tried at most, and the pause before the n-th retry (n × this, ms). */
 const PUT_ATTEMPTS = 3
-/** Records whose last put (state hash, time, acknowledgements) is remembered, at most. */
-const LAST_PUTS = 10_000
 const RETRY_PAUSE = 100
 
 /**
@@ -81,11 +79,9 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   readonly #options: Required<DhtStoreOptions>
   readonly #controller = new AbortController()
   readonly #lock = new KeyedLock()
-  readonly #queue: RepublishQueue<Job>
+  readonly #queue: PutQueue<Job>
   readonly #security: ReplicaSecurity | undefined
   readonly #aad: Uint8Array
-  /** Per record: the last successful put's state hash, time and acknowledgements. */
-  readonly #lastPuts = new Map<string, { readonly hash: string, readonly at: number, readonly acknowledged: number }>()
   /** Work that outlives the call that started it: the rest of early-resolved puts, of reads (later heads, repair). */
   readonly #background = new BackgroundWork()
   /** Early-resolved puts whose rest is still going. */
@@ -115,7 +111,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#dht = dht
     this.#address = address
     this.#options = merged
-    this.#queue = new RepublishQueue<Job>(merged, {
+    this.#queue = new PutQueue<Job>(merged, {
       run: async (_key, job) => {
         const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1, { fresh: true })
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
@@ -126,7 +122,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     })
   }
 
-  /** Puts not done: queued ones ready, running or waiting for a retry, and the rest of puts that resolved at `replicas` acknowledgements. */
+  /** Puts not done: queued ones delayed, ready, running or waiting for a retry, and the rest of puts that resolved at `replicas` acknowledgements. */
   get pending (): number {
     return this.#queue.pending + this.#remainders
   }
@@ -214,7 +210,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       this.#checkSize(bytes)
       const key = recordKey(ref)
       const hash = isTombstone(bytes) ? 'deleted' : toHex(sha256(bytes))
-      const last = this.#lastPuts.get(key)
+      const last = this.#queue.recent(key)
       if (fresh && last !== undefined && last.hash === hash && last.acknowledged >= (options.replicas ?? 0) && Date.now() - last.at < this.#options.republishInterval / 2) {
         // The same state was put lately (a write's durable put, then its background one): nothing to add.
         return last.acknowledged
@@ -242,9 +238,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
       } finally {
         this.#finishPut(ref, rests, need !== undefined && acknowledged >= need)
       }
-      this.#lastPuts.delete(key)
-      this.#lastPuts.set(key, { hash, at: Date.now(), acknowledged })
-      if (this.#lastPuts.size > LAST_PUTS) this.#lastPuts.delete(this.#lastPuts.keys().next().value as string)
+      this.#queue.putDone(key, { hash, at: Date.now(), acknowledged })
       return acknowledged
     })
   }
@@ -374,18 +368,38 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    *
    * @param id the record id, or `null` for the collection's index
    * @param load returns the record's current full state, or `TOMBSTONE` once deleted (called when the put starts)
+   * @param delay wait this long (ms) before queueing it, so that a burst of writes coalesces (longer while {@link hold} holds are taken)
    */
-  schedule (collection: string, id: string | null, load: () => Promise<RecordContent>): void {
+  schedule (collection: string, id: string | null, load: () => Promise<RecordContent>, delay = 0): void {
     if (this.#stopped) return
     const ref = { collection, id }
-    this.#queue.schedule(recordKey(ref), { ...ref, load })
+    this.#queue.schedule(recordKey(ref), { ...ref, load }, delay)
   }
 
-  /** Stops republishing a record and drops its queued put (a put in progress ends normally). */
+  /** Keeps a record's put until {@link resume} (the peer is offline). */
+  park (collection: string, id: string | null, load: () => Promise<RecordContent>): void {
+    const ref = { collection, id }
+    this.#queue.park(recordKey(ref), { ...ref, load })
+  }
+
+  /** Schedules the parked puts (written offline, or given up) with `delay`: a peer is reachable again. */
+  resume (delay = 0): void {
+    this.#queue.resume(delay)
+  }
+
+  /** Holds delayed puts back (1 s at most) until the returned function is called: a put a writer waits for goes first. */
+  hold (): () => void {
+    return this.#queue.hold()
+  }
+
+  /** Queues the delayed puts now (closing). */
+  handOver (): void {
+    this.#queue.handOver()
+  }
+
+  /** Stops republishing a record and drops its queued put and its last put (a put in progress ends normally). */
   forget (collection: string, id: string | null): void {
-    const key = recordKey({ collection, id })
-    this.#queue.forget(key)
-    this.#lastPuts.delete(key)
+    this.#queue.forget(recordKey({ collection, id }))
   }
 
   /**

@@ -6,10 +6,8 @@ import { deletedIds, IndexMarks, isDeletedIn } from './index-marks.ts'
 import type { RejectedEvent, Replica } from '../replica/replica.ts'
 
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
-/** How long a written record waits before its DHT put is queued (ms). */
+/** How long a written record's DHT put waits in the queue before it may run (ms): a burst of writes coalesces, and live gossip has the CPU first. */
 const PUT_DELAY = 100
-/** Longest a background put is held back while durable puts run (ms). */
-const MAX_HOLD = 1000
 /** A Yjs update that changes nothing. */
 const EMPTY_UPDATE = new Uint8Array([0, 0])
 
@@ -36,15 +34,6 @@ export class DurableRecords {
   readonly store: DhtStore
   readonly #source: Replica
   readonly #online: () => boolean
-  /** Records written while offline, or whose puts gave up: put again once a peer connects. */
-  readonly #parked = new Map<string, { collection: string, id: string | null }>()
-  /** Records written in the last moment, handed to the queue together after a short delay. */
-  readonly #due = new Map<string, { collection: string, id: string | null }>()
-  #dueTimer: ReturnType<typeof setTimeout> | undefined
-  /** When the oldest record in `#due` was written (`performance.now()`). */
-  #dueSince = 0
-  /** Durable puts under way: background puts wait for them (at most `MAX_HOLD`), so as not to compete for the CPU. */
-  #ensuring = 0
   /** Records deleted here: their heads are tombstones. */
   readonly #tombstones = new Set<string>()
   /** Marks records read from the DHT live (or deleted) in the local index. */
@@ -62,9 +51,6 @@ export class DurableRecords {
     this.#online = online
     this.#marks = new IndexMarks(async (collection, update) => await source.apply({ collection, target: 'index', update }))
     this.store = new DhtStore(dht, source.address, options, security)
-    this.store.on('failed', (e) => {
-      if (e.retryIn === undefined) this.#parked.set(refKey(e.collection, e.id), { collection: e.collection, id: e.id })
-    })
     this.store.on('rejected', (e) => { onRejected({ reason: e.reason, via: 'dht' }) })
     // What replicas answering after a read resolved add: applied like the read's own state (a tombstone deletes).
     this.store.on('late', (e) => {
@@ -84,7 +70,7 @@ export class DurableRecords {
 
   /** Puts not yet done in the DHT. */
   get pending (): number {
-    return this.store.pending + this.#due.size
+    return this.store.pending
   }
 
   /** Stores the manifest block (in the background). */
@@ -108,28 +94,10 @@ export class DurableRecords {
         this.schedule(collection, deleted)
       }
     }
-    if (!this.#online()) {
-      this.#parked.set(refKey(collection, id), { collection, id })
-      return
-    }
-    this.#parked.delete(refKey(collection, id))
-    // Starting a DHT put a moment later leaves the CPU to live gossip first,
-    // and coalesces bursts of writes.
-    if (this.#due.size === 0) this.#dueSince = performance.now()
-    this.#due.set(refKey(collection, id), { collection, id })
-    this.#dueTimer ??= setTimeout(() => { this.#handOver() }, PUT_DELAY)
-  }
-
-  /** Hands the due records to the queue; unless `now`, a moment later while durable puts run (`MAX_HOLD` at most). */
-  #handOver (now = false): void {
-    clearTimeout(this.#dueTimer)
-    this.#dueTimer = undefined
-    if (!now && this.#ensuring > 0 && performance.now() - this.#dueSince < MAX_HOLD) {
-      this.#dueTimer = setTimeout(() => { this.#handOver() }, PUT_DELAY)
-      return
-    }
-    for (const { collection, id } of this.#due.values()) this.store.schedule(collection, id, async () => this.#state(collection, id))
-    this.#due.clear()
+    const load = async (): Promise<RecordContent> => await this.#state(collection, id)
+    // Offline: parked in the queue until a peer connects.
+    if (!this.#online()) this.store.park(collection, id, load)
+    else this.store.schedule(collection, id, load, PUT_DELAY)
   }
 
   /** Schedules the records parked while offline (call when a peer connects). */
@@ -137,7 +105,7 @@ export class DurableRecords {
     if (!this.#online()) return
     // A database opened offline put its manifest nowhere but here: put it where peers can find it.
     if (!this.#announced) this.announce()
-    for (const { collection, id } of [...this.#parked.values()]) this.schedule(collection, id)
+    this.store.resume(PUT_DELAY)
   }
 
   /**
@@ -146,17 +114,18 @@ export class DurableRecords {
    * the put goes on to the other closest peers in the background (counted
    * in `pending`; `stop` gives it its timeout, then ends it). The
    * collection index is not awaited: the write scheduled its background
-   * put (held back until this put resolved, `MAX_HOLD` at most).
+   * put (held back in the queue until this put resolved, 1 s at most).
    * @throws {DurabilityError} fewer peers acknowledged in time
    */
   async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
     const put = { replicas: options.replicas, timeout: options.timeout ?? 15_000 }
-    this.#ensuring++
+    // Background puts wait for it (1 s at most), so as not to compete for the CPU.
+    const release = this.store.hold()
     try {
       // The state is loaded when the put's turn comes (so that it is never older than a background put's of the same record).
       await this.store.putRecord(collection, id, async () => await this.#state(collection, id), put)
     } finally {
-      this.#ensuring--
+      release()
     }
   }
 
@@ -183,7 +152,7 @@ export class DurableRecords {
 
   /** Waits (at most `timeout` ms) for queued puts and background work (the rest of durable puts, of reads), then stops. */
   async stop (timeout: number): Promise<void> {
-    this.#handOver(true)
+    this.store.handOver()
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
     clearTimeout(timer)

@@ -1,13 +1,16 @@
 /**
- * A background queue of keyed jobs (the DHT store's record puts): repeated
- * schedules of one key coalesce, a few jobs run at once, failures are
- * retried with exponential backoff, and every key that succeeded runs again
- * after a republish interval.
+ * The one queue of a database's DHT puts: a put waits here, and nowhere
+ * else, from the write that caused it until it is done — held a moment so
+ * that a burst of writes coalesces (and longer while durable puts run),
+ * parked while the peer is offline, then run a few at a time, retried with
+ * exponential backoff, and run again after a republish interval. The queue
+ * also remembers each key's last put, so that a put of a state just put is
+ * skipped.
  * @module
  */
 
-/** Options of a {@link RepublishQueue}; every field is required here (the DHT store fills in defaults). */
-export interface RepublishQueueOptions {
+/** Options of a {@link PutQueue}; every field but `maxHold` is required here (the DHT store fills in defaults). */
+export interface PutQueueOptions {
   /** Jobs running at once. */
   readonly concurrency: number
   /** Delay before the first retry of a failed job, in ms; doubled for each further attempt. */
@@ -18,10 +21,26 @@ export interface RepublishQueueOptions {
   readonly maxAttempts: number
   /** A key whose job succeeded (or was given up) runs again this long after, in ms. */
   readonly republishInterval: number
+  /** Longest a delayed job is held back while {@link PutQueue.hold} holds are taken, in ms. @default 1000 */
+  readonly maxHold?: number
 }
 
+/** A key's last put. */
+export interface RecentPut {
+  /** The hash of the state put (or `deleted`). */
+  readonly hash: string
+  /** When (ms since 1970). */
+  readonly at: number
+  /** Peers that acknowledged it. */
+  readonly acknowledged: number
+}
+
+/** Keys whose last put is remembered, at most. */
+const RECENT_PUTS = 10_000
+const DEFAULT_MAX_HOLD = 1000
+
 /** What the queue does with jobs. */
-export interface RepublishQueueHooks<J> {
+export interface PutQueueHooks<J> {
   /** Runs a job; a rejection counts as a failure. */
   run (key: string, job: J): Promise<void>
   /** A job failed: it runs again in `retryIn` ms, or, with `retryIn` undefined, it was given up. */
@@ -48,16 +67,28 @@ const MAX_TIMER = 2 ** 31 - 1
 /**
  * Keyed jobs, coalesced, bounded, retried and republished.
  *
- * A key is in one state at a time: ready (waiting for a free slot), running,
- * or waiting to be retried. Scheduling a key that is ready or waiting
+ * A key is in one state at a time: delayed (scheduled with a delay, not yet
+ * handed over), parked (until {@link resume}), ready (waiting for a free
+ * slot), running, or waiting to be retried. Scheduling a key that is ready or waiting
  * replaces its job (only the latest job runs); scheduling a running key
  * makes its latest job run once more after the current run. Jobs scheduled
  * in one tick are picked up on the next microtask, so a burst of schedules
  * of one key runs it once.
  */
-export class RepublishQueue<J> {
-  readonly #options: RepublishQueueOptions
-  readonly #hooks: RepublishQueueHooks<J>
+export class PutQueue<J> {
+  readonly #options: PutQueueOptions
+  readonly #hooks: PutQueueHooks<J>
+  /** Jobs scheduled with a delay, handed over together when it ends. */
+  readonly #delayed = new Map<string, J>()
+  #delayTimer: Timer | undefined
+  /** When the oldest delayed job was scheduled (`performance.now()`). */
+  #delayedSince = 0
+  /** Holds taken ({@link hold}): delayed jobs wait for them, `maxHold` at most. */
+  #holds = 0
+  /** Jobs that wait for {@link resume}: scheduled while offline, or given up. */
+  readonly #parked = new Map<string, J>()
+  /** Each key's last put, oldest first. */
+  readonly #recent = new Map<string, RecentPut>()
   readonly #ready = new Map<string, J>()
   readonly #running = new Map<string, Running<J>>()
   readonly #retrying = new Map<string, Retrying<J>>()
@@ -69,14 +100,14 @@ export class RepublishQueue<J> {
   #stopped = false
   #idle: Array<() => void> = []
 
-  constructor (options: RepublishQueueOptions, hooks: RepublishQueueHooks<J>) {
+  constructor (options: PutQueueOptions, hooks: PutQueueHooks<J>) {
     this.#options = options
     this.#hooks = hooks
   }
 
-  /** Jobs ready, running or waiting for a retry. */
+  /** Jobs delayed, ready, running or waiting for a retry (parked ones aside). */
   get pending (): number {
-    return this.#ready.size + this.#running.size + this.#retrying.size
+    return this.#delayed.size + this.#ready.size + this.#running.size + this.#retrying.size
   }
 
   /** Keys that will be republished. */
@@ -84,9 +115,21 @@ export class RepublishQueue<J> {
     return this.#republish.size
   }
 
-  /** Schedules `job` for `key`, replacing any job of the key not yet started. Ignored once stopped. */
-  schedule (key: string, job: J): void {
+  /**
+   * Schedules `job` for `key`, replacing any job of the key not yet started
+   * (a parked one too). With `delay`, the job is handed over once `delay`
+   * ms passed since the first of the delayed jobs was scheduled — later
+   * while holds are taken, `maxHold` at most. Ignored once stopped.
+   */
+  schedule (key: string, job: J, delay = 0): void {
     if (this.#stopped) return
+    this.#parked.delete(key)
+    if (delay > 0) {
+      if (this.#delayed.size === 0) this.#delayedSince = performance.now()
+      this.#delayed.set(key, job)
+      this.#delayTimer ??= setTimeout(() => { this.#handOver(delay) }, delay)
+      return
+    }
     const running = this.#running.get(key)
     if (running !== undefined) {
       running.next = job
@@ -102,8 +145,51 @@ export class RepublishQueue<J> {
     this.#queuePump()
   }
 
-  /** Drops `key`: its waiting job, its retries and its republishing (a run in progress ends normally). */
+  /** Parks `job` for `key` until {@link resume} (the peer is offline). Ignored once stopped. */
+  park (key: string, job: J): void {
+    if (!this.#stopped) this.#parked.set(key, job)
+  }
+
+  /** Schedules every parked job (with `delay`): the peer is online again. */
+  resume (delay = 0): void {
+    for (const [key, job] of [...this.#parked]) this.schedule(key, job, delay)
+  }
+
+  /**
+   * Holds delayed jobs back (`maxHold` at most) until the returned function
+   * is called: a put that a writer waits for runs first.
+   */
+  hold (): () => void {
+    this.#holds++
+    let held = true
+    return () => {
+      if (held) this.#holds--
+      held = false
+    }
+  }
+
+  /** Hands the delayed jobs over now. */
+  handOver (): void {
+    this.#handOver(0, true)
+  }
+
+  /** The last put of `key`, if remembered. */
+  recent (key: string): RecentPut | undefined {
+    return this.#recent.get(key)
+  }
+
+  /** Remembers a put of `key` (whether the queue ran it or not). */
+  putDone (key: string, put: RecentPut): void {
+    this.#recent.delete(key)
+    this.#recent.set(key, put)
+    if (this.#recent.size > RECENT_PUTS) this.#recent.delete(this.#recent.keys().next().value as string)
+  }
+
+  /** Drops `key`: its waiting job (delayed, parked or ready), its retries, its republishing and its last put (a run in progress ends normally). */
   forget (key: string): void {
+    this.#delayed.delete(key)
+    this.#parked.delete(key)
+    this.#recent.delete(key)
     this.#ready.delete(key)
     this.#attempts.delete(key)
     this.#republish.delete(key)
@@ -133,6 +219,10 @@ export class RepublishQueue<J> {
    */
   async stop (): Promise<void> {
     this.#stopped = true
+    clearTimeout(this.#delayTimer)
+    this.#delayTimer = undefined
+    this.#delayed.clear()
+    this.#parked.clear()
     this.#ready.clear()
     for (const { timer } of this.#retrying.values()) clearTimeout(timer)
     this.#retrying.clear()
@@ -142,6 +232,20 @@ export class RepublishQueue<J> {
     this.#republishTimer = undefined
     for (const running of this.#running.values()) running.next = undefined
     await this.flush()
+  }
+
+  /** Hands the delayed jobs over; unless `now`, a moment later while holds are taken (`maxHold` at most). */
+  #handOver (delay: number, now = false): void {
+    clearTimeout(this.#delayTimer)
+    this.#delayTimer = undefined
+    if (!now && this.#holds > 0 && performance.now() - this.#delayedSince < (this.#options.maxHold ?? DEFAULT_MAX_HOLD)) {
+      this.#delayTimer = setTimeout(() => { this.#handOver(delay) }, delay)
+      return
+    }
+    const due = [...this.#delayed]
+    this.#delayed.clear()
+    for (const [key, job] of due) this.schedule(key, job)
+    this.#checkIdle()
   }
 
   #queuePump (): void {
@@ -192,6 +296,8 @@ export class RepublishQueue<J> {
     if (attempt >= this.#options.maxAttempts) {
       this.#attempts.delete(key)
       this.#renew(key, job)
+      // Given up: tried again once the peer is online again (or at its republish).
+      this.#parked.set(key, job)
       this.#report(key, job, error, attempt, undefined)
       return
     }

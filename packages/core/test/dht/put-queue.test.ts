@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { RepublishQueue, type RepublishQueueOptions } from '../../src/dht/republish-queue.ts'
+import { PutQueue, type PutQueueOptions } from '../../src/dht/put-queue.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-const OPTIONS: RepublishQueueOptions = { concurrency: 4, retryDelay: 10, maxRetryDelay: 1000, maxAttempts: 4, republishInterval: 24 * 60 * 60 * 1000 }
+const OPTIONS: PutQueueOptions = { concurrency: 4, retryDelay: 10, maxRetryDelay: 1000, maxAttempts: 4, republishInterval: 24 * 60 * 60 * 1000 }
 
 interface Failure { key: string, attempt: number, retryIn: number | undefined }
 
 /** A queue whose jobs are numbers, recording every run and failure. */
-function recordingQueue (options: Partial<RepublishQueueOptions> = {}, run: (key: string, job: number) => Promise<void> = async () => {}) {
+function recordingQueue (options: Partial<PutQueueOptions> = {}, run: (key: string, job: number) => Promise<void> = async () => {}) {
   const runs: Array<[string, number]> = []
   const failures: Failure[] = []
-  const queue = new RepublishQueue<number>({ ...OPTIONS, ...options }, {
+  const queue = new PutQueue<number>({ ...OPTIONS, ...options }, {
     run: async (key, job) => {
       runs.push([key, job])
       await run(key, job)
@@ -27,7 +27,7 @@ function deferred (): { promise: Promise<void>, resolve: () => void } {
   return { promise, resolve }
 }
 
-describe('RepublishQueue', { timeout: 10_000 }, () => {
+describe('PutQueue', { timeout: 10_000 }, () => {
   test('ten schedules of one key in a tick run once, with the latest job', async () => {
     const { queue, runs } = recordingQueue()
     for (let i = 1; i <= 10; i++) queue.schedule('a', i)
@@ -139,5 +139,81 @@ describe('RepublishQueue', { timeout: 10_000 }, () => {
     assert.deepEqual(runs, [['a', 1]])
     assert.equal(queue.pending, 0)
     assert.equal(queue.tracked, 0)
+  })
+
+  test('a delayed job waits in the queue, counted as pending; schedules meanwhile coalesce into one run', async () => {
+    const { queue, runs } = recordingQueue()
+    queue.schedule('a', 1, 30)
+    queue.schedule('a', 2, 30)
+    queue.schedule('b', 3, 30)
+    assert.equal(queue.pending, 2)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(runs, [], 'nothing runs before the delay')
+    await queue.flush()
+    assert.deepEqual(runs, [['a', 2], ['b', 3]])
+    await queue.stop()
+  })
+
+  test('a hold keeps delayed jobs back until it is released; handOver queues them at once', async () => {
+    const { queue, runs } = recordingQueue({ maxHold: 60_000 })
+    const release = queue.hold()
+    queue.schedule('a', 1, 5)
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    assert.deepEqual(runs, [], 'held')
+    release()
+    release() // a second release changes nothing
+    await queue.flush()
+    assert.deepEqual(runs, [['a', 1]])
+    const again = queue.hold()
+    queue.schedule('b', 2, 60_000)
+    queue.handOver()
+    await queue.flush()
+    assert.deepEqual(runs, [['a', 1], ['b', 2]])
+    again()
+    await queue.stop()
+  })
+
+  test('parked jobs wait for resume, are not pending, and a schedule replaces them', async () => {
+    const { queue, runs } = recordingQueue()
+    queue.park('a', 1)
+    queue.park('b', 2)
+    queue.schedule('b', 3)
+    await queue.flush()
+    assert.deepEqual(runs, [['b', 3]])
+    assert.equal(queue.pending, 0)
+    queue.resume()
+    await queue.flush()
+    assert.deepEqual(runs, [['b', 3], ['a', 1]])
+    queue.resume()
+    await queue.flush()
+    assert.equal(runs.length, 2, 'a resumed job is no longer parked')
+    await queue.stop()
+  })
+
+  test('a job given up is parked: resume runs it again', async () => {
+    let fail = true
+    const { queue, runs, failures } = recordingQueue({ maxAttempts: 2, retryDelay: 1 }, async () => { if (fail) throw new Error('no peers') })
+    queue.schedule('a', 1)
+    await waitFor(() => failures.some((f) => f.retryIn === undefined), 'the job given up')
+    await queue.flush()
+    fail = false
+    const before = runs.length
+    queue.resume()
+    await queue.flush()
+    assert.equal(runs.length, before + 1)
+    await queue.stop()
+  })
+
+  test('the last put of a key is remembered, bounded, and dropped by forget', async () => {
+    const { queue } = recordingQueue()
+    queue.putDone('a', { hash: 'h1', at: 1, acknowledged: 3 })
+    queue.putDone('a', { hash: 'h2', at: 2, acknowledged: 1 })
+    assert.deepEqual(queue.recent('a'), { hash: 'h2', at: 2, acknowledged: 1 })
+    queue.forget('a')
+    assert.equal(queue.recent('a'), undefined)
+    for (let i = 0; i < 10_001; i++) queue.putDone(`k${i}`, { hash: 'h', at: i, acknowledged: 1 })
+    assert.equal(queue.recent('k0'), undefined, 'the oldest is forgotten past the bound')
+    assert.equal(queue.recent('k10000')?.at, 10_000)
+    await queue.stop()
   })
 })
