@@ -34,8 +34,11 @@ const LAYERS = [
   ['query'],
   ['store'],
   ['access', 'crypto', 'manifest'],
+  ['replica'],
+  ['peer'],
   ['sync', 'dht'],
-  ['peer']
+  ['replication'],
+  ['profile']
 ]
 /** The files at core's top (`src/*.ts`), above every folder. */
 const TOP_FILES = ['database', 'collection', 'index', 'dht-server']

@@ -7,7 +7,7 @@ import { PeerSandbox } from './fixtures/peers.ts'
 
 /** A peer's round trip to `to` on libp2p's ping service (nodePeer starts one; `NodePeer.libp2p` types only Kadmium's services). */
 async function ping (from: NodePeer, to: NodePeer): Promise<number> {
-  const libp2p = from.libp2p as unknown as Libp2p<NodePeerServices>
+  const libp2p = from.libp2p
   return libp2p.services.ping.ping(to.peerId, { signal: AbortSignal.timeout(10_000) })
 }
 

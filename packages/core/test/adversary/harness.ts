@@ -238,7 +238,7 @@ export class Adversary {
   /** Starts an adversary on a fresh memory address. */
   static async create (): Promise<Adversary> {
     const peer = await createTestPeer({ validators: PERMISSIVE })
-    return new Adversary(peer.libp2p as unknown as AdversaryLibp2p, peer.privateKey)
+    return new Adversary(peer.libp2p, peer.privateKey)
   }
 
   /** The adversary's peer id string. */

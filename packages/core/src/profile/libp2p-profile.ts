@@ -39,10 +39,10 @@ import { InvalidArgumentError } from '../errors.ts'
 import { mergingDatastore } from '../dht/merging-datastore.ts'
 import { DHT_PROTOCOL } from '../dht/dht-keys.ts'
 import { dhtSelectors, dhtValidators } from '../dht/validators.ts'
-import { PING_STREAMS } from './peer.ts'
+import { PING_STREAMS } from '../peer/peer.ts'
 
-export { PING_STREAMS } from './peer.ts'
-export type { KadmiumServices, KadmiumLibp2p } from './peer.ts'
+export { PING_STREAMS } from '../peer/peer.ts'
+export type { KadmiumServices, KadmiumLibp2p } from '../peer/peer.ts'
 
 /**
  * Which network a peer runs on:
