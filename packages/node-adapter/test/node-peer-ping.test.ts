@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { PING_STREAMS } from '@kadmium/core'
-import type { NodePeer, NodePeerServices } from '@kadmium/node'
-import type { Libp2p } from 'libp2p'
+import type { NodePeer } from '@kadmium/node'
 import { PeerSandbox } from './fixtures/peers.ts'
 
-/** A peer's round trip to `to` on libp2p's ping service (nodePeer starts one; `NodePeer.libp2p` types only Kadmium's services). */
+/** A peer's round trip to `to` on libp2p's ping service (part of Kadmium's profile). */
 async function ping (from: NodePeer, to: NodePeer): Promise<number> {
-  const libp2p = from.libp2p
-  return libp2p.services.ping.ping(to.peerId, { signal: AbortSignal.timeout(10_000) })
+  return from.libp2p.services.ping.ping(to.peerId, { signal: AbortSignal.timeout(10_000) })
 }
 
 const TEST_TIMEOUT = { timeout: 30_000 }
