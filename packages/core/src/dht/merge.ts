@@ -1,7 +1,8 @@
 /**
  * Merging Yjs states found in the DHT: each one is applied to a fresh
  * `Y.Doc` and the document is encoded once — never `Y.mergeUpdates` on
- * bytes from the network (see the Yjs notes in `shared/LIBP2P-NOTES.md`).
+ * bytes from the network: it trusts its input, and crafted bytes make it
+ * spin without bound (yjs#687; docs/security.md, "Crafted Yjs updates").
  * @module
  */
 import * as Y from 'yjs'
