@@ -1,11 +1,11 @@
 /**
  * Ed25519 peer ids, to and from raw public keys, without loading libp2p's
- * key and peer-id packages (some 10 MB of memory that a local-only
- * database has no other use for). The forms are libp2p's: a peer id is
- * the identity multihash of the protobuf-encoded public key, written in
- * base58btc without a multibase prefix (`12D3KooW…`), or as a CIDv1 with
- * the `libp2p-key` codec (`bafzaa…`, `k51…`). Tests check both directions
- * against `@libp2p/peer-id`.
+ * key and peer-id packages (their code and dependencies take memory that
+ * a local-only database has no other use for). The forms are libp2p's: a
+ * peer id is the identity multihash of the protobuf-encoded public key,
+ * written in base58btc without a multibase prefix (`12D3KooW…`), or as a
+ * CIDv1 with the `libp2p-key` codec (`bafzaa…`, `k51…`). Tests check both
+ * directions against `@libp2p/peer-id`.
  * @module
  */
 import { base32 } from 'multiformats/bases/base32'

@@ -6,9 +6,9 @@
 
 /**
  * PBKDF2-SHA256 iterations for a passphrase: OWASP's 2023 recommendation
- * for PBKDF2-HMAC-SHA256. About 65 ms in Node 24 on a 2-core x86-64 server;
- * a phone browser may take several hundred. Derivation happens once per
- * `createDatabase`.
+ * for PBKDF2-HMAC-SHA256. Derivation happens once per `createDatabase`, so
+ * its cost (docs/security.md, "End-to-end encryption") is paid when a database opens,
+ * never per write; an attacker pays it for every guess.
  */
 export const PBKDF2_ITERATIONS = 600_000
 

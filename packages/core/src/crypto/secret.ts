@@ -88,7 +88,7 @@ export interface DatabaseSecret {
 /**
  * Derives a database's secret from its options: a raw key is the master
  * secret itself; a passphrase is stretched by PBKDF2-SHA256 with `salt`
- * ({@link PBKDF2_ITERATIONS} iterations, about 65 ms in Node 24). From the
+ * ({@link PBKDF2_ITERATIONS} iterations, once per database opened). From the
  * master, HKDF-SHA256 with `salt` and a distinct label derives each key.
  * Every device must use the same `salt`: {@link passphraseSalt} of the
  * database name for a passphrase; any fixed bytes (possibly empty) for a key.

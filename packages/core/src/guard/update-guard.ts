@@ -77,10 +77,12 @@ export interface UpdateLimits {
    * in one update: the same origin and right origin, or, for items with
    * neither, the same parent and map key. Yjs orders such concurrent items
    * by walking past the others on every insert (quadratic in their number:
-   * 4,000 clients setting one map key cost it 1.3 s), while real concurrent
-   * edits put a handful of items in one place. Counting pairs bounds that
-   * walk for the whole update: the default allows 700 items in one place,
-   * or 50 concurrent writers of each of 200 keys.
+   * a few thousand clients setting one map key hold it for over a second),
+   * while real concurrent edits put a handful of items in one place.
+   * Counting pairs bounds that walk for the whole update: the default
+   * allows 700 items in one place (which Yjs applies quickly: the `guard`
+   * benchmark scenario checks it), or 50 concurrent writers of each of 200
+   * keys.
    * @default 262_144
    */
   readonly maxSamePlacePairs: number

@@ -10,7 +10,9 @@
  * whole history to its first item. Honest clients keep these walks short: a
  * client always knows its own earlier items, so its items never need to be
  * ordered against each other. Crafted ones are not bound by that, and one
- * update's worth of them ties Yjs up for seconds (6 KB: 0.2 s; 60 KB: 27 s).
+ * update's worth of them ties Yjs up for seconds or more: the work grows
+ * with the square of the update's size (docs/security.md, "Crafted Yjs
+ * updates"; the `guard` benchmark scenario measures it).
  *
  * Within one update these rules refuse:
  * 1. two items of one client that claim the same place (same origin and right

@@ -18,7 +18,8 @@ export function encodeFields (fields: StoredObject): Uint8Array {
  * encoding: every CBOR head at most 9 bytes, a string at most 3 UTF-8
  * bytes per UTF-16 unit. Encoding is what a write checks the record size
  * with; below the limit the bound suffices, and the row is encoded later,
- * off the path to peers (cold, an encode costs 50–70 µs on this machine).
+ * off the path to peers (an encode whose code has not run for a while is
+ * slow, and the update should reach peers first).
  */
 export function rowSizeBound (value: StoredValue): number {
   if (typeof value === 'string') return 9 + 3 * value.length

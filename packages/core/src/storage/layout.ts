@@ -46,8 +46,8 @@ export class CollectionKeys {
  * digits, so that a log reads back in the order it was written. Yjs updates
  * commute, so the order does not change the result — but it changes the
  * cost: updates applied out of order wait in Yjs's pending queue, which is
- * re-merged on every later update (quadratic: 10,000 index updates read in
- * string order took 8 s to load).
+ * re-merged on every later update (quadratic in the number of updates: a
+ * long log read back out of order makes opening a collection slow).
  */
 export class SequenceKeys {
   readonly #session: string

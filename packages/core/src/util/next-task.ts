@@ -4,8 +4,9 @@
  * waits for one after handing its update to gossip, so that the whole
  * send — signing, gossipsub, the muxer, encryption, down to the socket,
  * a chain of microtasks — runs before the write's storage work instead of
- * behind it: peers get the update ~0.2–0.5 ms sooner (measured on the
- * propagation benchmark), the write is durable a turn later.
+ * behind it: peers get the update sooner (the time a write takes to reach
+ * them is what the `propagation` benchmark scenario measures), and the
+ * write is durable a turn later.
  * @module
  */
 
