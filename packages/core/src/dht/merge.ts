@@ -59,7 +59,7 @@ function applyAll (doc: Y.Doc, updates: readonly Uint8Array[], rejected: Readonl
   for (let i = 0; i < updates.length; i++) {
     if (rejected.has(i)) continue
     try {
-      // Untrusted bytes: checked before Yjs sees them (see update-guard.ts).
+      // Untrusted bytes: checked before Yjs sees them (see guard/update-guard.ts).
       checkUpdate(updates[i] as Uint8Array)
       Y.applyUpdate(doc, updates[i] as Uint8Array)
     } catch {
