@@ -1,25 +1,21 @@
 /**
  * The DHT record store: records (and collection indexes) of one database,
  * durable in kad-dht as immutable blocks named by heads, merged as CRDTs
- * across replicas. See "Durable in the DHT" in `docs/architecture.md`.
+ * across replicas. Puts are in `record-writer.ts`, reads in
+ * `record-reader.ts`, background puts in the one queue of `put-queue.ts`.
+ * See "Durable in the DHT" in `docs/architecture.md`.
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
-import { DatabaseClosedError, DurabilityError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
-import { sha256, toHex } from '../util/hash.ts'
+import { DatabaseClosedError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
 import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { TypedEmitter } from '../events.ts'
-import { KeyedLock } from '../util/lock.ts'
-import { BackgroundWork, pause } from './background.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
-import { isTombstone, TOMBSTONE, type RecordContent, type SignedHead } from './head.ts'
-import { writeHead, type WrittenHead } from './head-write.ts'
-import type { HeadReadContext } from './head-read.ts'
-import { headKey, HEAD_NS } from './dht-keys.ts'
-import { mergeStates } from './merge.ts'
-import { repairRead } from './read-repair.ts'
-import { readRecord, type MergedRead } from './record-read.ts'
+import { isTombstone, type RecordContent } from './head.ts'
 import { PutQueue } from './put-queue.ts'
+import { RecordContext, recordKey } from './record-context.ts'
+import { RecordReader } from './record-reader.ts'
+import { RecordWriter } from './record-writer.ts'
 import { DHT_STORE_DEFAULTS, type DhtStoreEvents, type DhtStoreOptions, type DhtOperationOptions, type GetRecordOptions, type PutRecordOptions, type RecordRef } from './dht-store-types.ts'
 
 export type {
@@ -31,10 +27,8 @@ interface Job extends RecordRef {
   readonly load: () => Promise<RecordContent>
 }
 
-const EMPTY = new Uint8Array(0)
-/** Puts of a record with `replicas` tried at most, and the pause before the n-th retry (n × this, ms). */
+/** Puts of a record with `replicas` tried at most. */
 const PUT_ATTEMPTS = 3
-const RETRY_PAUSE = 100
 
 /**
  * One database's records in the DHT.
@@ -74,21 +68,10 @@ const RETRY_PAUSE = 100
  * ```
  */
 export class DhtStore extends TypedEmitter<DhtStoreEvents> {
-  readonly #dht: KadDHT
-  readonly #address: string
-  readonly #options: Required<DhtStoreOptions>
-  readonly #controller = new AbortController()
-  readonly #lock = new KeyedLock()
+  readonly #ctx: RecordContext
   readonly #queue: PutQueue<Job>
-  readonly #security: ReplicaSecurity | undefined
-  readonly #aad: Uint8Array
-  /** Work that outlives the call that started it: the rest of early-resolved puts, of reads (later heads, repair). */
-  readonly #background = new BackgroundWork()
-  /** Early-resolved puts whose rest is still going. */
-  #remainders = 0
-  /** Heads of this store's author written so far (a read's compaction is skipped if one was written meanwhile). */
-  #writes = 0
-  #stopped = false
+  readonly #writer: RecordWriter
+  readonly #reader: RecordReader
 
   /**
    * @param dht the node's kad-dht service, configured with Kadmium's protocol, validators and selectors
@@ -97,8 +80,6 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    */
   constructor (dht: KadDHT, address: string, options: DhtStoreOptions = {}, security?: ReplicaSecurity) {
     super()
-    this.#security = security
-    this.#aad = new TextEncoder().encode(address)
     if (typeof address !== 'string' || address.length === 0) throw new InvalidArgumentError('a DhtStore needs the database address')
     const merged = { ...DHT_STORE_DEFAULTS }
     for (const [name, value] of Object.entries(options)) {
@@ -108,28 +89,28 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     }
     merged.maxRecordBytes = Math.min(merged.maxRecordBytes, MAX_PART_BYTES)
     for (const name of ['blockConcurrency', 'concurrency', 'maxAttempts'] as const) merged[name] = Math.max(1, merged[name])
-    this.#dht = dht
-    this.#address = address
-    this.#options = merged
+    this.#ctx = new RecordContext(dht, address, merged, security, (type, detail) => { this.emit(type, detail) })
     this.#queue = new PutQueue<Job>(merged, {
       run: async (_key, job) => {
-        const acknowledged = await this.#put(job.collection, job.id, job.load, { replicas: this.#options.queueReplicas }, 1, { fresh: true })
+        const acknowledged = await this.#writer.put(job.collection, job.id, job.load, { replicas: merged.queueReplicas }, 1, { fresh: true })
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
       },
       failed: (_key, job, error, attempt, retryIn) => {
         this.emit('failed', { collection: job.collection, id: job.id, error, attempt, retryIn })
       }
     })
+    this.#writer = new RecordWriter(this.#ctx, this.#queue)
+    this.#reader = new RecordReader(this.#ctx)
   }
 
   /** Puts not done: queued ones delayed, ready, running or waiting for a retry, and the rest of puts that resolved at `replicas` acknowledgements. */
   get pending (): number {
-    return this.#queue.pending + this.#remainders
+    return this.#queue.pending + this.#ctx.remainders
   }
 
   /** Whether {@link stop} was called. */
   get stopped (): boolean {
-    return this.#stopped
+    return this.#ctx.stopped
   }
 
   /**
@@ -138,9 +119,9 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * @throws {RecordTooLargeError} the update exceeds `maxRecordBytes`
    */
   async putUpdate (update: Uint8Array, options: DhtOperationOptions = {}): Promise<PutPartResult> {
-    this.#checkOpen()
-    if (update.length > this.#options.maxRecordBytes) throw new RecordTooLargeError(update.length, this.#options.maxRecordBytes)
-    return await putPart(this.#dht, update, this.#blockOptions(options))
+    this.#ctx.checkOpen()
+    if (update.length > this.#ctx.options.maxRecordBytes) throw new RecordTooLargeError(update.length, this.#ctx.options.maxRecordBytes)
+    return await putPart(this.#ctx.dht, update, this.#ctx.blockOptions(options))
   }
 
   /**
@@ -149,10 +130,10 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * @throws {RecordTooLargeError} the part holds more than `maxRecordBytes`
    */
   async getPart (part: Part, options: DhtOperationOptions = {}): Promise<Uint8Array | undefined> {
-    this.#checkOpen()
-    return await getPart(this.#dht, part, {
-      ...this.#blockOptions(options),
-      budget: { used: 0, limit: this.#options.maxRecordBytes },
+    this.#ctx.checkOpen()
+    return await getPart(this.#ctx.dht, part, {
+      ...this.#ctx.blockOptions(options),
+      budget: { used: 0, limit: this.#ctx.options.maxRecordBytes },
       onReject: (reason) => { this.emit('rejected', { reason }) }
     })
   }
@@ -186,78 +167,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * @throws {DatabaseClosedError} the store was stopped
    */
   async putRecord (collection: string, id: string | null, state: RecordContent | (() => Promise<RecordContent>), options: PutRecordOptions = {}): Promise<number> {
-    return await this.#put(collection, id, state, options, PUT_ATTEMPTS, { early: true })
-  }
-
-  /**
-   * {@link putRecord}, with at most `attempts` puts when fewer than
-   * `replicas` peers acknowledge (the queue retries on its own). `early`:
-   * resolve at the `replicas`-th acknowledgement (else at the end of the
-   * put). `fresh`: skip the put when this store put the same state lately
-   * with enough acknowledgements (a queued put right after a durable one).
-   */
-  async #put (
-    collection: string, id: string | null, state: RecordContent | (() => Promise<RecordContent>), options: PutRecordOptions, attempts: number,
-    { early = false, fresh = false }: { readonly early?: boolean, readonly fresh?: boolean }
-  ): Promise<number> {
-    this.#checkOpen()
-    if (typeof state !== 'function') this.#checkSize(state)
-    const ref = { collection, id }
-    return await this.#lock.run(recordKey(ref), async () => {
-      const signal = this.#signals(options)
-      const bytes = typeof state === 'function' ? await state() : state
-      this.#checkRunning(options)
-      this.#checkSize(bytes)
-      const key = recordKey(ref)
-      const hash = isTombstone(bytes) ? 'deleted' : toHex(sha256(bytes))
-      const last = this.#queue.recent(key)
-      if (fresh && last !== undefined && last.hash === hash && last.acknowledged >= (options.replicas ?? 0) && Date.now() - last.at < this.#options.republishInterval / 2) {
-        // The same state was put lately (a write's durable put, then its background one): nothing to add.
-        return last.acknowledged
-      }
-      if (!isTombstone(bytes)) mergeStates(bytes, []) // throws MalformedUpdateError when it does not decode
-      const hk = await this.#headKey(collection, id)
-      const need = early && options.replicas !== undefined && options.replicas >= 1 ? options.replicas : undefined
-      const rests: Array<Promise<number>> = []
-      let acknowledged = 0
-      try {
-        for (let attempt = 0; attempt === 0 || (options.replicas !== undefined && acknowledged < options.replicas && attempt < attempts); attempt++) {
-          // A peer that just joined finds few peers in its first lookup (its routing table is still
-          // filling): a put that fell short of `replicas` is tried again, while time remains.
-          if (attempt > 0) {
-            await pause(RETRY_PAUSE * attempt, signal())
-            this.#checkRunning(options)
-          }
-          const written = await this.#write(hk, bytes, [], signal, need, rests)
-          acknowledged = Math.max(acknowledged, written.acknowledged)
-        }
-        this.#checkRunning(options)
-        if (options.replicas !== undefined && acknowledged < options.replicas) {
-          throw new DurabilityError(acknowledged, options.replicas)
-        }
-      } finally {
-        this.#finishPut(ref, rests, need !== undefined && acknowledged >= need)
-      }
-      this.#queue.putDone(key, { hash, at: Date.now(), acknowledged })
-      return acknowledged
-    })
-  }
-
-  /**
-   * Tracks the rest of a put's writes (`stop` awaits them); `resolvedEarly`:
-   * the put resolved before they ended, so they count in `pending` and
-   * their end is a `completed` event.
-   */
-  #finishPut (ref: RecordRef, rests: ReadonlyArray<Promise<number>>, resolvedEarly: boolean): void {
-    if (resolvedEarly) this.#remainders++
-    this.#background.track((async () => {
-      const settled = await Promise.allSettled(rests)
-      if (resolvedEarly) this.#remainders--
-      if (!resolvedEarly || this.#stopped) return
-      const acknowledged = Math.max(0, ...settled.flatMap((r) => r.status === 'fulfilled' ? [r.value] : []))
-      const last = settled.at(-1)
-      this.emit('completed', { ...ref, acknowledged, ...(last?.status === 'rejected' ? { error: last.reason as unknown } : {}) })
-    })())
+    return await this.#writer.put(collection, id, state, options, PUT_ATTEMPTS, { early: true })
   }
 
   /**
@@ -305,57 +215,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * @throws {DatabaseClosedError} the store was stopped
    */
   async getRecordContent (collection: string, id: string | null, options: GetRecordOptions = {}): Promise<RecordContent | undefined> {
-    this.#checkOpen()
-    const ref = { collection, id }
-    const complete = options.complete === true
-    return await this.#lock.run(recordKey(ref), async () => {
-      const signal = this.#signals(options)
-      const hk = await this.#headKey(collection, id)
-      const writes = this.#writes
-      const answer = await readRecord(this.#readContext(ref), hk, collection, signal, {
-        complete,
-        onLater: (state, deleted) => { if (!this.#stopped) this.emit('late', { ...ref, state, deleted }) }
-      })
-      const rest = answer.rest.then(async (read) => {
-        // With `complete`, this read still holds the record's lock (it awaits the repair).
-        if (read !== undefined && options.readRepair !== false) await this.#repair(ref, hk, read, { writes, locked: complete }, signal)
-      })
-      this.#background.track(rest)
-      if (complete) {
-        await rest.catch(() => {})
-        this.#checkRunning(options)
-        const read = await answer.rest
-        return read?.deleted === true ? TOMBSTONE : read?.state
-      }
-      this.#checkRunning(options)
-      return answer.deleted ? TOMBSTONE : answer.state
-    })
-  }
-
-  /**
-   * Read repair after a whole read (see {@link getRecord} and
-   * `read-repair.ts`). `writes`: this store's head count when the read
-   * began — a head of ours written since holds state the read may not
-   * have seen, so no merged head is put then. `locked`: the caller holds
-   * the record's lock (else a merged head's write takes it).
-   */
-  async #repair (
-    ref: RecordRef, hk: Uint8Array, merged: MergedRead, { writes, locked }: { readonly writes: number, readonly locked: boolean }, signal: () => AbortSignal
-  ): Promise<void> {
-    if (this.#stopped) return
-    try {
-      const acknowledged = await repairRead({
-        dht: this.#dht,
-        author: this.#security?.signer.publicKey ?? EMPTY,
-        mayWrite: this.#mayWrite(ref.collection),
-        wroteSince: () => this.#writes !== writes,
-        write: async (key, content, others, sig) => await this.#write(key, content, others, sig),
-        locked: async (work) => locked ? await work() : await this.#lock.run(recordKey(ref), work)
-      }, hk, merged, signal)
-      if (acknowledged !== undefined) this.emit('repaired', { ...ref, heads: merged.read.heads.length, acknowledged })
-    } catch {
-      // A failed repair does not fail the read: the next read tries again.
-    }
+    return await this.#reader.getRecordContent(collection, id, options)
   }
 
   /**
@@ -371,7 +231,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * @param delay wait this long (ms) before queueing it, so that a burst of writes coalesces (longer while {@link hold} holds are taken)
    */
   schedule (collection: string, id: string | null, load: () => Promise<RecordContent>, delay = 0): void {
-    if (this.#stopped) return
+    if (this.#ctx.stopped) return
     const ref = { collection, id }
     this.#queue.schedule(recordKey(ref), { ...ref, load }, delay)
   }
@@ -410,8 +270,8 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   async flush (): Promise<void> {
     for (;;) {
       await this.#queue.flush()
-      if (this.#background.size === 0) return
-      await this.#background.idle()
+      if (this.#ctx.background.size === 0) return
+      await this.#ctx.background.idle()
     }
   }
 
@@ -422,85 +282,11 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    * have ended. Later calls reject with `DatabaseClosedError`.
    */
   async stop (): Promise<void> {
-    if (this.#stopped) return
-    this.#stopped = true
-    this.#controller.abort(new DatabaseClosedError())
+    if (this.#ctx.stopped) return
+    this.#ctx.stopped = true
+    this.#ctx.controller.abort(new DatabaseClosedError())
     await this.#queue.stop()
-    await this.#lock.idle()
-    await this.#background.idle()
+    await this.#ctx.lock.idle()
+    await this.#ctx.background.idle()
   }
-
-  /** {@link writeHead} with this store's signer, counting this author's heads written. */
-  async #write (
-    hk: Uint8Array, state: RecordContent, others: readonly SignedHead[], signal: () => AbortSignal, need?: number, rests?: Array<Promise<number>>
-  ): Promise<WrittenHead> {
-    this.#writes++
-    const ctx = { dht: this.#dht, security: this.#security, aad: this.#aad, blockConcurrency: this.#options.blockConcurrency }
-    return await writeHead(ctx, hk, state, others, signal, need, rests)
-  }
-
-  #readContext (ref: RecordRef): HeadReadContext {
-    return {
-      dht: this.#dht,
-      security: this.#security,
-      aad: this.#aad,
-      maxRecordBytes: this.#options.maxRecordBytes,
-      blockConcurrency: this.#options.blockConcurrency,
-      reject: (reason) => { this.#reject(ref, reason) }
-    }
-  }
-
-  #checkSize (state: RecordContent): void {
-    if (!isTombstone(state) && state.length > this.#options.maxRecordBytes) throw new RecordTooLargeError(state.length, this.#options.maxRecordBytes)
-  }
-
-  /** The DHT key of a record's head: in an encrypted database a keyed pseudonym, so storing peers cannot tell names. */
-  async #headKey (collection: string, id: string | null): Promise<Uint8Array> {
-    const namer = this.#security?.namer
-    if (namer === undefined) return headKey(this.#address, collection, id)
-    const name = await namer.name('head', this.#address, collection, id ?? '\u0000index')
-    return new TextEncoder().encode(`/${HEAD_NS}/${toHex(name)}`)
-  }
-
-  /** Whether this peer's heads for the collection would be accepted (read repair needs it). */
-  #mayWrite (collection: string): boolean {
-    if (this.#security === undefined) return false
-    try {
-      this.#security.access.check(this.#security.signer.publicKey, collection)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  #blockOptions (options: DhtOperationOptions): { signal: () => AbortSignal, concurrency: number } {
-    return { signal: this.#signals(options), concurrency: this.#options.blockConcurrency }
-  }
-
-  /** A factory of signals for each query: the query timeout, the operation's timeout and signal, and `stop`. */
-  #signals (options: DhtOperationOptions): () => AbortSignal {
-    const parents = [this.#controller.signal]
-    if (options.signal !== undefined) parents.push(options.signal)
-    if (options.timeout !== undefined) parents.push(AbortSignal.timeout(options.timeout))
-    return () => AbortSignal.any([...parents, AbortSignal.timeout(this.#options.queryTimeout)])
-  }
-
-  #reject (ref: RecordRef, reason: string): void {
-    this.emit('rejected', { ...ref, reason })
-  }
-
-  #checkOpen (): void {
-    if (this.#stopped) throw new DatabaseClosedError()
-  }
-
-  /** Between the steps of an operation: stop and the caller's abort end it. */
-  #checkRunning (options: DhtOperationOptions): void {
-    this.#checkOpen()
-    options.signal?.throwIfAborted()
-  }
-}
-
-/** The queue's and caches' key of a record. */
-function recordKey (ref: RecordRef): string {
-  return JSON.stringify([ref.collection, ref.id])
 }
