@@ -247,7 +247,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#queue.resume(delay)
   }
 
-  /** Holds delayed puts back (1 s at most) until the returned function is called: a put a writer waits for goes first. */
+  /** Holds delayed puts back (`maxHold` at most) until the returned function is called: a put a writer waits for goes first. */
   hold (): () => void {
     return this.#queue.hold()
   }

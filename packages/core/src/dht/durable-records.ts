@@ -114,12 +114,12 @@ export class DurableRecords {
    * the put goes on to the other closest peers in the background (counted
    * in `pending`; `stop` gives it its timeout, then ends it). The
    * collection index is not awaited: the write scheduled its background
-   * put (held back in the queue until this put resolved, 1 s at most).
+   * put (held back in the queue until this put resolved, the queue's `maxHold` at most).
    * @throws {DurabilityError} fewer peers acknowledged in time
    */
   async ensure (collection: string, id: string, options: ReplicasOptions): Promise<void> {
     const put = { replicas: options.replicas, timeout: options.timeout ?? 15_000 }
-    // Background puts wait for it (1 s at most), so as not to compete for the CPU.
+    // Background puts wait for it (the queue's `maxHold` at most), so as not to compete for the CPU.
     const release = this.store.hold()
     try {
       // The state is loaded when the put's turn comes (so that it is never older than a background put's of the same record).

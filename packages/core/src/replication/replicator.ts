@@ -186,7 +186,7 @@ export class Replicator {
     const heard = this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
     if (this.#replica.durable(update.collection)) {
       const schedule = (): void => { this.#durable.schedule(update.collection, update.id ?? null, update.update) }
-      // The put waits 100 ms anyway: a peer listens, the send goes first (the writer's own wait for the send comes after this);
+      // The put waits in the queue a moment anyway (`PUT_DELAY`): a peer listens, the send goes first (the writer's own wait for the send comes after this);
       // else the write goes to storage first.
       if (heard) void nextTask().then(schedule)
       else queueMicrotask(schedule)
