@@ -24,6 +24,10 @@ import { scanCases } from './scan-cases.ts'
 export type { StorageHarness, StorageTestCase }
 export { AssertionError, assert, assertBytes, assertDeepEqual, assertEqual, assertRejects } from './assert.ts'
 export { keepOpen } from './keep-open.ts'
+export { peerTests } from './peer-tests.ts'
+export { peerRoundTrip } from './peer-round-trip.ts'
+export { dialPeer } from './peer-harness.ts'
+export type { PeerHarness, PeerTestCase, ExitReport } from './peer-harness.ts'
 
 /**
  * The cases that check a `StorageAdapter` against its contract
