@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { nodeSha256 } from '@kadmium/node'
-import { sha256 } from '../../core/src/util/hash.ts'
+import { coreSha256 as sha256 } from '@kadmium/core/testing'
 
 describe('SHA-256 on node:crypto', () => {
   it('equals @noble/hashes on empty, small, block-edge and large inputs, and is what Kadmium hashes with', () => {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { SignatureError, webSignatureEngine, type SignatureEngine } from '@kadmium/core'
-import { signerOf, verifySignature } from '../../core/src/access/identity.ts'
+import { signerOf, verifySignature } from '@kadmium/core/testing'
 import { nodeSignatureEngine, sodiumEngine, installNodeSignatures } from '@kadmium/node'
 
 assert.ok(sodiumEngine !== undefined, 'sodium-native loads on this platform (linux-x64 has a prebuild)')

@@ -1,7 +1,9 @@
 /**
- * `@kadmium/core/testing`: the conformance suite every
- * `StorageAdapter` runs. It returns plain `{ name, fn }` cases, so it
- * works with any test runner, in Node.js and in browsers.
+ * `@kadmium/core/testing`: the conformance suites every adapter runs — the
+ * storage suite for a `StorageAdapter` ({@link storageAdapterTests}) and
+ * the peer suite for a `Peer` factory (`peerTests`). They return plain
+ * `{ name, fn }` cases, so they work with any test runner, in Node.js and
+ * in browsers.
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@ export type { PeerHarness, PeerTestCase, ExitReport } from './peer-harness.ts'
 
 /**
  * The cases that check a `StorageAdapter` against its contract
- * (see `storage.ts`): round trips, missing keys, deletes, prefix scans
+ * (see `storage/storage.ts`): round trips, missing keys, deletes, prefix scans
  * (order, exact matching, `limit`, `keysOnly`, writes meanwhile), atomic
  * batches, empty, large and many values, close and, for persistent
  * adapters, reopening; then a database on the adapter, through the public
@@ -60,3 +62,11 @@ export function storageAdapterTests (harness: StorageHarness): StorageTestCase[]
     ...databaseCases
   ])
 }
+
+/**
+ * What core computes with, for an adapter's tests to check the engines it
+ * installs (`useSha256`, `useSignatureEngine`): the SHA-256 every hash in
+ * Kadmium goes through, and the signer and verifier of writes.
+ */
+export { sha256 as coreSha256 } from '../util/hash.ts'
+export { signerOf, verifySignature } from '../access/identity.ts'
