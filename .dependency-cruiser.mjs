@@ -1,7 +1,7 @@
 // dependency-cruiser: the import rules of the workspace, checked by
 // `npm run lint:layers` (run by `npm run lint`, so by `npm test`):
 //
-//   depcruise packages bench examples --config .dependency-cruiser.mjs --ignore-known
+//   depcruise packages bench examples --config .dependency-cruiser.mjs
 //
 // Rules, all `error` unless said: 1 no cycles (type-only imports count);
 // 2 store/ and query/ stay off the network; 3 core's layers only import
@@ -9,14 +9,7 @@
 // import no other adapter and reach core only by `@kadmium/core` entry
 // points; 6 bench/ and examples/ likewise.
 //
-// Known violations: those in the code when the rules came in are listed in
-// .dependency-cruiser-known-violations.json (JSON5: comments allowed) and
-// ignored by `--ignore-known`, each by rule, importing file and imported file
-// (a cycle: by its exact path); any other violation fails. When one is fixed,
-// delete its entry (or rewrite the file, which drops the comments, with
-// `npm exec -- depcruise-baseline packages bench examples --config .dependency-cruiser.mjs
-// --output-to .dependency-cruiser-known-violations.json`). Never add an entry to
-// admit a new violation. Once the file is `[]`, it can go along with `--ignore-known`.
+// A rule broken on purpose fails `npm test`: there is no list of exceptions.
 import fs from 'node:fs'
 import path from 'node:path'
 
