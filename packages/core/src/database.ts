@@ -25,9 +25,20 @@ export interface DatabaseOptions {
   readonly name?: string
   /**
    * The address of a database another peer shares (`db.address`): its
-   * name is read from the manifest in the DHT, which needs `peer`.
+   * manifest (name, owners, encryption) is read from the network, which
+   * needs `peer` — from connected peers that have the database open, the
+   * DHT, or the peers the DHT names as its holders, whichever answers
+   * first. Peers still connecting (bootstrap dials just after `nodePeer()`)
+   * are waited for, up to `openTimeout`.
    */
   readonly address?: string
+  /**
+   * Opening by `address`: how long to wait for the manifest (ms). Then the
+   * open rejects with `PeersUnreachableError` if no peer could be reached,
+   * or `DatabaseNotFoundError` if peers were reached but none has the
+   * database. @default 15000
+   */
+  readonly openTimeout?: number
   /**
    * Where the database lives on this device (`memoryStorage()`, or an
    * adapter's: LevelDB, IndexedDB). @default the peer's storage for this database
@@ -100,6 +111,8 @@ export interface DatabaseStatus {
 }
 
 const FORMAT = 1
+/** Longest wait for the manifest of a database opened by address (ms). */
+const DEFAULT_OPEN_TIMEOUT = 15_000
 
 /**
  * Opens (or creates) a database on the given storage.
@@ -110,6 +123,8 @@ const FORMAT = 1
  * const db = await createDatabase({ name: 'acme-todos', storage: memoryStorage() })
  * ```
  * @throws {DatabaseMismatchError} the storage holds a database of another name
+ * @throws {PeersUnreachableError} opening by address: no peer could be reached in `openTimeout`
+ * @throws {DatabaseNotFoundError} opening by address: no peer reached (nor the DHT) has the database
  */
 export async function createDatabase (options: DatabaseOptions): Promise<Database> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage } or { name, peer }')
@@ -121,8 +136,8 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
     ? undefined
     : async (address) => {
       // The network layer loads with the first database that has a peer.
-      const { fetchManifest } = await import('./dht/manifest-fetch.ts')
-      return await fetchManifest(peer.libp2p.services.dht, address)
+      const { lookUpManifest } = await import('./replication/manifest-lookup.ts')
+      return await lookUpManifest(peer.libp2p, address, positive(options.openTimeout, 'openTimeout') ?? DEFAULT_OPEN_TIMEOUT)
     })
   const { name } = setup
   const storage = options.storage ?? await peer?.storage(name)

@@ -202,3 +202,25 @@ export class InvalidRecordError extends KadmiumError {
 export class PeerThrottledError extends KadmiumError {
   override name = 'PeerThrottledError'
 }
+
+/**
+ * Opening a database by address: no peer could be reached before the open
+ * timed out (this device is offline, or its bootstrap peers are down).
+ */
+export class PeersUnreachableError extends KadmiumError {
+  override name = 'PeersUnreachableError'
+}
+
+/**
+ * Opening a database by address: peers were reached, but neither they nor
+ * the DHT had the database's manifest before the open timed out.
+ */
+export class DatabaseNotFoundError extends KadmiumError {
+  override name = 'DatabaseNotFoundError'
+  /** The address that was looked for. */
+  readonly address: string
+  constructor (address: string, message?: string) {
+    super(message ?? `no peer reached has the database at "${address}"`)
+    this.address = address
+  }
+}

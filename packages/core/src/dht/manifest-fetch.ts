@@ -1,31 +1,24 @@
 /**
- * Reads a database's manifest by its address from the DHT: the manifest is
- * stored as a block under its own hash, which the address names.
+ * Reads a database's manifest from the DHT: the manifest is stored as a
+ * block under its own hash, which the address names.
  * @module
  */
 import type { KadDHT } from '@libp2p/kad-dht'
-import { CID } from 'multiformats/cid'
-import { InvalidArgumentError, NotFoundError } from '../errors.ts'
+import type { CID } from 'multiformats/cid'
 import { DhtStore } from './dht-store.ts'
 
 /**
- * Fetches a database's manifest by its address from the DHT (the block is
- * checked against its hash, so the bytes are the ones the address names).
- * @throws {NotFoundError} no peer holds the manifest
- * @throws {InvalidArgumentError} the address is not a database address
+ * Fetches the manifest block of the database at `cid` from the DHT (checked
+ * against its hash, so the bytes are the ones the address names).
+ * Resolves `undefined` when no peer the lookup reached holds it, or when
+ * `signal` ends it.
  */
-export async function fetchManifest (dht: KadDHT, address: string, timeout = 15_000): Promise<Uint8Array> {
-  let cid: CID
+export async function fetchManifestBlock (dht: KadDHT, cid: CID, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  const store = new DhtStore(dht, cid.toString())
   try {
-    cid = CID.parse(address)
-  } catch (cause) {
-    throw new InvalidArgumentError(`"${address}" is not a database address`, { cause })
-  }
-  const store = new DhtStore(dht, address, { queryTimeout: timeout })
-  try {
-    const bytes = await store.getPart([cid.multihash.digest])
-    if (bytes === undefined) throw new NotFoundError('manifests', address)
-    return bytes
+    return await store.getPart([cid.multihash.digest], { signal })
+  } catch {
+    return undefined
   } finally {
     await store.stop()
   }

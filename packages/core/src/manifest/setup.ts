@@ -49,7 +49,7 @@ export type ManifestFetch = (address: string) => Promise<Uint8Array>
  * @param fetch reads the manifest of a database opened by address; none: the database has no peer
  * @throws {InvalidArgumentError} bad options, or a name that does not match the address
  * @throws {DecryptionError} the key does not open the database at this address
- * @throws {NotFoundError} opening by address: no peer holds the manifest
+ * @throws {PeersUnreachableError} | {DatabaseNotFoundError} opening by address: the manifest could not be had (from `fetch`)
  */
 export async function setUpDatabase (options: SetupOptions, fetch?: ManifestFetch): Promise<DatabaseSetup> {
   const { address, name } = options

@@ -168,12 +168,14 @@ export class Replicator {
   /** Attaches to the replica, joins the database's topic, serves and starts catch-up, announces and looks for peers. */
   async start (): Promise<void> {
     this.#detach = this.#replica.attach({ local: (update) => this.publish(update) })
-    this.#gossip.start()
     await this.#catchUp.start()
     this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
-    for (const connection of this.#libp2p.getConnections()) {
-      if (this.#leads(connection.remotePeer)) this.sync(connection.remotePeer).catch(() => {})
-    }
+    // A database just opened catches up with every peer already connected at once, whichever
+    // peer leads (a database opened by address: the peer that gave the manifest): waiting
+    // for it to see this side's subscription would cost a round trip. Sessions start before the
+    // subscription goes out, so that the peer, seeing it, finds a session with this side under way.
+    for (const connection of this.#libp2p.getConnections()) this.sync(connection.remotePeer).catch(() => {})
+    this.#gossip.start()
     this.#durable.announce()
     this.#timers.push(setInterval(() => { this.#syncAll() }, this.#options.syncInterval))
     this.#timers.push(setInterval(() => { void this.discover() }, this.#options.discoveryInterval))

@@ -37,8 +37,8 @@ export class CatchUp {
   /** Peers that answered that they do not hold this database (until they reconnect). */
   readonly #strangers = new Set<string>()
   readonly #abort = new AbortController()
-  /** Sessions served (dialed by the peer) now. */
-  #serving = 0
+  /** Sessions served (dialed by the peer) now, by peer. */
+  readonly #served = new Map<string, number>()
   #lastSync: Date | undefined
   #stopped = false
 
@@ -58,12 +58,12 @@ export class CatchUp {
 
   /** Whether a session runs now, dialed or served. */
   get busy (): boolean {
-    return this.#sessions.size > 0 || this.#serving > 0
+    return this.#sessions.size > 0 || this.#served.size > 0
   }
 
   /** Serves the database's sessions. */
   async start (): Promise<void> {
-    await this.#registry.register(this.#replica.address, { serve: async (lp, peer, hello) => this.#serve(lp, peer, hello) })
+    await this.#registry.register(this.#replica.address, { manifest: this.#replica.manifest, serve: async (lp, peer, hello) => this.#serve(lp, peer, hello) })
   }
 
   /** A peer (re)connected: if it said it does not hold the database, it may now. */
@@ -77,14 +77,15 @@ export class CatchUp {
   }
 
   /**
-   * Runs a session with a peer (one at a time per peer): both sides end up
-   * with everything either had.
+   * Runs a session with a peer (one at a time per peer, either way: none
+   * while the peer runs one with this side): both sides end up with
+   * everything either had.
    */
   async sync (peer: PeerId): Promise<void> {
     const key = peer.toString()
     const running = this.#sessions.get(key)
     if (running !== undefined) return running
-    if (this.#stopped || this.#strangers.has(key)) return
+    if (this.#stopped || this.#strangers.has(key) || this.#served.has(key)) return
     const session = this.#dial(peer).finally(() => this.#sessions.delete(key))
     this.#sessions.set(key, session)
     return session
@@ -129,7 +130,8 @@ export class CatchUp {
   }
 
   async #serve (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void> {
-    this.#serving++
+    const key = peer.toString()
+    this.#served.set(key, (this.#served.get(key) ?? 0) + 1)
     try {
       try {
         await this.#checkProof(hello.p, peer, this.#libp2p.peerId)
@@ -141,10 +143,12 @@ export class CatchUp {
       await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
       await this.#session(lp, peer, mine, hello.n)
     } catch (error) {
-      this.#failed(peer.toString(), error)
+      this.#failed(key, error)
       throw error
     } finally {
-      this.#serving--
+      const left = (this.#served.get(key) ?? 1) - 1
+      if (left === 0) this.#served.delete(key)
+      else this.#served.set(key, left)
     }
   }
 

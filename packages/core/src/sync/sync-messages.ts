@@ -6,6 +6,8 @@
  * | --- | --- | --- |
  * | hello | `{ t: 'h', v: 2, db, n, p? }` | by the dialer, first: `n` a fresh 16-byte nonce, `p` the key proof of an encrypted database |
  * | ok / error | `{ t: 'o', n, p? }` / `{ t: 'e', reason }` | by the listener, in answer: its own nonce (and proof) |
+ * | manifest request | `{ t: 'q', db }` | instead of a hello, by a peer opening the database by address |
+ * | manifest | `{ t: 'm', m }` | by the listener, in answer, if it holds the database (else an error); the stream ends |
  * | digest | `{ t: 'd', c, i?: [sv, hash], r: [[id, sv, hash], ...] }` | both, per collection, in chunks; `i` (the index) in the first chunk |
  * | digest end | `{ t: 'D' }` | both |
  * | plan | `{ t: 'p', n }` | both: how many updates follow |
@@ -36,6 +38,8 @@ export const TARGET_SYNC_MESSAGE_BYTES = 1024 * 1024
 export const DIGEST_CHUNK = 4096
 /** Largest single update reassembled from big-update parts. */
 export const MAX_BIG_UPDATE_BYTES = 64 * 1024 * 1024
+/** Largest manifest accepted. */
+export const MAX_MANIFEST_BYTES = 64 * 1024
 /** Length of a session nonce. */
 export const SESSION_NONCE_BYTES = 16
 
@@ -47,6 +51,8 @@ export type SyncMessage =
   | { readonly t: 'h', readonly v: 2, readonly db: string, readonly n: Uint8Array, readonly p?: Uint8Array }
   | { readonly t: 'o', readonly n: Uint8Array, readonly p?: Uint8Array }
   | { readonly t: 'e', readonly reason: string }
+  | { readonly t: 'q', readonly db: string }
+  | { readonly t: 'm', readonly m: Uint8Array }
   | { readonly t: 'd', readonly c: string, readonly i?: Digest, readonly r: ReadonlyArray<readonly [string, Digest]> }
   | { readonly t: 'D' }
   | { readonly t: 'p', readonly n: number }
@@ -81,6 +87,12 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
       return { t: 'h', v: 2, db: m.db, n: nonceOf(m.n), ...proofOf(m.p) }
     case 'o':
       return { t: 'o', n: nonceOf(m.n), ...proofOf(m.p) }
+    case 'q':
+      if (typeof m.db !== 'string' || m.db.length > 512) throw new MalformedMessageError('a manifest request needs db')
+      return { t: 'q', db: m.db }
+    case 'm':
+      if (!isBytes(m.m) || m.m.length > MAX_MANIFEST_BYTES) throw new MalformedMessageError('a manifest is bytes, 64 KiB at most')
+      return { t: 'm', m: m.m }
     case 'D': case 'x':
       return { t: m.t }
     case 'e':

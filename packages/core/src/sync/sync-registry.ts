@@ -8,6 +8,8 @@ export type Hello = Extract<SyncMessage, { t: 'h' }>
 
 /** Serves catch-up sessions for one database. */
 export interface SyncServer {
+  /** The database's manifest, for peers that open it by address. */
+  readonly manifest: Uint8Array
   /** Answers the hello (ok or error) and runs the session. */
   serve (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void>
 }
@@ -17,7 +19,8 @@ const HELLO_TIMEOUT = 10_000
 
 /**
  * The catch-up protocol handler of one libp2p node, shared by every
- * database open on it: the dialer's hello names the database.
+ * database open on it: the dialer's hello names the database (or asks for
+ * its manifest).
  */
 export class SyncRegistry {
   readonly #libp2p: Libp2p
@@ -63,6 +66,12 @@ export class SyncRegistry {
     const lp = messages(stream)
     try {
       const hello = await readMessage(lp, HELLO_TIMEOUT)
+      if (hello.t === 'q') {
+        const held = this.#servers.get(hello.db)
+        await writeMessage(lp, held === undefined ? { t: 'e', reason: 'unknown database' } : { t: 'm', m: held.manifest })
+        await stream.close()
+        return
+      }
       if (hello.t !== 'h') throw new Error('expected hello')
       const server = this.#servers.get(hello.db)
       if (server === undefined) {
