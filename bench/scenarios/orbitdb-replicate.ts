@@ -13,7 +13,7 @@
  *   B exists (a fresh A each repetition, filled before the clock starts,
  *   so that A has no DHT puts running from an earlier B). A fresh peer B
  *   then, timed: dials A, opens the database by its address
- *   (`createDatabase({ address, peer })`: the manifest comes from the DHT),
+ *   (`createDatabase({ address, peer })`: the manifest comes from A, asked directly, or the DHT),
  *   and waits until `todos.count()` is N (polled every 5 ms).
  *
  * The absolute catch-up targets (1,000 ≤ 250 ms, 10,000 ≤ 2 s) are the
@@ -22,15 +22,14 @@
  * @module
  */
 import { newId } from '@kadmium/core'
-import type { NodePeer } from '@kadmium/node'
-import { insertConcurrently, todos, type KadmiumTodos, type Todo } from '../lib/fixtures.ts'
+import { insertConcurrently, todos, type Todo } from '../lib/fixtures.ts'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { createOrbitDocuments, startOrbitNode, waitForDocuments, type OrbitNode } from '../lib/orbitdb.ts'
-import { connectPeers, openShared, startPeer, withCleanup, type Cleanup } from '../lib/peers.ts'
+import { connectPeers, openShared, startPeer, withCleanup } from '../lib/peers.ts'
 import { fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { pairedRatio } from '../lib/stats.ts'
-import { guard, sleep, until } from '../lib/wait.ts'
+import { guard, until } from '../lib/wait.ts'
 import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
 
 const ORBIT = 'OrbitDB: dial, open(address), all N documents'
@@ -48,19 +47,6 @@ async function orbitRound (a: OrbitNode, address: string, n: number, log: (line:
   })
 }
 
-/** Opens the database by address on `peer`, retrying while the manifest is not found yet (kad-dht puts land in the background). */
-async function openByAddress (peer: NodePeer, cleanup: Cleanup, address: string): Promise<KadmiumTodos> {
-  const deadline = performance.now() + 20_000
-  for (;;) {
-    try {
-      return await openShared(peer, cleanup, { address })
-    } catch (error) {
-      if ((error as Error).name !== 'NotFoundError' || performance.now() > deadline) throw error
-      await sleep(20)
-    }
-  }
-}
-
 async function kadmiumRound (records: readonly Todo[], log: (line: string) => void): Promise<number> {
   return withCleanup(log, async (cleanup) => {
     const a = await startPeer('writer', cleanup)
@@ -69,7 +55,7 @@ async function kadmiumRound (records: readonly Todo[], log: (line: string) => vo
     const b = await startPeer('late-joiner', cleanup)
     const start = performance.now()
     await connectPeers(b, a)
-    const reader = await openByAddress(b, cleanup, writer.db.address)
+    const reader = await openShared(b, cleanup, { address: writer.db.address })
     await until(`${records.length} records on the late joiner`, async () => await reader.todos.count() === records.length, 120_000)
     return performance.now() - start
   })
