@@ -54,11 +54,15 @@ export async function join ({ args, phase, onClose }: JoinContext): Promise<Join
   onClose('the database', async () => db.close())
 
   let syncStartAt: number | undefined
+  let sessions = 0
   let syncDoneAt: number | undefined
   let syncError: string | undefined
   const progress: Array<[number, number, number]> = []
   const offSync = db.on('sync', (event) => {
-    if (event.phase === 'start') syncStartAt ??= performance.now()
+    if (event.phase === 'start') {
+      syncStartAt ??= performance.now()
+      sessions++
+    }
     else if (event.phase === 'progress') progress.push([performance.now(), event.done, event.total])
     else if (event.phase === 'done') syncDoneAt ??= performance.now()
     else if (event.phase === 'error') syncError ??= `${event.error?.name ?? 'Error'}: ${event.error?.message ?? '?'}`
@@ -105,6 +109,8 @@ export async function join ({ args, phase, onClose }: JoinContext): Promise<Join
     ...(syncDoneAt !== undefined ? { syncDoneAt } : {}),
     readableAt,
     progress,
+    sessions,
+    joinerLeads: peer.peerId.toString() < (bootstrap.split('/p2p/')[1] ?? ''),
     busy
   }
 }

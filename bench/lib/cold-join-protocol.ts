@@ -55,6 +55,10 @@ export interface JoinTimes {
   readonly readableAt: number
   /** Kadmium: the catch-up session's progress events, `[at, done, total]` (`done` counts applied items: records, then each collection's index). */
   readonly progress?: ReadonlyArray<readonly [number, number, number]>
+  /** Kadmium: catch-up sessions with the writer that started (`sync` 'start' events) by the time every record was readable. */
+  readonly sessions?: number
+  /** Kadmium: whether the joiner's peer id sorts before the writer's (of two connected peers, that one leads: it starts the catch-up on connect). */
+  readonly joinerLeads?: boolean
   /** Kadmium: how busy the joiner's event loop was (0–1, `performance.eventLoopUtilization`) from node started to open resolved, and from open resolved to all readable. */
   readonly busy?: { readonly opening: number, readonly catchingUp: number }
 }

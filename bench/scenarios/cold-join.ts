@@ -176,10 +176,24 @@ function fromNodeStart (list: readonly Joined[], field: (t: Joined) => number | 
   return values.length === 0 ? missing : `${fmt(median(values))} ms${seen}`
 }
 
-/** How many sync messages brought the records (median over rounds): one progress event each, after the first. */
+/** How many sync messages brought the records (median over rounds): a progress event with something applied follows each. */
 function messages (list: readonly Joined[]): string {
-  const m = median(list.map((t) => Math.max(0, (t.progress?.length ?? 1) - 1)))
-  return `${fmt(m, Number.isInteger(m) ? 0 : 1)} sync message${m === 1 ? '' : 's'} (median)`
+  const m = median(list.map((t) => (t.progress ?? []).filter(([, done]) => done > 0).length))
+  return `${fmt(m, Number.isInteger(m) ? 0 : 1)} message${m === 1 ? '' : 's'} of updates (median)`
+}
+
+/**
+ * How many rounds ran more than one catch-up session with the writer by
+ * the time every record was readable (each session sends the joiner what
+ * it lacks: then everything, twice), and the headline in those rounds and
+ * in the others.
+ */
+function sessionsNote (n: number, list: readonly Joined[]): string {
+  const two = list.filter((t) => (t.sessions ?? 1) > 1)
+  const one = list.filter((t) => (t.sessions ?? 1) <= 1)
+  const led = (l: readonly Joined[]): number => l.filter((t) => t.joinerLeads === true).length
+  const ms = (l: readonly Joined[]): string => l.length === 0 ? '–' : `${fmt(median(headline(l)))} ms`
+  return `${fmt(n, 0)} records: ${two.length} of ${list.length} rounds ran two catch-up sessions with the writer at once (the joiner's peer id sorted first, so that the joiner led, in ${led(two)} of them and in ${led(one)} of the others), each planning to send every record; node started → all readable ${ms(two)} (median) in those rounds, ${ms(one)} in the others.`
 }
 
 export const coldJoin: Scenario = {
@@ -262,7 +276,7 @@ export const coldJoin: Scenario = {
               `${fmt(n, 0)} records, where the Kadmium joiner's time goes (medians, ms after its node started): connected to the writer ${fromNodeStart(k, (t) => t.connectedAt)}, identify done ${fromNodeStart(k, (t) => t.identifiedAt)}, ` +
               `open resolved (manifest in hand, storage open) ${fromNodeStart(k, (t) => t.openedAt)}, catch-up session started ${fromNodeStart(k, (t) => t.syncStartAt)}, first rows in the live query ${fromNodeStart(k, (t) => t.firstAt)}, ` +
               `session done ${fromNodeStart(k, (t) => t.syncDoneAt, 'only after the last rows were shown (not timed)')}, all ${fmt(n, 0)} rows in the live query ${fromNodeStart(k, readable)}. ` +
-              `In the session: the first batch of records applied ${fromNodeStart(k, (t) => t.progress?.find(([, done]) => done > 0)?.[0])}, everything applied (records, then the collection index that makes them live) ${fromNodeStart(k, (t) => [...t.progress ?? []].reverse().find(([, done, all]) => done >= all)?.[0])}, in ${messages(k)}; ` +
+              `In the session: its plan (what the writer sends) received ${fromNodeStart(k, (t) => t.progress?.[0]?.[0])}, the first message of records applied ${fromNodeStart(k, (t) => t.progress?.find(([, done]) => done > 0)?.[0])}, everything applied (records, then the collection index that makes them live) ${fromNodeStart(k, (t) => [...t.progress ?? []].reverse().find(([, done, all]) => done >= all)?.[0])}, in ${messages(k)}; ` +
               `the joiner's event loop was busy ${fmt(100 * median(k.map((t) => t.busy?.opening ?? NaN)), 0)}% of the time from node started to open resolved, ${fmt(100 * median(k.map((t) => t.busy?.catchingUp ?? NaN)), 0)}% from open resolved to all readable. ` +
               `Before it: modules loaded ${fmt(median(k.map((t) => t.loadedAt)))} ms after the process started, node started at ${fmt(median(k.map(nodeStarted)))} ms. ` +
               `OrbitDB: node started at ${fmt(median(o.map(nodeStarted)))} ms, dial done ${fromNodeStart(o, (t) => t.connectedAt)}, open resolved ${fromNodeStart(o, opened)}, first update event ${fromNodeStart(o, (t) => t.firstAt)}. ` +
@@ -281,7 +295,8 @@ export const coldJoin: Scenario = {
       target('cold join ≥ 40× OrbitDB (1,000 records)', speedups[1_000], 40, 'higher', '×'),
       target('cold join within 1.5× of the raw limit (1,000 records)', rawRatios[1_000], 1.5, 'lower', '×')
     ]
-    const perSize = (values: Record<number, number>, digits = 1): string => sizes.map((n) => `${fmt(n, 0)}: ${fmt(values[n] ?? NaN, digits)}×`).join(', ')
+    const perSize = (values: Record<number, number>, digits = 1, unit = '×'): string => sizes.map((n) => `${fmt(n, 0)}: ${fmt(values[n] ?? NaN, digits)}${unit}`).join(', ')
+    const lead = Object.fromEntries(Object.entries(timings).map(([n, t]) => [n, median(t.kadmium.map((j) => j.readableAt - (j.firstAt ?? j.readableAt)))]))
     return {
       params: { sizes, rounds: roundsBySize, speedupOverOrbitDB: speedups, speedupOverOrbitDBFromProcessStart: totalSpeedups, kadmiumOverRaw: rawRatios, timings },
       rows,
@@ -295,7 +310,8 @@ export const coldJoin: Scenario = {
         ...splits,
         `Rounds interleaved (the order rotates each round): ${sizes.map((n) => `${fmt(n, 0)}: ${roundsBySize[n]?.rounds ?? 0} rounds, OrbitDB in the first ${roundsBySize[n]?.orbitdb ?? 0}`).join('; ')}. A full run's first size is preceded by one unmeasured round of each (the bench process's writer code warm, as a long-running writer's is).`,
         `Process start is the joiner's performance.timeOrigin; the bench's spawn came ${fmt(median(all.map((t) => t.spawnGapMs)))} ms before it (median), not counted. The joiners run Kadmium's TypeScript sources (type-stripped as Node loads them), and Kadmium loads its network layer inside the first createDatabase with a peer: both are slower than compiled code would be.`,
-        'Kadmium\'s catch-up sends a collection\'s index after its records, and records become live with it: the joiner\'s live query shows no row until the whole catch-up is applied, then every row at once.',
+        `Kadmium's catch-up sends a collection's index after its records, and records become live with it: the joiner's live query shows rows only as the catch-up ends, not as records arrive (its first rows came this long before its last, median: ${perSize(lead, 0, ' ms')}).`,
+        ...sizes.map((n) => sessionsNote(n, timings[n]?.kadmium ?? [])),
         'The Kadmium writer wrote its records alone, so their DHT puts are parked until a peer connects; Kadmium resumes them a second after the joiner identified, and only while no catch-up session runs.'
       ]
     }
