@@ -132,6 +132,9 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   if (peer !== undefined && (typeof peer.storage !== 'function' || typeof peer.libp2p !== 'object')) {
     throw new InvalidArgumentError('"peer" must be a Peer (nodePeer(), browserPeer())')
   }
+  // The network layer loads with the first database that has a peer: start loading it now,
+  // while the manifest or the storage is awaited (a fresh process spends tens of ms on it).
+  if (peer !== undefined) import('./replication/replicator.ts').catch(() => {})
   const setup = await setUpDatabase(options, peer === undefined
     ? undefined
     : async (address) => {

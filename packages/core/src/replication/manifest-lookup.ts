@@ -8,7 +8,7 @@
  * routing table fills. The first manifest that matches the address wins.
  * @module
  */
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { fetchManifestBlock } from '../dht/manifest-fetch.ts'
 import { DatabaseNotFoundError, InvalidArgumentError, PeersUnreachableError } from '../errors.ts'
@@ -58,9 +58,15 @@ class Lookup {
   }
 
   async run (): Promise<Uint8Array> {
-    const onConnection = (): void => { this.#reached = true }
+    // A peer is asked as soon as its connection opens: the protocol is negotiated on the
+    // stream, so there is no need to wait for identify (a peer without it just refuses).
+    const onConnection = (event: CustomEvent<Connection>): void => {
+      this.#reached = true
+      this.#ask(event.detail.remotePeer)
+    }
     const onIdentify = (event: CustomEvent<{ peerId: PeerId }>): void => {
       this.#reached = true
+      // (A peer asked on connect is not asked again.)
       this.#ask(event.detail.peerId)
       // A new peer widens the routing table: the DHT may find it now.
       this.#askDht()

@@ -18,6 +18,14 @@ import { SESSION_NONCE_BYTES, SYNC_PROTOCOL } from './sync-messages.ts'
 import { SyncRegistry, type Hello } from './sync-registry.ts'
 import { messages, readMessage, runSession, writeMessage } from './sync-session.ts'
 
+/**
+ * The answer to a hello while the two peers' sessions cross: each side
+ * dialed the other. The side whose id sorts first keeps the session it
+ * dialed and answers the other's hello with this; the other side then
+ * waits for the session it serves.
+ */
+const CROSSED = 'a session is under way the other way'
+
 /** What catch-up reports. */
 export interface CatchUpEvents {
   readonly onSync: (event: SyncEvent) => void
@@ -37,8 +45,10 @@ export class CatchUp {
   /** Peers that answered that they do not hold this database (until they reconnect). */
   readonly #strangers = new Set<string>()
   readonly #abort = new AbortController()
+  /** Peers whose hello this side answered "crossed" while its own hello to them was under way. */
+  readonly #crossed = new Set<string>()
   /** Sessions served (dialed by the peer) now, by peer. */
-  readonly #served = new Map<string, number>()
+  readonly #served = new Map<string, Promise<void>>()
   #lastSync: Date | undefined
   #stopped = false
 
@@ -104,6 +114,20 @@ export class CatchUp {
   }
 
   async #dial (peer: PeerId): Promise<void> {
+    // A hello refused because the peer had not opened the database yet, while the peer's own
+    // hello (so it has it open now) was answered "crossed": dial again, once.
+    const key = peer.toString()
+    try {
+      if (await this.#dialOnce(peer) === 'refused' && this.#crossed.has(key)) {
+        this.#strangers.delete(key)
+        await this.#dialOnce(peer)
+      }
+    } finally {
+      this.#crossed.delete(key)
+    }
+  }
+
+  async #dialOnce (peer: PeerId): Promise<'done' | 'refused'> {
     const key = peer.toString()
     let stream: Stream | undefined
     try {
@@ -114,14 +138,20 @@ export class CatchUp {
       await writeMessage(lp, { t: 'h', v: 2, db: this.#replica.address, n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
       const answer = await readMessage(lp, this.#timeout)
       if (answer.t === 'e') {
-        this.#strangers.add(key)
         await stream.close()
-        return
+        if (answer.reason !== CROSSED) {
+          this.#strangers.add(key)
+          return 'refused'
+        }
+        // The peer runs its own session with this side: it is this side's catch-up too.
+        await this.#served.get(key)?.catch(() => {})
+        return 'done'
       }
       if (answer.t !== 'o') throw new SyncError(`unexpected answer "${answer.t}" to hello`)
       await this.#checkProof(answer.p, peer, this.#libp2p.peerId)
       await this.#session(lp, peer, mine, answer.n)
       await stream.close()
+      return 'done'
     } catch (error) {
       stream?.abort(error instanceof Error ? error : new Error(String(error)))
       this.#failed(key, error)
@@ -131,7 +161,24 @@ export class CatchUp {
 
   async #serve (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void> {
     const key = peer.toString()
-    this.#served.set(key, (this.#served.get(key) ?? 0) + 1)
+    // Sessions crossed (each side dialed): the one dialed by the peer whose id sorts first goes
+    // on. (Should this side's hello be refused after all, the peer not having opened the
+    // database when it arrived, this side dials again: the peer has it open now.)
+    if (this.#sessions.has(key) && this.#libp2p.peerId.toString() < key) {
+      this.#crossed.add(key)
+      await writeMessage(lp, { t: 'e', reason: CROSSED })
+      return
+    }
+    const serving = this.#answer(lp, peer, hello)
+    this.#served.set(key, serving)
+    try {
+      await serving
+    } finally {
+      if (this.#served.get(key) === serving) this.#served.delete(key)
+    }
+  }
+
+  async #answer (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void> {
     try {
       try {
         await this.#checkProof(hello.p, peer, this.#libp2p.peerId)
@@ -143,12 +190,8 @@ export class CatchUp {
       await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
       await this.#session(lp, peer, mine, hello.n)
     } catch (error) {
-      this.#failed(key, error)
+      this.#failed(peer.toString(), error)
       throw error
-    } finally {
-      const left = (this.#served.get(key) ?? 1) - 1
-      if (left === 0) this.#served.delete(key)
-      else this.#served.set(key, left)
     }
   }
 
