@@ -79,3 +79,30 @@ test('a restarted peer keeps its data and catches up with what it missed', { tim
   await connect(b2.peer, a.peer)
   await waitFor(async () => (await tb2.get(second)) !== undefined, 'the missed record at b', 15_000)
 })
+
+test('sessions that cross (both peers call sync at once) run once, and each side ends with everything', { timeout: 60_000 }, async () => {
+  const quiet = { syncInterval: 3_600_000, discoveryInterval: 3_600_000 }
+  const [a, b] = await Promise.all([0, 1].map(async () => {
+    const peer = await createTestPeer()
+    peers.push(peer)
+    const db = await createDatabase({ name: 'crossing', peer, replication: quiet })
+    dbs.push(db)
+    return { peer, db }
+  })) as [{ peer: TestPeer, db: Database }, { peer: TestPeer, db: Database }]
+  const ta = a.db.collection('todos', { schema: Todo })
+  const tb = b.db.collection('todos', { schema: Todo })
+  await ta.insert({ title: 'from a', done: false, priority: 1 })
+  await tb.insert({ title: 'from b', done: false, priority: 2 })
+  const starts = { a: 0, b: 0 }
+  a.db.on('sync', (e) => { if (e.phase === 'start') starts.a++ })
+  b.db.on('sync', (e) => { if (e.phase === 'start') starts.b++ })
+  await connect(a.peer, b.peer)
+  // The sessions the connection starts, then both sides at once.
+  await waitFor(async () => await ta.count() === 2 && await tb.count() === 2, 'both records on both peers', 30_000)
+  const before = { ...starts }
+  await Promise.all([a.db.sync(), b.db.sync()])
+  assert.equal(starts.a - before.a, 1, 'one session on a')
+  assert.equal(starts.b - before.b, 1, 'one session on b')
+  assert.equal(await ta.count(), 2)
+  assert.equal(await tb.count(), 2)
+})
