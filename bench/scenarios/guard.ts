@@ -27,7 +27,7 @@
 import * as Y from 'yjs'
 import { createDatabase, memoryStorage, newId } from '@kadmium/core'
 import { COLLECTION, todoSchema } from '../lib/fixtures.ts'
-import { manyClientsMapFamily, mapFamily, splitFamily } from '../lib/hostile-updates.ts'
+import { manyClientsMapFamily, mapFamily, splitFamily } from '@kadmium/core/testing'
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { fmt, findRow, target, valueRow, type ResultRow } from '../lib/report.ts'
 import type { Scenario } from '../lib/scenario.ts'

@@ -70,3 +70,6 @@ export function storageAdapterTests (harness: StorageHarness): StorageTestCase[]
  */
 export { sha256 as coreSha256 } from '../util/hash.ts'
 export { signerOf, verifySignature } from '../access/identity.ts'
+
+/** Crafted hostile Yjs updates, for testing that a peer refuses them (see `hostile-updates.ts`). */
+export { splitFamily, mapFamily, manyClientsMapFamily } from './hostile-updates.ts'

@@ -4,6 +4,7 @@ import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { createDatabase, memoryStorage } from '@kadmium/core'
 import { checkUpdate } from '../../src/guard/update-guard.ts'
+import { manyClientsMapFamily, mapFamily, splitFamily } from '../../src/testing/hostile-updates.ts'
 import { Todo } from '../helpers/schemas.ts'
 import { prng, seedFromEnv } from '../helpers/random.ts'
 import { randomEdit } from '../helpers/random-docs.ts'
@@ -12,88 +13,15 @@ import { randomEdit } from '../helpers/random-docs.ts'
 // (Item.integrate) quadratic, and honest multi-client updates that must pass.
 // How long refusing them takes, what raw Yjs pays applying them, and how fast
 // Yjs applies the largest update of this kind the guard accepts are measured
-// by the `guard` benchmark scenario (bench/scenarios/guard.ts, which builds
-// the same families), not asserted here: a busy machine makes any time limit flaky.
+// by the `guard` benchmark scenario (bench/scenarios/guard.ts), not asserted
+// here: a busy machine makes any time limit flaky. Both build the updates
+// with src/testing/hostile-updates.ts.
 
-type Enc = encoding.Encoder
-
-function section (e: Enc, structs: number, client: number, clock: number): void {
+/** A section header: `structs` structs of `client` from `clock`. */
+function section (e: encoding.Encoder, structs: number, client: number, clock: number): void {
   encoding.writeVarUint(e, structs)
   encoding.writeVarUint(e, client)
   encoding.writeVarUint(e, clock)
-}
-
-/** Client 2 appends K nulls after 1:L-2, 1:L-3, ... (no right origin); client 1 is one deleted item of length L in root 'a' (or L chained items). */
-function splitFamily (k: number, chained = false): Uint8Array {
-  const l = k + 10
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, 2)
-  section(e, k, 2, 0)
-  for (let i = 0; i < k; i++) {
-    encoding.writeUint8(e, 0x80 | 8)
-    encoding.writeVarUint(e, 1)
-    encoding.writeVarUint(e, l - 2 - i)
-    encoding.writeVarUint(e, 1)
-    encoding.writeUint8(e, 126)
-  }
-  section(e, chained ? l : 1, 1, 0)
-  encoding.writeUint8(e, 1)
-  encoding.writeVarUint(e, 1)
-  encoding.writeVarString(e, 'a')
-  encoding.writeVarUint(e, chained ? 1 : l)
-  for (let c = 1; chained && c < l; c++) {
-    encoding.writeUint8(e, 0x80 | 1)
-    encoding.writeVarUint(e, 1)
-    encoding.writeVarUint(e, c - 1)
-    encoding.writeVarUint(e, 1)
-  }
-  encoding.writeVarUint(e, 1)
-  section(e, 1, 1, 0) // delete set: client 1, one range 0..l (same layout as a section header)
-  encoding.writeVarUint(e, l)
-  return encoding.toUint8Array(e)
-}
-
-function mapItem (e: Enc): void {
-  encoding.writeUint8(e, 0x20 | 8)
-  encoding.writeVarUint(e, 1)
-  encoding.writeVarString(e, 'm')
-  encoding.writeVarString(e, 'k')
-  encoding.writeVarUint(e, 1)
-  encoding.writeUint8(e, 126)
-}
-
-/** One client writes K values of map 'm' key 'k', none with an origin. */
-function mapFamily (k: number): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, 1)
-  section(e, k, 2, 0)
-  for (let i = 0; i < k; i++) mapItem(e)
-  encoding.writeVarUint(e, 0)
-  return encoding.toUint8Array(e)
-}
-
-/** N clients each write one value of m.k without origin; each first inserts after the previous client's value, which makes Yjs integrate them in ascending order (the slowest). */
-function manyClientsMapFamily (n: number): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, n)
-  for (let c = 0; c < n; c++) {
-    const client = 1000 + c
-    section(e, 2, client, 0)
-    if (c === 0) {
-      encoding.writeUint8(e, 8)
-      encoding.writeVarUint(e, 1)
-      encoding.writeVarString(e, 'z')
-    } else {
-      encoding.writeUint8(e, 0x80 | 8)
-      encoding.writeVarUint(e, client - 1)
-      encoding.writeVarUint(e, 1)
-    }
-    encoding.writeVarUint(e, 1)
-    encoding.writeUint8(e, 126)
-    mapItem(e)
-  }
-  encoding.writeVarUint(e, 0)
-  return encoding.toUint8Array(e)
 }
 
 function refused (update: Uint8Array, why: RegExp): void {

@@ -1,9 +1,9 @@
 /**
  * Crafted Yjs updates (format V1) that are well-formed but make Yjs's
- * conflict resolution (`Item.integrate`) quadratic, for the `guard`
- * scenario. They are the families of
- * `packages/core/test/guard/update-guard-slow.test.ts`, written out again
- * here because bench/ reaches Kadmium only through its public entry points.
+ * conflict resolution (`Item.integrate`) quadratic: what a hostile peer
+ * sends to stall another. Kadmium's update guard refuses them before Yjs
+ * sees them; tests of that (core's, an app's) and the `guard` benchmark
+ * build them here.
  * @module
  */
 import * as encoding from 'lib0/encoding'
