@@ -108,6 +108,8 @@ export class LocalReplica implements Replica {
       cacheSize: options.cacheSize,
       compactEvery: options.compactEvery,
       maxRecordBytes: options.maxRecordBytes,
+      // A collection the storage never listed holds nothing there (its listing is written before any record).
+      fresh: !this.#known.has(name),
       onChange: options.onChange,
       checkWrite: (collection) => { this.access.assertWritable(collection) },
       // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)

@@ -21,6 +21,15 @@ export class DigestCache {
     this.#prefix = prefix
   }
 
+  /** Starts loaded and empty: the storage holds nothing of the collection yet (so no scan is needed, and no record's read). */
+  startEmpty (): void {
+    if (this.#loading !== undefined) return
+    const map = new Map<string, Digest>()
+    this.#map = map
+    this.#loaded = true
+    this.#loading = Promise.resolve(map)
+  }
+
   /** Every stored digest, by record id. */
   async all (): Promise<ReadonlyMap<string, Digest>> {
     this.#loading ??= (async () => {
@@ -51,6 +60,12 @@ export class DigestCache {
   /** A record's new digest, once committed (kept only once loaded). */
   set (id: string, digest: Digest): void {
     this.#map?.set(id, digest)
+  }
+
+  /** What storage holds of a record is not known here any more (a write of it failed): its next load reads storage. */
+  unknown (id: string): void {
+    this.#map?.delete(id)
+    this.#unreadable.add(id)
   }
 
   /** A record is gone. */

@@ -63,6 +63,7 @@ export class CollectionRecords {
     this.ctx = ctx
     this.docs = new DocCache(ctx.cacheSize, (id) => this.lock.isHeld(id))
     this.digests = new DigestCache(ctx.storage, this.keys.digests)
+    if (ctx.fresh === true) this.digests.startEmpty()
     this.read = new StoredRows(ctx.storage, this.keys, this.docs, this.unstored, this.checks)
     this.rows = new LazyRowView((skip) => this.#storedRows(skip))
     this.ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
@@ -194,7 +195,7 @@ export class CollectionRecords {
 
   /** After a failed write: announces the record as storage still holds it (its in-memory document was dropped). */
   async reannounce (id: string, origin: Origin): Promise<void> {
-    this.digests.delete(id)
+    this.digests.unknown(id)
     const row = await this.read.row(id).catch(() => undefined) // (a read failing too: the write's error is what counts)
     this.announce(id, row === undefined ? undefined : await this.checks.of(row), 'update', origin)
   }

@@ -38,6 +38,8 @@ export interface StoreContext {
   /** Compact a log once it holds this many updates. */
   readonly compactEvery: number
   readonly maxRecordBytes: number
+  /** The storage holds nothing of this collection yet: records arriving need no storage read. */
+  readonly fresh?: boolean
   readonly onChange: (event: ChangeEvent) => void
   readonly onUpdate: (event: UpdateEvent) => void
   /** A local update was made and is being stored: what a network layer sends to peers (before `onUpdate`). Returns whether a peer listens. */
