@@ -83,6 +83,8 @@ export async function applyRemoteIndex (records: CollectionRecords, update: Uint
   for (const u of updates) records.ctx.onUpdate({ collection: records.name, target: 'index', update: u, origin: 'remote' })
   await Promise.all(transitions.map(async ({ id, live }) => records.lock.run(id, async () => {
     if (live) {
+      // Nothing of it here yet (its data comes later, as in a catch-up): its data shows it when it lands.
+      if (records.docs.peek(id) === undefined && records.digests.holdsNothing(id)) return
       const row = await records.read.row(id)
       if (row !== undefined) records.announce(id, await records.checks.of(row), 'insert', 'remote')
     } else {

@@ -92,9 +92,9 @@ export async function writeMessage (lp: LengthPrefixedStream<Stream>, message: S
 /**
  * Runs the symmetric part of a catch-up session, after the hello: both
  * sides send digests of everything they hold, then each sends the other
- * only what it lacks — whole records it does not have (read from storage
- * without building documents), diffs against its state vector for records
- * that differ, and the collection index last. Three message rounds
+ * only what it lacks — the collection index first, then whole records it
+ * does not have (read from storage without building documents) and diffs
+ * against its state vector for records that differ. Three message rounds
  * whatever the number of records.
  */
 export async function runSession (
@@ -185,6 +185,11 @@ async function sendUpdates (out: SignedWriter, source: Replica, theirs: Map<stri
   }
   await writeMessage(out.lp, { t: 'p', n: total })
   const batcher = new Batcher(out)
+  // Indexes first: a record the index lists shows as soon as its data lands, so a peer that
+  // catches up on many records shows them as they come, not all at the end.
+  for (const { c, index } of plans) {
+    if (index !== undefined) await batcher.add([c, null, [await source.indexDiff(c, index)]])
+  }
   for (const { c, missing, differing } of plans) {
     if (missing.length > 0) {
       for await (const [id, updates] of source.storedUpdates(c, new Set(missing))) await batcher.add([c, id, updates])
@@ -193,10 +198,6 @@ async function sendUpdates (out: SignedWriter, source: Replica, theirs: Map<stri
       const diff = await source.recordDiff(c, id, sv)
       await batcher.add([c, id, diff === undefined ? [] : [diff]])
     }
-  }
-  // Indexes last: records arrive before the index entries that make them live.
-  for (const { c, index } of plans) {
-    if (index !== undefined) await batcher.add([c, null, [await source.indexDiff(c, index)]])
   }
   await batcher.flush()
   await writeMessage(out.lp, { t: 'x' })
@@ -307,9 +308,10 @@ async function receiveUpdates (
     }
     // Parts that decide who may write (the access list) first: they decide whether the peer's records may be applied.
     for (const item of items) if (source.decides(item[0])) await one(item)
+    // Then indexes: records they list show as their data lands (and a tombstone spares applying a deleted record).
+    for (const item of items) if (item[1] === null && !source.decides(item[0])) await one(item)
     const records = items.filter((item) => item[1] !== null && !source.decides(item[0]))
     for (let i = 0; i < records.length; i += APPLY_CONCURRENCY) await Promise.all(records.slice(i, i + APPLY_CONCURRENCY).map(one))
-    for (const item of items) if (item[1] === null) await one(item)
     done += items.length
     options.onProgress?.(Math.min(done, total), total)
   }
