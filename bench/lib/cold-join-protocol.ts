@@ -73,25 +73,6 @@ export const RAW_WRITE_BATCH = 256
 /** Largest message of the raw stream. */
 export const RAW_MAX_MESSAGE = 4 * 1024 * 1024
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
-/** `[id length, id, update]`: one raw message. */
-export function frame (id: string, update: Uint8Array): Uint8Array {
-  const idBytes = encoder.encode(id)
-  const out = new Uint8Array(1 + idBytes.length + update.length)
-  out[0] = idBytes.length
-  out.set(idBytes, 1)
-  out.set(update, 1 + idBytes.length)
-  return out
-}
-
-/** The id and update of a raw message. */
-export function unframe (bytes: Uint8Array): { readonly id: string, readonly update: Uint8Array } {
-  const idLength = bytes[0] ?? 0
-  return { id: decoder.decode(bytes.subarray(1, 1 + idLength)), update: bytes.subarray(1 + idLength) }
-}
-
 /** What a joiner module (`cold-join-<mode>.ts`) gets from the process that runs it (`cold-join-child.ts`). */
 export interface JoinContext {
   readonly args: JoinArgs

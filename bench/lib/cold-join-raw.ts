@@ -23,7 +23,8 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import * as Y from 'yjs'
-import { RAW_MAX_MESSAGE, RAW_PROTOCOL, RAW_WRITE_BATCH, unframe, type JoinContext, type JoinTimes } from './cold-join-protocol.ts'
+import { RAW_MAX_MESSAGE, RAW_PROTOCOL, RAW_WRITE_BATCH, type JoinContext, type JoinTimes } from './cold-join-protocol.ts'
+import { unframe } from './raw-frames.ts'
 
 /** Longest wait for the dial of the server. */
 const DIAL_MS = 10_000

@@ -34,6 +34,7 @@ import { BASELINE_PREFIX, BASELINE_PREFIX_END, baselineKey, baselinePopulate, CO
 import { interleave, resultsOf, type Variant } from '../lib/interleave.ts'
 import { bounded, QUIET_REPLICATION, waitFor, watchdog, withSandbox, type BareNode, type NetSandbox } from '../lib/net.ts'
 import { findRow, fmt, target, valueRow, type ResultRow, type TargetResult } from '../lib/report.ts'
+import { frame, unframe } from '../lib/raw-frames.ts'
 import type { Scenario } from '../lib/scenario.ts'
 import { summarize } from '../lib/stats.ts'
 import { QUICK_WATCHDOG_MS } from '../lib/budget.ts'
@@ -62,19 +63,6 @@ interface CatchUp {
   readonly dialMs: number
   /** Kadmium: dial to the session's 'start' event; baseline: dial to the last update received. */
   readonly midMs: number
-}
-
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
-/** `[id length, id, update]`: one baseline message. */
-function frame (id: string, update: Uint8Array): Uint8Array {
-  const idBytes = encoder.encode(id)
-  const out = new Uint8Array(1 + idBytes.length + update.length)
-  out[0] = idBytes.length
-  out.set(idBytes, 1)
-  out.set(update, 1 + idBytes.length)
-  return out
 }
 
 /** A' serves its LevelDB: a count, then every record. */
@@ -114,9 +102,7 @@ async function baselineRun (sandbox: NetSandbox, a: BareNode, n: number): Promis
     let received = 0
     for (let i = 0; i < total; i++) {
       const bytes = (await lp.read({ signal })).subarray()
-      const idLength = bytes[0] as number
-      const id = decoder.decode(bytes.subarray(1, 1 + idLength))
-      const update = bytes.subarray(1 + idLength)
+      const { id, update } = unframe(bytes)
       // A raw-Yjs app applies what it receives (and so finds malformed updates). The record id as guid spares
       // Yjs drawing a random one (~0.3 ms each here: lib0 calls getRandomValues per character), as Kadmium does.
       const doc = new Y.Doc({ guid: id })
