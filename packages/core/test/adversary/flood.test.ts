@@ -10,7 +10,8 @@ import assert from 'node:assert/strict'
 import { Worker } from 'node:worker_threads'
 import { after, test } from 'node:test'
 import { waitFor } from '../helpers/wait.ts'
-import { Arena, assertKept, HeapProbe, mb, snapshot, stillReplicates, type FloodResult, type Honest } from './harness.ts'
+import { Arena, assertKept, snapshot, stillReplicates, type FloodResult, type Honest } from './harness.ts'
+import { HeapProbe, mb } from './heap-probe.ts'
 
 const arena = new Arena()
 const workers: Worker[] = []

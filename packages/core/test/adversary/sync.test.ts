@@ -14,7 +14,8 @@ import { MAX_SYNC_MESSAGE_BYTES, TARGET_SYNC_MESSAGE_BYTES } from '../../src/syn
 import { signerOf } from '../../src/access/identity.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { nonce16, randomBytes, recordUpdate, truncations } from './forge.ts'
-import { Arena, assertKept, HeapProbe, mb, QUIET, snapshot, stillReplicates, type Adversary, type Honest, type SyncHandle } from './harness.ts'
+import { Arena, assertKept, QUIET, snapshot, stillReplicates, type Adversary, type Honest, type SyncHandle } from './harness.ts'
+import { HeapProbe, mb } from './heap-probe.ts'
 
 const arena = new Arena()
 after(async () => { await arena.close() })
