@@ -9,7 +9,8 @@ import { isStandardSchema, type StandardSchemaV1 } from './model/schema.ts'
 import type { StorageAdapter } from './storage/storage.ts'
 import type { Peer } from './peer/peer.ts'
 import type { Replicator, ReplicationOptions } from './replication/replicator.ts'
-import type { RejectedEvent, RemoteUpdate, SyncEvent } from './replica/replica.ts'
+import type { ManifestAnswer } from './sync/manifest-request.ts'
+import type { Refusal, RejectedEvent, RemoteRecord, RemoteUpdate, SyncEvent } from './replica/replica.ts'
 import { COLLECTIONS_PREFIX, LocalReplica } from './replica/local-replica.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
 import type { DatabaseAccess } from './access/database-access.ts'
@@ -135,13 +136,32 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   // The network layer loads with the first database that has a peer: start loading it now,
   // while the manifest or the storage is awaited (a fresh process spends tens of ms on it).
   if (peer !== undefined) import('./replication/replicator.ts').catch(() => {})
-  const setup = await setUpDatabase(options, peer === undefined
-    ? undefined
-    : async (address) => {
-      // The network layer loads with the first database that has a peer.
-      const { lookUpManifest } = await import('./replication/manifest-lookup.ts')
-      return await lookUpManifest(peer.libp2p, address, positive(options.openTimeout, 'openTimeout') ?? DEFAULT_OPEN_TIMEOUT)
-    })
+  // The stream of the peer that sent the manifest (opening by address): the catch-up session with it rides on it.
+  let ridden: ManifestAnswer | undefined
+  try {
+    const setup = await setUpDatabase(options, peer === undefined
+      ? undefined
+      : async (address) => {
+        // The network layer loads with the first database that has a peer.
+        const { lookUpManifest } = await import('./replication/manifest-lookup.ts')
+        const found = await lookUpManifest(peer.libp2p, address, positive(options.openTimeout, 'openTimeout') ?? DEFAULT_OPEN_TIMEOUT)
+        ridden = found.answer
+        return found.manifest
+      })
+    const db = await openDatabase(options, setup)
+    const session = ridden
+    ridden = undefined
+    await db.startReplication(session)
+    return db
+  } finally {
+    const unused: ManifestAnswer | undefined = ridden
+    unused?.stream.close().catch(() => {})
+  }
+}
+
+/** Opens the storage of a database whose name, address and keys are set up. */
+async function openDatabase (options: DatabaseOptions, setup: DatabaseSetup): Promise<Database> {
+  const { peer } = options
   const { name } = setup
   const storage = options.storage ?? await peer?.storage(name)
   if (storage === undefined) throw new InvalidArgumentError('createDatabase needs "storage" or "peer"')
@@ -163,9 +183,7 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
   }
   const known = new Set<string>()
   for await (const [key] of storage.scan(COLLECTIONS_PREFIX, { keysOnly: true })) known.add(key.slice(COLLECTIONS_PREFIX.length))
-  const db = new Database({ ...options, name, storage }, known, setup)
-  await db.startReplication()
-  return db
+  return new Database({ ...options, name, storage }, known, setup)
 }
 
 /**
@@ -282,6 +300,18 @@ export class Database {
     return this.#replica.apply(remote)
   }
 
+  /**
+   * Applies many records a peer sent whole (each its id and its updates,
+   * as a catch-up brings them): records new here are stored together in
+   * one storage batch. Resolves once they are stored, with the updates
+   * refused (they changed nothing: malformed bytes, a bad id).
+   */
+  async applyRemoteRecords (collection: string, records: readonly RemoteRecord[]): Promise<readonly Refusal[]> {
+    const applied = await this.#replica.applyRecords(collection, records)
+    await applied.stored
+    return applied.refused
+  }
+
   /** Whether the database is open and online, its peers, pending writes, last sync and dropped envelopes. */
   get status (): DatabaseStatus {
     return {
@@ -311,22 +341,27 @@ export class Database {
     await Promise.allSettled([...peers.values()].map(async (p) => replicator.sync(p)))
   }
 
-  /** @internal Loads the access list, and starts replication when the database has a peer; called by {@link createDatabase}. */
-  async startReplication (): Promise<void> {
+  /**
+   * @internal Loads the access list, and starts replication when the
+   * database has a peer; called by {@link createDatabase}, with the stream
+   * the manifest came on when opening by address (its session rides on it).
+   */
+  async startReplication (ridden?: ManifestAnswer): Promise<void> {
+    const unused = (): void => { ridden?.stream.close().catch(() => {}) }
     this.#loaded ??= this.#replica.load()
     await this.#loaded
-    if (this.#peer === undefined || this.#replicator !== undefined || this.#signer === undefined) return
+    if (this.#peer === undefined || this.#replicator !== undefined || this.#signer === undefined) return unused()
     const secret = this.#setup.secret
     const security = { signer: this.#signer, access: this.#replica.access.list, sealer: secret, namer: secret }
     // The network layer (gossipsub, kad-dht clients, sync) loads with the first
     // database that has a peer: a local-only app never holds it in memory.
     const { Replicator } = await import('./replication/replicator.ts')
-    if (this.#replicator !== undefined || this.#closed !== undefined) return
+    if (this.#replicator !== undefined || this.#closed !== undefined) return unused()
     this.#replicator = new Replicator(this.#peer.libp2p, this.#replica, security, {
       onSync: (event) => { this.#events.emit('sync', event) },
       onRejected: (event) => { this.#events.emit('rejected', event) }
     }, this.#replication)
-    await this.#replicator.start()
+    await this.#replicator.start(ridden)
   }
 
   /**

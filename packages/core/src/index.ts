@@ -6,7 +6,7 @@
  */
 export { createDatabase, Database } from './database.ts'
 export type { DatabaseOptions, DatabaseEvents, DatabaseStatus } from './database.ts'
-export type { RemoteUpdate, SyncEvent, RejectedEvent } from './replica/replica.ts'
+export type { Refusal, RemoteRecord, RemoteUpdate, SyncEvent, RejectedEvent } from './replica/replica.ts'
 export { Collection } from './collection.ts'
 export type { InvalidRecord } from './collection.ts'
 export type { CollectionOptions, CollectionType, CollectionInput, InsertOptions, WriteOptions, GetOptions, Durability, Row, StringField } from './collection.ts'

@@ -74,6 +74,25 @@ describe('opening a database by address', { timeout: 120_000 }, () => {
     assert.equal(await todos.count(), 1000)
   })
 
+  test('the catch-up session rides on the stream the manifest came on: one sync stream dialed, one session, every record', async () => {
+    const { bootstrap, db, records } = await writer('ride', 50)
+    const served: string[] = []
+    db.on('sync', (event) => { if (event.phase === 'start') served.push(event.peer) })
+    const peer = await sandbox.peer('ride-joiner', { bootstrap: [bootstrap] })
+    const dialed: string[] = []
+    const dial = peer.libp2p.dialProtocol.bind(peer.libp2p)
+    peer.libp2p.dialProtocol = (async (...args: Parameters<typeof dial>) => {
+      dialed.push(String(args[1]))
+      return dial(...args)
+    })
+    const opened = await createDatabase({ address: db.address, peer, replication: QUIET })
+    dbs.push(opened)
+    const todos = opened.collection('todos', { schema: Todo })
+    await waitFor('every record on the joiner', async () => await todos.count() === records.size)
+    assert.deepEqual(dialed.filter((protocol) => protocol.startsWith('/kadmium/sync/')), ['/kadmium/sync/1.0.0'], 'the manifest request, and no second sync stream')
+    assert.deepEqual(served, [peer.peerId.toString()], 'the writer ran one session, with the joiner')
+  })
+
   test('an address nobody has: DatabaseNotFoundError once the timeout is over, with peers reached', async () => {
     const { bootstrap } = await writer('someone-else', 1)
     const nowhere = await createDatabase({ name: 'nobody-has-this', storage: memoryStorage() })

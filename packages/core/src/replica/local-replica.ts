@@ -11,7 +11,7 @@ import { AccessControl } from '../access/database-access.ts'
 import type { Signer } from '../access/identity.ts'
 import { InvalidArgumentError } from '../errors.ts'
 import { checkUpdate } from '../guard/update-guard.ts'
-import { checkCollectionName } from '../model/ids.ts'
+import { checkCollectionName, checkId } from '../model/ids.ts'
 import { SequenceKeys } from '../storage/layout.ts'
 import type { StorageAdapter } from '../storage/storage.ts'
 import { WriteQueue } from '../storage/write-queue.ts'
@@ -20,7 +20,7 @@ import { CollectionStore } from '../store/collection-store.ts'
 import type { Digest } from '../store/digest.ts'
 import type { ChangeEvent, UpdateEvent } from '../store/types.ts'
 import { accessPart, collectionPart, type ReplicaPart } from './parts.ts'
-import type { RemoteUpdate, Replica, ReplicaLink } from './replica.ts'
+import type { AppliedRecords, Refusal, RemoteRecord, RemoteUpdate, Replica, ReplicaLink } from './replica.ts'
 
 /** Keys `n/<collection>` list the collections a database holds. */
 export const COLLECTIONS_PREFIX = 'n/'
@@ -129,6 +129,13 @@ export class LocalReplica implements Replica {
     return [...[...this.#fixed].flatMap(([name, part]) => part.listed ? [name] : []), ...this.#known]
   }
 
+  async holdsNothing (): Promise<boolean> {
+    for (const c of await this.collections()) {
+      if ((await this.digests(c)).size > 0 || (await this.indexDigest(c)).sv.length > 1) return false
+    }
+    return true
+  }
+
   decides (collection: string): boolean {
     return this.#fixed.get(collection)?.decides ?? false
   }
@@ -167,6 +174,38 @@ export class LocalReplica implements Replica {
       checkUpdate(remote.update)
       meter?.stop()
       return this.#part(checkCollectionName(remote.collection)).apply(remote, meter)
+    })
+  }
+
+  async applyRecords (collection: string, records: readonly RemoteRecord[]): Promise<AppliedRecords> {
+    return this.#options.track(async () => {
+      const part = this.#part(this.#fixed.has(collection) ? collection : checkCollectionName(collection))
+      const refused: Refusal[] = []
+      const checked: RemoteRecord[] = []
+      for (const [id, updates] of records) {
+        try {
+          checkId(id)
+        } catch (error) {
+          refused.push({ id: String(id), error: error as Error })
+          continue
+        }
+        // Untrusted bytes: their structure is checked before Yjs sees them (crafted updates can hang Yjs); each refused alone.
+        const sound = updates.filter((update) => {
+          try {
+            if (!(update instanceof Uint8Array)) throw new InvalidArgumentError('"update" must be a Uint8Array')
+            if (!this.#fixed.has(collection)) checkUpdate(update)
+            return true
+          } catch (error) {
+            refused.push({ id, error: error as Error })
+            return false
+          }
+        })
+        if (sound.length > 0) checked.push([id, sound])
+      }
+      const applied = await part.applyRecords(checked)
+      // (Closing waits for the storing too.)
+      this.#options.track(async () => applied.stored).catch(() => {})
+      return { refused: [...refused, ...applied.refused], stored: applied.stored }
     })
   }
 

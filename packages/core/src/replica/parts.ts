@@ -11,7 +11,7 @@ import type { ApplyMeter } from '../store/apply-meter.ts'
 import type { CollectionStore } from '../store/collection-store.ts'
 import type { Digest } from '../store/digest.ts'
 import { checkId } from '../model/ids.ts'
-import type { RemoteUpdate } from './replica.ts'
+import type { AppliedRecords, Refusal, RemoteRecord, RemoteUpdate } from './replica.ts'
 
 /** One replicated part of a database. */
 export interface ReplicaPart {
@@ -27,6 +27,8 @@ export interface ReplicaPart {
   recordDiff (id: string, sv: Uint8Array): Promise<Uint8Array | undefined>
   storedUpdates (ids: ReadonlySet<string>): AsyncIterable<[string, Uint8Array[]]>
   apply (update: RemoteUpdate, meter?: ApplyMeter): Promise<boolean>
+  /** Applies records sent whole (ids and updates already checked). */
+  applyRecords (records: readonly RemoteRecord[]): Promise<AppliedRecords>
   waiting (id?: string): boolean
 }
 
@@ -46,6 +48,7 @@ export function collectionPart (store: CollectionStore): ReplicaPart {
       if (remote.target === 'record') return store.applyRemoteRecord(checkId(remote.id), remote.update, meter)
       throw new InvalidArgumentError('"target" is "record" or "index"')
     },
+    applyRecords: async (records) => store.applyRemoteRecords(records),
     waiting: (id) => store.waiting(id)
   }
 }
@@ -82,6 +85,19 @@ export function accessPart (access: AccessControl): ReplicaPart {
       const applied = access.applyRemote(remote.update)
       meter?.stop()
       return await applied
+    },
+    applyRecords: async (records) => {
+      const refused: Refusal[] = []
+      for (const [id, updates] of records) {
+        for (const update of updates) {
+          try {
+            await access.applyRemote(update)
+          } catch (error) {
+            refused.push({ id, error: error as Error })
+          }
+        }
+      }
+      return { refused, stored: Promise.resolve() }
     },
     waiting: () => false
   }

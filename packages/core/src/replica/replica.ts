@@ -9,7 +9,10 @@
  */
 import type { Digest } from '../store/digest.ts'
 import type { ApplyMeter } from '../store/apply-meter.ts'
+import type { AppliedRecords, Refusal, RemoteRecord } from '../store/remote-apply.ts'
 import type { UpdateEvent } from '../store/types.ts'
+
+export type { AppliedRecords, Refusal, RemoteRecord }
 
 /** A Yjs update (or an access operation) from a peer. */
 export interface RemoteUpdate {
@@ -45,6 +48,8 @@ export interface Replica {
   attach (link: ReplicaLink): () => void
   /** The parts to replicate, those that {@link Replica.decides} first. */
   collections (): Promise<string[]>
+  /** Whether it holds nothing at all (no record, no index entry, no access operation): a new replica. */
+  holdsNothing (): Promise<boolean>
   /**
    * Whether a part decides who may write (the access list): a peer's
    * updates of it are applied before the rest of what arrives with them.
@@ -63,6 +68,13 @@ export interface Replica {
    * @throws {MalformedUpdateError} the bytes are refused; nothing changed
    */
   apply (update: RemoteUpdate, meter?: ApplyMeter): Promise<boolean>
+  /**
+   * Applies many records a peer sent whole (a catch-up's), each with its
+   * updates: records new here are stored together. Resolves once they
+   * show, with the updates refused (they changed nothing) and a promise of
+   * their storing.
+   */
+  applyRecords (collection: string, records: readonly RemoteRecord[]): Promise<AppliedRecords>
   /** Whether a record (without `id`: the collection index) still waits for an earlier update (a gap a catch-up fills). */
   waiting (collection: string, id?: string): boolean
 }

@@ -5,7 +5,9 @@
  * and the providers of the address found in the DHT (dialed, then asked).
  * Peers still connecting are awaited, not raced: each peer that connects
  * and identifies is asked in turn, and the DHT is asked again as the
- * routing table fills. The first manifest that matches the address wins.
+ * routing table fills. The first manifest that matches the address wins;
+ * if a peer sent it, the stream it came on is kept for the catch-up
+ * session with that peer.
  * @module
  */
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -14,10 +16,16 @@ import { fetchManifestBlock } from '../dht/manifest-fetch.ts'
 import { DatabaseNotFoundError, InvalidArgumentError, PeersUnreachableError } from '../errors.ts'
 import { matchesAddress } from '../manifest/address.ts'
 import type { KadmiumLibp2p } from '../peer/peer.ts'
-import { requestManifest } from '../sync/manifest-request.ts'
+import { release, requestManifest, type ManifestAnswer } from '../sync/manifest-request.ts'
 
 /** How often the DHT is asked again while nothing was found (ms). */
 const DHT_ROUND_EVERY = 1000
+
+/** A manifest found, and the peer's stream it came on (if a peer sent it), for the session that follows. */
+export interface FoundManifest {
+  readonly manifest: Uint8Array
+  readonly answer?: ManifestAnswer
+}
 
 /**
  * Looks the manifest of the database at `address` up until `timeout` ms.
@@ -25,7 +33,7 @@ const DHT_ROUND_EVERY = 1000
  * @throws {PeersUnreachableError} no peer was connected at any moment of the wait
  * @throws {DatabaseNotFoundError} peers were reached, but none had the database
  */
-export async function lookUpManifest (libp2p: KadmiumLibp2p, address: string, timeout: number): Promise<Uint8Array> {
+export async function lookUpManifest (libp2p: KadmiumLibp2p, address: string, timeout: number): Promise<FoundManifest> {
   let cid: CID
   try {
     cid = CID.parse(address)
@@ -47,7 +55,8 @@ class Lookup {
   #reached: boolean
   #dhtRunning = false
   #dhtAgain = false
-  #found: ((bytes: Uint8Array) => void) | undefined
+  #found: ((found: FoundManifest) => void) | undefined
+  #done = false
 
   constructor (libp2p: KadmiumLibp2p, address: string, cid: CID, timeout: number) {
     this.#libp2p = libp2p
@@ -57,7 +66,7 @@ class Lookup {
     this.#reached = libp2p.getConnections().length > 0
   }
 
-  async run (): Promise<Uint8Array> {
+  async run (): Promise<FoundManifest> {
     // A peer is asked as soon as its connection opens: the protocol is negotiated on the
     // stream, so there is no need to wait for identify (a peer without it just refuses).
     const onConnection = (event: CustomEvent<Connection>): void => {
@@ -74,7 +83,7 @@ class Lookup {
     let timer: ReturnType<typeof setTimeout> | undefined
     let rounds: ReturnType<typeof setInterval> | undefined
     try {
-      return await new Promise<Uint8Array>((resolve, reject) => {
+      return await new Promise<FoundManifest>((resolve, reject) => {
         this.#found = resolve
         timer = setTimeout(() => {
           reject(this.#reached
@@ -88,6 +97,7 @@ class Lookup {
         rounds = setInterval(() => { this.#askDht() }, DHT_ROUND_EVERY)
       })
     } finally {
+      this.#done = true
       clearTimeout(timer)
       clearInterval(rounds)
       this.#abort.abort()
@@ -98,7 +108,20 @@ class Lookup {
 
   /** Takes a manifest from any source, if it is the one the address names. */
   #offer (bytes: Uint8Array | undefined): void {
-    if (bytes !== undefined && matchesAddress(bytes, this.#address)) this.#found?.(bytes)
+    if (this.#done || bytes === undefined || !matchesAddress(bytes, this.#address)) return
+    this.#done = true
+    this.#found?.({ manifest: bytes })
+  }
+
+  /** Takes a peer's answer, if it is the first manifest that matches; else closes its stream. */
+  #offerAnswer (answer: ManifestAnswer | undefined): void {
+    if (answer === undefined) return
+    if (this.#done || !matchesAddress(answer.manifest, this.#address)) {
+      release(answer)
+      return
+    }
+    this.#done = true
+    this.#found?.({ manifest: answer.manifest, answer })
   }
 
   /** Asks a peer once. */
@@ -106,7 +129,7 @@ class Lookup {
     const key = peer.toString()
     if (this.#asked.has(key) || this.#abort.signal.aborted) return
     this.#asked.add(key)
-    void requestManifest(this.#libp2p, peer, this.#address, this.#abort.signal).then((bytes) => { this.#offer(bytes) })
+    void requestManifest(this.#libp2p, peer, this.#address, this.#abort.signal).then((answer) => { this.#offerAnswer(answer) })
   }
 
   /** Runs a DHT round (the manifest block, and the providers), or another right after the one under way. */

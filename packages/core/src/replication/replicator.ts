@@ -18,6 +18,7 @@ import { CatchUp } from '../sync/catch-up.ts'
 import { GossipChannel } from '../sync/gossip.ts'
 import { LiveIntake } from '../sync/live-intake.ts'
 import { OwedCatchUps } from '../sync/owed-catch-ups.ts'
+import type { ManifestAnswer } from '../sync/manifest-request.ts'
 import { SYNC_PROTOCOL } from '../sync/sync-messages.ts'
 import { nextTask } from '../util/next-task.ts'
 import { Discovery } from './discovery.ts'
@@ -165,10 +166,16 @@ export class Replicator {
     return this.#durable.fetch(collection, id, this.#options.dhtReadTimeout)
   }
 
-  /** Attaches to the replica, joins the database's topic, serves and starts catch-up, announces and looks for peers. */
-  async start (): Promise<void> {
+  /**
+   * Attaches to the replica, joins the database's topic, serves and starts
+   * catch-up, announces and looks for peers. `ridden`: the stream a peer
+   * sent the manifest on (opening by address): the session with that
+   * peer runs on it.
+   */
+  async start (ridden?: ManifestAnswer): Promise<void> {
     this.#detach = this.#replica.attach({ local: (update) => this.publish(update) })
     await this.#catchUp.start()
+    if (ridden !== undefined) this.#catchUp.ride(ridden).catch(() => {})
     this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
     // A database just opened catches up with every peer already connected at once, whichever
     // peer leads (a database opened by address: the peer that gave the manifest): waiting

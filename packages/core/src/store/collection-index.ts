@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
 import type { CollectionKeys } from '../storage/layout.ts'
+import { changedBy } from './entry.ts'
 import { loadDoc } from './load-doc.ts'
 import { LOCAL_WRITE, REMOTE_WRITE } from './origins.ts'
 import type { BatchOperation, StorageAdapter } from '../storage/storage.ts'
@@ -30,6 +31,7 @@ export class CollectionIndex {
   updateKeys: string[]
   /** Updates made in memory and not yet handed to storage. */
   #pending: Uint8Array[] = []
+  readonly #onUpdate = (update: Uint8Array): void => { this.#pending.push(update) }
   /** Live records, counted once at load and kept up to date (`Y.Map.size` walks every entry). */
   #liveCount: number
 
@@ -38,7 +40,7 @@ export class CollectionIndex {
     this.#live = doc.getMap(LIVE_MAP)
     this.#deleted = doc.getMap(DELETED_MAP)
     this.updateKeys = updateKeys
-    doc.on('update', (update: Uint8Array) => { this.#pending.push(update) })
+    doc.on('update', this.#onUpdate)
     let n = 0
     for (const id of this.#live.keys()) if (!this.#deleted.has(id)) n++
     this.#liveCount = n
@@ -109,9 +111,13 @@ export class CollectionIndex {
 
   /**
    * Applies a remote index update and returns the ids whose liveness
-   * changed. Throws what Yjs throws on malformed input.
+   * changed. The peer's bytes, if they changed anything, are what is
+   * stored (Yjs does not encode the transaction again). Throws what Yjs
+   * throws on malformed input.
    */
-  applyRemote (update: Uint8Array): Transition[] {
+  applyRemote (update: Uint8Array): { transitions: Transition[], changed: boolean } {
+    // An empty index (a replica catching up for the first time): every live id after is a transition, no need to watch.
+    const empty = this.entries === 0
     const liveBefore = new Map<string, boolean>()
     const deletedBefore = new Map<string, boolean>()
     const watch = (before: Map<string, boolean>) => (event: Y.YMapEvent<true>): void => {
@@ -121,15 +127,31 @@ export class CollectionIndex {
     }
     const onLive = watch(liveBefore)
     const onDeleted = watch(deletedBefore)
-    this.#live.observe(onLive)
-    this.#deleted.observe(onDeleted)
+    let changed = false
+    const onTransaction = (transaction: Y.Transaction): void => { changed ||= changedBy(transaction) }
+    if (!empty) {
+      this.#live.observe(onLive)
+      this.#deleted.observe(onDeleted)
+    }
+    this.doc.off('update', this.#onUpdate)
+    this.doc.on('afterTransaction', onTransaction)
     try {
       Y.applyUpdate(this.doc, update, REMOTE_WRITE)
     } finally {
-      this.#live.unobserve(onLive)
-      this.#deleted.unobserve(onDeleted)
+      this.doc.off('afterTransaction', onTransaction)
+      this.doc.on('update', this.#onUpdate)
+      if (!empty) {
+        this.#live.unobserve(onLive)
+        this.#deleted.unobserve(onDeleted)
+      }
     }
+    if (changed) this.#pending.push(update)
     const transitions: Transition[] = []
+    if (empty) {
+      for (const id of this.liveIds()) transitions.push({ id, live: true })
+      this.#liveCount = transitions.length
+      return { transitions, changed }
+    }
     for (const id of new Set([...liveBefore.keys(), ...deletedBefore.keys()])) {
       const was = (liveBefore.get(id) ?? this.#live.has(id)) && !(deletedBefore.get(id) ?? this.#deleted.has(id))
       const now = this.isLive(id)
@@ -138,7 +160,7 @@ export class CollectionIndex {
         this.#liveCount += now ? 1 : -1
       }
     }
-    return transitions
+    return { transitions, changed }
   }
 
   /** The whole index as one Yjs update (for compaction and for catch-up). */

@@ -150,6 +150,11 @@ export class CollectionStore {
     return remote.applyRemoteRecord(this.#r, id, update, meter)
   }
 
+  /** Applies records a peer sent whole (a catch-up's), many at once. Resolves once they show; `stored` once they are stored. */
+  async applyRemoteRecords (items: readonly remote.RemoteRecord[]): Promise<remote.AppliedRecords> {
+    return remote.applyRemoteRecords(this.#r, items)
+  }
+
   /** Whether record `id` (without: the index) waits for an earlier update (a record not in memory may: a catch-up tells). */
   waiting (id?: string): boolean {
     return remote.waiting(this.#r, id)

@@ -46,7 +46,7 @@ export function hasFields (entry: Entry): boolean {
 }
 
 /** Whether a Yjs transaction changed its document (what Yjs checks before it encodes an update). */
-function changedBy (transaction: Y.Transaction): boolean {
+export function changedBy (transaction: Y.Transaction): boolean {
   if (transaction.deleteSet.clients.size > 0) return true
   for (const [client, clock] of transaction.afterState) if (transaction.beforeState.get(client) !== clock) return true
   return false
@@ -90,6 +90,13 @@ const FAR_BEHIND_UPDATES = 32
 /** Whether so many updates wait in a record for a missing one that live updates should be left to a catch-up. */
 export function farBehind (entry: Entry): boolean {
   return entry.behind >= FAR_BEHIND_UPDATES && hasPending(entry.doc)
+}
+
+/** A record new to this replica, with nothing in it yet (storage is not read). */
+export function newEntry (keys: CollectionKeys, id: string): Entry {
+  // A guid given: Yjs would otherwise draw ~30 random numbers for one (as `loadDoc` does).
+  const doc = new Y.Doc({ gc: true, guid: keys.doc(id) })
+  return { id, doc, fields: {}, row: makeRow(id, {}), updateKeys: [], pending: [], unstored: [], storing: 0, pinned: false, behind: 0 }
 }
 
 /**

@@ -112,6 +112,45 @@ export class CollectionRecords {
     if (index.needsCompaction(this.ctx.compactEvery)) this.schedule(this.compactIndex())
   }
 
+  /**
+   * Shows, then stores, records new to this replica that a peer sent
+   * whole (a catch-up's), their updates applied and in `pending`: every
+   * row is shown first (then `onShown` is called, and live queries run
+   * before the storing work), then all are stored in one storage batch.
+   * They are not cached (a later use reads them back from storage). Call
+   * holding their locks.
+   */
+  async commitNew (entries: readonly Entry[], onShown?: () => void): Promise<void> {
+    const index = this.index as CollectionIndex
+    const shown: Array<Promise<void>> = []
+    for (const entry of entries) {
+      entry.fields = readFields(entry.doc)
+      const showing = this.show(entry, index, 'insert', 'remote', false)
+      if (showing !== undefined) shown.push(showing)
+    }
+    await Promise.all(shown)
+    onShown?.()
+    await nextTask()
+    const ops: BatchOperation[] = []
+    const logs: Uint8Array[][] = []
+    for (const entry of entries) {
+      const updates = entry.pending
+      entry.pending = []
+      logs.push(updates)
+      const written = commitOps(this.keys, entry, updates, () => this.ctx.seq.next())
+      for (const op of written.ops) ops.push(op)
+      entry.updateKeys.push(...written.logKeys)
+      this.digests.set(entry.id, written.digest)
+    }
+    try {
+      await this.ctx.queue.write(ops)
+    } catch (error) {
+      for (const entry of entries) await this.reannounce(entry.id, 'remote')
+      throw error
+    }
+    entries.forEach((entry, i) => { this.stored(entry, logs[i] ?? [], 'remote') })
+  }
+
   /** Stores the live updates from peers that wait (records in use wait for their user's commit, or the next call); should that fail, their documents go: reads show what storage holds, catch-up brings the rest again. */
   storeUnstored (): void {
     const ops: BatchOperation[] = []

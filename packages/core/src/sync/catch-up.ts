@@ -14,6 +14,7 @@ import { signedBytes } from '../access/identity.ts'
 import type { KadmiumLibp2p } from '../peer/peer.ts'
 import type { RejectedEvent, Replica, SyncEvent } from '../replica/replica.ts'
 import { retry } from '../util/retry.ts'
+import type { ManifestAnswer } from './manifest-request.ts'
 import { SESSION_NONCE_BYTES, SYNC_PROTOCOL } from './sync-messages.ts'
 import { SyncRegistry, type Hello } from './sync-registry.ts'
 import { messages, readMessage, runSession, writeMessage } from './sync-session.ts'
@@ -96,7 +97,29 @@ export class CatchUp {
     const running = this.#sessions.get(key)
     if (running !== undefined) return running
     if (this.#stopped || this.#strangers.has(key) || this.#served.has(key)) return
+    // The peer was sent the manifest and opens the database: its session comes on that stream.
+    const ride = this.#registry.rideFrom(this.#replica.address, key)
+    if (ride !== undefined) {
+      await ride
+      return this.sync(peer)
+    }
     const session = this.#dial(peer).finally(() => this.#sessions.delete(key))
+    this.#sessions.set(key, session)
+    return session
+  }
+
+  /**
+   * Runs the session with the peer that sent this database's manifest on
+   * the stream it came on (the database was opened by address): as
+   * {@link sync}, without a second stream to negotiate.
+   */
+  async ride (answer: ManifestAnswer): Promise<void> {
+    const key = answer.peer.toString()
+    if (this.#stopped || this.#sessions.has(key) || this.#served.has(key)) {
+      answer.stream.close().catch(() => {})
+      return
+    }
+    const session = this.#dialOnce(answer.peer, answer).then(() => {}).finally(() => this.#sessions.delete(key))
     this.#sessions.set(key, session)
     return session
   }
@@ -127,15 +150,19 @@ export class CatchUp {
     }
   }
 
-  async #dialOnce (peer: PeerId): Promise<'done' | 'refused'> {
+  /** Runs a session with `peer` on a new stream, or on the stream of its manifest answer (`ridden`). */
+  async #dialOnce (peer: PeerId, ridden?: ManifestAnswer): Promise<'done' | 'refused'> {
     const key = peer.toString()
-    let stream: Stream | undefined
+    let stream: Stream | undefined = ridden?.stream
     try {
-      const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#timeout)])
-      stream = await retry(async () => this.#libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal }), signal)
-      const lp = messages(stream)
+      if (stream === undefined) {
+        const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#timeout)])
+        stream = await retry(async () => this.#libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal }), signal)
+      }
+      const lp = ridden?.lp ?? messages(stream)
       const mine = nonce()
-      await writeMessage(lp, { t: 'h', v: 2, db: this.#replica.address, n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
+      const empty = await this.#replica.holdsNothing()
+      await writeMessage(lp, { t: 'h', v: 2, db: this.#replica.address, n: mine, ...await this.#proof(this.#libp2p.peerId, peer), ...(empty ? { e: true } : {}) })
       const answer = await readMessage(lp, this.#timeout)
       if (answer.t === 'e') {
         await stream.close()
@@ -188,7 +215,7 @@ export class CatchUp {
       }
       const mine = nonce()
       await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
-      await this.#session(lp, peer, mine, hello.n)
+      await this.#session(lp, peer, mine, hello.n, hello.e === true)
     } catch (error) {
       this.#failed(peer.toString(), error)
       throw error
@@ -235,7 +262,7 @@ export class CatchUp {
     return signedBytes('kadmium/sync-proof', encoder.encode(this.#replica.address), encoder.encode(from.toString()), encoder.encode(to.toString()))
   }
 
-  async #session (lp: LengthPrefixedStream<Stream>, peer: PeerId, mine: Uint8Array, theirs: Uint8Array): Promise<void> {
+  async #session (lp: LengthPrefixedStream<Stream>, peer: PeerId, mine: Uint8Array, theirs: Uint8Array, peerHoldsNothing = false): Promise<void> {
     const key = peer.toString()
     if (peer.publicKey?.type !== 'Ed25519') throw new SyncError('catch-up peers have Ed25519 keys')
     this.#events.onSync({ peer: key, phase: 'start', done: 0, total: 0 })
@@ -250,6 +277,7 @@ export class CatchUp {
     }
     const result = await runSession(lp, this.#replica, security, {
       idleTimeout: this.#timeout,
+      peerHoldsNothing,
       onProgress: (done, total) => {
         last = { done, total }
         this.#events.onSync({ peer: key, phase: 'progress', done, total })

@@ -4,10 +4,10 @@
  *
  * | message | form | sent |
  * | --- | --- | --- |
- * | hello | `{ t: 'h', v: 2, db, n, p? }` | by the dialer, first: `n` a fresh 16-byte nonce, `p` the key proof of an encrypted database |
+ * | hello | `{ t: 'h', v: 2, db, n, p?, e? }` | by the dialer, first (or after a manifest, on its stream): `n` a fresh 16-byte nonce, `p` the key proof of an encrypted database, `e: true` if it holds nothing of the database (the listener then sends no digests and plans at once) |
  * | ok / error | `{ t: 'o', n, p? }` / `{ t: 'e', reason }` | by the listener, in answer: its own nonce (and proof) |
  * | manifest request | `{ t: 'q', db }` | instead of a hello, by a peer opening the database by address |
- * | manifest | `{ t: 'm', m }` | by the listener, in answer, if it holds the database (else an error); the stream ends |
+ * | manifest | `{ t: 'm', m }` | by the listener, in answer, if it holds the database (else an error); the stream stays open a while for the dialer's hello, so that the session rides on it |
  * | digest | `{ t: 'd', c, i?: [sv, hash], r: [[id, sv, hash], ...] }` | both, per collection, in chunks; `i` (the index) in the first chunk |
  * | digest end | `{ t: 'D' }` | both |
  * | plan | `{ t: 'p', n }` | both: how many updates follow |
@@ -48,7 +48,7 @@ export type SyncItem = readonly [collection: string, id: string | null, updates:
 
 /** A protocol message. */
 export type SyncMessage =
-  | { readonly t: 'h', readonly v: 2, readonly db: string, readonly n: Uint8Array, readonly p?: Uint8Array }
+  | { readonly t: 'h', readonly v: 2, readonly db: string, readonly n: Uint8Array, readonly p?: Uint8Array, readonly e?: true }
   | { readonly t: 'o', readonly n: Uint8Array, readonly p?: Uint8Array }
   | { readonly t: 'e', readonly reason: string }
   | { readonly t: 'q', readonly db: string }
@@ -84,7 +84,7 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
   switch (m.t) {
     case 'h':
       if (m.v !== 2 || typeof m.db !== 'string' || m.db.length > 512) throw new MalformedMessageError('hello needs v: 2 and db')
-      return { t: 'h', v: 2, db: m.db, n: nonceOf(m.n), ...proofOf(m.p) }
+      return { t: 'h', v: 2, db: m.db, n: nonceOf(m.n), ...proofOf(m.p), ...(m.e === true ? { e: true } : {}) }
     case 'o':
       return { t: 'o', n: nonceOf(m.n), ...proofOf(m.p) }
     case 'q':

@@ -14,17 +14,23 @@ export interface SyncServer {
   serve (lp: LengthPrefixedStream<Stream>, peer: PeerId, hello: Hello): Promise<void>
 }
 
+function rideKey (address: string, peer: PeerId): string {
+  return `${address} ${peer.toString()}`
+}
+
 const registries = new WeakMap<Libp2p, SyncRegistry>()
 const HELLO_TIMEOUT = 10_000
 
 /**
  * The catch-up protocol handler of one libp2p node, shared by every
  * database open on it: the dialer's hello names the database (or asks for
- * its manifest).
+ * its manifest first: the hello may follow on the same stream).
  */
 export class SyncRegistry {
   readonly #libp2p: Libp2p
   readonly #servers = new Map<string, SyncServer>()
+  /** Peers sent a manifest whose session may follow on its stream, by `rideKey`. */
+  readonly #rides = new Map<string, Promise<void>>()
   #handling: Promise<void> | undefined
 
   private constructor (libp2p: Libp2p) {
@@ -57,6 +63,15 @@ export class SyncRegistry {
     }
   }
 
+  /**
+   * Resolves once the peer that was sent the manifest of `address` went
+   * on with its session on that stream (it is served then), or left it;
+   * `undefined` if no such ride is pending.
+   */
+  rideFrom (address: string, peer: string): Promise<void> | undefined {
+    return this.#rides.get(`${address} ${peer}`)
+  }
+
   /** Whether a database is served here. */
   serves (address: string): boolean {
     return this.#servers.has(address)
@@ -65,21 +80,45 @@ export class SyncRegistry {
   async #onStream (stream: Stream, connection: Connection): Promise<void> {
     const lp = messages(stream)
     try {
-      const hello = await readMessage(lp, HELLO_TIMEOUT)
+      const peer = connection.remotePeer
+      let hello = await readMessage(lp, HELLO_TIMEOUT)
+      let ride: (() => void) | undefined
       if (hello.t === 'q') {
         const held = this.#servers.get(hello.db)
         await writeMessage(lp, held === undefined ? { t: 'e', reason: 'unknown database' } : { t: 'm', m: held.manifest })
-        await stream.close()
-        return
+        if (held === undefined) {
+          await stream.close()
+          return
+        }
+        // The peer opens the database with the manifest, and its session rides on this stream (or it closes it):
+        // meanwhile this side does not dial a session of its own with the peer.
+        const key = rideKey(hello.db, peer)
+        const riding = new Promise<void>((resolve) => { ride = resolve })
+        this.#rides.set(key, riding)
+        void riding.then(() => { if (this.#rides.get(key) === riding) this.#rides.delete(key) })
+        const next = await readMessage(lp, HELLO_TIMEOUT).catch(() => undefined)
+        if (next === undefined) {
+          ride?.()
+          await stream.close()
+          return
+        }
+        hello = next
       }
-      if (hello.t !== 'h') throw new Error('expected hello')
-      const server = this.#servers.get(hello.db)
-      if (server === undefined) {
-        await writeMessage(lp, { t: 'e', reason: 'unknown database' })
-        await stream.close()
-        return
+      try {
+        if (hello.t !== 'h') throw new Error('expected hello')
+        const server = this.#servers.get(hello.db)
+        if (server === undefined) {
+          await writeMessage(lp, { t: 'e', reason: 'unknown database' })
+          await stream.close()
+          return
+        }
+        const serving = server.serve(lp, peer, hello)
+        // (Serving is under way: a session this side would dial now finds it.)
+        ride?.()
+        await serving
+      } finally {
+        ride?.()
       }
-      await server.serve(lp, connection.remotePeer, hello)
       await stream.close()
     } catch (error) {
       stream.abort(error instanceof Error ? error : new Error(String(error)))

@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
-import type { Replica } from '../replica/replica.ts'
+import type { RemoteRecord, Replica } from '../replica/replica.ts'
 import type { Digest } from '../store/digest.ts'
 import { MalformedMessageError, SyncError } from '../errors.ts'
 import { encode } from 'cborg'
@@ -37,6 +37,12 @@ export interface SessionOptions {
   readonly onProgress?: (done: number, total: number) => void
   /** Called for each update of the peer that could not be applied (it is skipped). */
   readonly onRejected?: (reason: string) => void
+  /**
+   * The peer said it holds nothing of the database: this side sends no
+   * digests (the peer has nothing to compare them with) and plans at
+   * once, everything, without waiting for the peer's.
+   */
+  readonly peerHoldsNothing?: boolean
 }
 
 /** What a session did. */
@@ -65,8 +71,6 @@ const EMPTY_STATE_VECTOR = new Uint8Array([0])
 /** Digest entries one peer may announce at most (a digest message counts as at least 64). */
 const MAX_DIGEST_ENTRIES = 1_000_000
 const MIN_DIGEST_COST = 64
-/** Updates applied at once while receiving. */
-const APPLY_CONCURRENCY = 64
 
 /** Opens a length-prefixed message stream with Kadmium's limits. */
 export function messages (stream: Stream): LengthPrefixedStream<Stream> {
@@ -109,6 +113,10 @@ export async function runSession (
   })
   theirs.catch(() => {})
   const send = async (): Promise<number> => {
+    if (options.peerHoldsNothing === true) {
+      await writeMessage(lp, { t: 'D' })
+      return sendUpdates(new SignedWriter(lp, security), source, new Map())
+    }
     await sendDigests(lp, source)
     return sendUpdates(new SignedWriter(lp, security), source, await theirs)
   }
@@ -243,11 +251,20 @@ class SignedReader {
   }
 }
 
-/** Packs items into messages of about TARGET_SYNC_MESSAGE_BYTES; splits updates too large for one. */
+/** Size of the first updates message: small, so that the peer starts applying while the next ones are read. */
+const FIRST_MESSAGE_BYTES = 16 * 1024
+
+/**
+ * Packs items into messages, the first of about FIRST_MESSAGE_BYTES, each
+ * next one twice as large up to TARGET_SYNC_MESSAGE_BYTES (the receiver
+ * applies one while this side reads and sends the next); splits updates
+ * too large for one.
+ */
 class Batcher {
   readonly #out: SignedWriter
   #items: SyncItem[] = []
   #size = 0
+  #target = FIRST_MESSAGE_BYTES
   constructor (out: SignedWriter) {
     this.#out = out
   }
@@ -265,7 +282,7 @@ class Batcher {
       }
       return
     }
-    if (this.#size + size > TARGET_SYNC_MESSAGE_BYTES) await this.flush()
+    if (this.#size + size > this.#target) await this.flush()
     this.#items.push(item)
     this.#size += size
   }
@@ -275,6 +292,7 @@ class Batcher {
     const x = this.#items
     this.#items = []
     this.#size = 0
+    this.#target = Math.min(this.#target * 2, TARGET_SYNC_MESSAGE_BYTES)
     await this.#out.write('u', x)
   }
 }
@@ -290,6 +308,7 @@ async function receiveUpdates (
   const total = first.n
   let done = 0
   let big: { c: string, id: string | null, n: number, parts: Uint8Array[], size: number } | undefined
+  const storing: Array<Promise<void>> = []
   const apply = async (items: readonly SyncItem[]): Promise<void> => {
     const one = async ([c, id, updates]: SyncItem): Promise<void> => {
       try {
@@ -310,8 +329,25 @@ async function receiveUpdates (
     for (const item of items) if (source.decides(item[0])) await one(item)
     // Then indexes: records they list show as their data lands (and a tombstone spares applying a deleted record).
     for (const item of items) if (item[1] === null && !source.decides(item[0])) await one(item)
-    const records = items.filter((item) => item[1] !== null && !source.decides(item[0]))
-    for (let i = 0; i < records.length; i += APPLY_CONCURRENCY) await Promise.all(records.slice(i, i + APPLY_CONCURRENCY).map(one))
+    // Then records, many at once by collection (those new here are stored in one batch).
+    const byCollection = new Map<string, RemoteRecord[]>()
+    for (const [c, id, updates] of items) {
+      if (id === null || source.decides(c)) continue
+      let list = byCollection.get(c)
+      if (list === undefined) byCollection.set(c, list = [])
+      list.push([id, updates])
+    }
+    await Promise.all([...byCollection].map(async ([c, records]) => {
+      try {
+        security.access.check(security.peerKey, c)
+        const applied = await source.applyRecords(c, records)
+        for (const { error } of applied.refused) options.onRejected?.(`${error.name}: ${error.message}`)
+        // Stored while the next records are applied; the session ends once all are.
+        storing.push(applied.stored.catch((error: Error) => { options.onRejected?.(`${error.name}: ${error.message}`) }))
+      } catch (error) {
+        options.onRejected?.(`${(error as Error).name}: ${(error as Error).message}`)
+      }
+    }))
     done += items.length
     options.onProgress?.(Math.min(done, total), total)
   }
@@ -348,5 +384,6 @@ async function receiveUpdates (
       throw new MalformedMessageError(`unexpected "${m.t}" while receiving updates`)
     }
   }
+  await Promise.all(storing)
   return done
 }

@@ -27,6 +27,26 @@ export class KeyedLock {
     return result
   }
 
+  /**
+   * Runs `task` once every task handed over before for any of `keys` has
+   * ended, holding all of them: one task for many keys (a batch of
+   * records applied at once) at the cost of one promise, not one a key.
+   */
+  runAll<T> (keys: readonly string[], task: () => Promise<T>): Promise<T> {
+    const previous: Array<Promise<unknown>> = []
+    for (const key of keys) {
+      const tail = this.#tails.get(key)
+      if (tail !== undefined) previous.push(tail)
+    }
+    const result = (previous.length === 0 ? Promise.resolve() : Promise.all(previous)).then(task, task)
+    const tail = result.then(() => undefined, () => undefined)
+    for (const key of keys) this.#tails.set(key, tail)
+    void tail.then(() => {
+      for (const key of keys) if (this.#tails.get(key) === tail) this.#tails.delete(key)
+    })
+    return result
+  }
+
   /** Resolves once every task handed over so far has ended. */
   async idle (): Promise<void> {
     while (this.#tails.size > 0) await Promise.all(this.#tails.values())

@@ -89,6 +89,22 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     assert.equal(a.log.total, 0, a.log.describe())
   })
 
+  test('a hello that says it holds nothing: the honest peer sends no digests and sends everything without waiting for the peer\'s', async () => {
+    a.log.clear()
+    const session = await adversary.openSync(a, address, { hello: { t: 'h', v: 2, db: address, n: nonce16(), e: true } })
+    // Nothing sent after the hello: the honest peer's whole side comes anyway.
+    await session.waitFor('x', 10_000)
+    assert.equal(session.received.filter((m) => m.t === 'd').length, 0, 'no digests')
+    const plan = session.received.find((m) => m.t === 'p')
+    assert.ok(plan?.t === 'p' && plan.n >= 2, `a plan of the index and every record (${JSON.stringify(plan)})`)
+    assert.ok(session.received.some((m) => m.t === 'u'), 'the updates')
+    await session.announce(0)
+    await session.send({ t: 'x' })
+    const end = await session.ended
+    assert.ok(!end.reset && end.error === undefined, `a clean end (got ${String(end.error)})`)
+    assert.equal(a.log.total, 0, a.log.describe())
+  })
+
   test('garbage before the hello, and a hello for a database not served here', async () => {
     const before = await snapshot(a)
     const garbage = await adversary.openSync(a, address, { hello: false })
