@@ -20,6 +20,13 @@ import { release, requestManifest, type ManifestAnswer } from '../sync/manifest-
 
 /** How often the DHT is asked again while nothing was found (ms). */
 const DHT_ROUND_EVERY = 1000
+/**
+ * How long a DHT round waits while connected peers are being asked
+ * directly (ms): a peer that has the database answers within a round trip,
+ * and a DHT query meanwhile competes with it for the CPU. A round asked for
+ * goes at once when every peer asked has answered without the manifest.
+ */
+const DIRECT_FIRST = 250
 
 /** A manifest found, and the peer's stream it came on (if a peer sent it), for the session that follows. */
 export interface FoundManifest {
@@ -55,6 +62,10 @@ class Lookup {
   #reached: boolean
   #dhtRunning = false
   #dhtAgain = false
+  /** Peers asked directly whose answer has not come yet. */
+  #asking = 0
+  /** A DHT round waiting for the direct answers (see {@link DIRECT_FIRST}). */
+  #dhtDeferred: ReturnType<typeof setTimeout> | undefined
   #found: ((found: FoundManifest) => void) | undefined
   #done = false
 
@@ -99,6 +110,7 @@ class Lookup {
     } finally {
       this.#done = true
       clearTimeout(timer)
+      clearTimeout(this.#dhtDeferred)
       clearInterval(rounds)
       this.#abort.abort()
       this.#libp2p.removeEventListener('connection:open', onConnection)
@@ -129,12 +141,29 @@ class Lookup {
     const key = peer.toString()
     if (this.#asked.has(key) || this.#abort.signal.aborted) return
     this.#asked.add(key)
-    void requestManifest(this.#libp2p, peer, this.#address, this.#abort.signal).then((answer) => { this.#offerAnswer(answer) })
+    this.#asking++
+    void requestManifest(this.#libp2p, peer, this.#address, this.#abort.signal).then((answer) => {
+      this.#asking--
+      this.#offerAnswer(answer)
+      // Every peer asked answered without it: the DHT round waiting for them goes now.
+      if (this.#asking === 0 && this.#dhtDeferred !== undefined) {
+        clearTimeout(this.#dhtDeferred)
+        this.#dhtDeferred = undefined
+        this.#askDht()
+      }
+    })
   }
 
-  /** Runs a DHT round (the manifest block, and the providers), or another right after the one under way. */
+  /** Runs a DHT round (the manifest block, and the providers), or another right after the one under way; while peers are asked directly, a little later. */
   #askDht (): void {
-    if (this.#abort.signal.aborted) return
+    if (this.#abort.signal.aborted || this.#dhtDeferred !== undefined) return
+    if (this.#asking > 0) {
+      this.#dhtDeferred = setTimeout(() => {
+        this.#dhtDeferred = undefined
+        this.#askDht()
+      }, DIRECT_FIRST)
+      return
+    }
     if (this.#dhtRunning) {
       this.#dhtAgain = true
       return
