@@ -1,3 +1,4 @@
+import type { ConformanceCase } from './test-case.ts'
 import type { StorageAdapter } from '../storage/storage.ts'
 
 /**
@@ -18,11 +19,8 @@ export interface StorageHarness {
   cleanup? (): Promise<void>
 }
 
-/** One conformance case: run `fn` with your test runner under `name`. */
-export interface StorageTestCase {
-  readonly name: string
-  readonly fn: () => Promise<void>
-}
+/** One storage conformance case: run `fn` with your test runner under `name`. */
+export type StorageTestCase = ConformanceCase
 
 /** What a case body gets: adapters at its own locations, closed for it afterwards. */
 export interface CaseContext {

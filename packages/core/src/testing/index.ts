@@ -30,6 +30,7 @@ export { peerTests } from './peer-tests.ts'
 export { peerRoundTrip } from './peer-round-trip.ts'
 export { dialPeer } from './peer-harness.ts'
 export type { PeerHarness, PeerTestCase, ExitReport } from './peer-harness.ts'
+export type { ConformanceCase } from './test-case.ts'
 
 /**
  * The cases that check a `StorageAdapter` against its contract

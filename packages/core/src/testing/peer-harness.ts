@@ -4,6 +4,7 @@
  * uses timers and `AbortSignal` only, no test runner and no Node.js module.
  * @module
  */
+import type { ConformanceCase } from './test-case.ts'
 import { createDatabase, type Collection, type Database, type DatabaseOptions, type Peer, type ReplicationOptions } from '../index.ts'
 import { AssertionError } from './assert.ts'
 import { noteSchema, type Note } from './note-schema.ts'
@@ -60,10 +61,7 @@ export interface PeerHarness {
 }
 
 /** One peer conformance case: run `fn` with your test runner under `name`. */
-export interface PeerTestCase {
-  readonly name: string
-  readonly fn: () => Promise<void>
-}
+export type PeerTestCase = ConformanceCase
 
 /** What a peer case body gets: peers and databases of its own, closed for it afterwards. */
 export interface PeerCaseContext {
