@@ -8,7 +8,7 @@
  * import { createDatabase } from '@kadmium/core'
  * import { nodePeer } from '@kadmium/node'
  *
- * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/example.org/tcp/4001/p2p/12D3Koo...'] })
+ * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/example.org/tcp/4001/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })
  * const db = await createDatabase({ name: 'acme-todos', peer })
  * ```
  * @module
@@ -24,13 +24,13 @@ installNodeSha256()
 export { levelStorage } from './level-storage.ts'
 export type { LevelStorageOptions } from './level-storage.ts'
 export { nodePeer } from './node-peer.ts'
-export type { NodePeer } from './node-peer.ts'
+export type { NodePeer, NodePeerEvents, NodePeerStatus, BootstrapStatus } from './node-peer.ts'
 export type { NodePeerOptions, NetworkMode } from './node-peer-options.ts'
 export { DEFAULT_LISTEN } from './node-peer-options.ts'
 export type { NodePeerServices } from './libp2p-options.ts'
 export type { DialRetryOptions, DialTarget } from './dial.ts'
 export { PEER_KEY_FILE, readPeerKey, writePeerKey, encodePeerKey, decodePeerKey } from './peer-key.ts'
 export { databaseDirectoryName } from './database-directory.ts'
-export { PeerKeyError, PeerClosedError } from './errors.ts'
+export { AddressError, PeerKeyError, PeerClosedError } from './errors.ts'
 export { nodeSignatureEngine, sodiumEngine, installNodeSignatures } from './signatures.ts'
 export { nodeSha256, installNodeSha256 } from './node-hash.ts'

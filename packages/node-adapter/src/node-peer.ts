@@ -8,9 +8,9 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InvalidArgumentError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter } from '@kadmium/core'
+import { InvalidArgumentError, StorageError, TypedEmitter, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { databaseDirectoryName } from './database-directory.ts'
@@ -33,15 +33,16 @@ const DATABASES_DIR = 'databases'
  *
  * Rejects with `PeerKeyError` if the data directory's key cannot be read or
  * is another identity than `options.privateKey`, with `StorageError` if the
- * data directory is used by another peer, with `InvalidArgumentError` for
- * bad options, and with libp2p's error if it cannot start (an address is
+ * data directory is used by another peer, with `AddressError` for an
+ * address that does not parse (or a bootstrap address without a valid
+ * `/p2p/<peer id>`), with `InvalidArgumentError` for other bad options, and with libp2p's error if it cannot start (an address is
  * taken, ...). Nothing stays open then.
  *
  * @example
  * ```ts
  * import { nodePeer } from '@kadmium/node'
  *
- * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/boot.example.com/tcp/4001/p2p/12D3Koo...'] })
+ * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/boot.example.com/tcp/4001/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })
  * console.log(peer.peerId.toString(), peer.multiaddrs.map(String))
  * // ... open databases with peer.storage(name)
  * await peer.close()
@@ -64,6 +65,36 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   }
 }
 
+/** Where the dial of one bootstrap peer stands. */
+export interface BootstrapStatus {
+  /** The address, as given to `nodePeer({ bootstrap })`. */
+  readonly address: string
+  /**
+   * `dialing` while the first dials (with retries) run; `connected` once a
+   * connection to that peer opened (by this dial or later, by libp2p's
+   * bootstrap discovery); `unreachable` when every attempt failed and no
+   * connection is open (libp2p keeps trying while the peer has few
+   * connections).
+   */
+  readonly state: 'dialing' | 'connected' | 'unreachable'
+  /** Why the last dial failed, for `unreachable`. */
+  readonly error?: Error
+}
+
+/** What a {@link NodePeer} reports. */
+export interface NodePeerEvents {
+  /** A bootstrap peer's state changed (it connected, or could not be reached). */
+  bootstrap: BootstrapStatus
+}
+
+/** A peer's state: see {@link NodePeer.status}. */
+export interface NodePeerStatus {
+  /** Open connections. */
+  readonly connections: number
+  /** Each bootstrap peer, in the order given. */
+  readonly bootstrap: readonly BootstrapStatus[]
+}
+
 /** A running Kadmium peer on Node.js: see {@link nodePeer}. */
 export class NodePeer implements Peer {
   /** The libp2p node, started: its key is the user's identity. */
@@ -75,6 +106,9 @@ export class NodePeer implements Peer {
   readonly #storages = new Set<StorageAdapter>()
   /** Aborts background work (bootstrap dials) at close. */
   readonly #stopping = new AbortController()
+  readonly #events = new TypedEmitter<NodePeerEvents>()
+  /** Each bootstrap peer's state, and its peer id. */
+  readonly #bootstrap: Array<{ status: BootstrapStatus, peer: string }> = []
   #closed: Promise<void> | undefined
 
   /** Use {@link nodePeer}: it loads the key and opens the datastore this takes. */
@@ -83,10 +117,39 @@ export class NodePeer implements Peer {
     this.privateKey = privateKey
     this.#datastore = datastore
     this.#databasesDir = join(options.dataDir, DATABASES_DIR)
+    if (options.bootstrap.length > 0) this.libp2p.addEventListener('connection:open', this.#onConnection)
     for (const address of options.bootstrap) {
+      const entry = { status: { address, state: 'dialing' } as BootstrapStatus, peer: multiaddr(address).getComponents().findLast((c) => c.name === 'p2p')?.value ?? '' }
+      this.#bootstrap.push(entry)
       // libp2p's bootstrap discovery dials too, but only after a delay and once: dial now, with retries.
-      this.dial(address, { signal: this.#stopping.signal }).catch(() => {})
+      this.dial(address, { signal: this.#stopping.signal }).catch((error: unknown) => {
+        if (this.#closed !== undefined || entry.status.state === 'connected') return
+        if (this.libp2p.getConnections().some((c) => c.remotePeer.toString() === entry.peer)) return
+        this.#report(entry, { address, state: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) })
+      })
     }
+  }
+
+  /** Listens to the peer's events (`bootstrap`: a bootstrap peer connected or could not be reached); returns what stops it. */
+  on<K extends keyof NodePeerEvents> (type: K, listener: (event: NodePeerEvents[K]) => void): Unsubscribe {
+    return this.#events.on(type, listener)
+  }
+
+  /** Open connections, and where each bootstrap peer stands. */
+  get status (): NodePeerStatus {
+    return { connections: this.libp2p.getConnections().length, bootstrap: this.#bootstrap.map((b) => b.status) }
+  }
+
+  readonly #onConnection = (event: CustomEvent<Connection>): void => {
+    const peer = event.detail.remotePeer.toString()
+    for (const entry of this.#bootstrap) {
+      if (entry.peer === peer && entry.status.state !== 'connected') this.#report(entry, { address: entry.status.address, state: 'connected' })
+    }
+  }
+
+  #report (entry: { status: BootstrapStatus }, status: BootstrapStatus): void {
+    entry.status = status
+    this.#events.emit('bootstrap', status)
   }
 
   /** The peer's id, derived from its key. */
@@ -154,6 +217,7 @@ export class NodePeer implements Peer {
 
   async #close (): Promise<void> {
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
+    this.libp2p.removeEventListener('connection:open', this.#onConnection)
     const errors: unknown[] = []
     const attempt = async (step: () => void | Promise<void>): Promise<void> => {
       try {

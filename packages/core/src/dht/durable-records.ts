@@ -1,4 +1,4 @@
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import { DhtStore, type DhtStoreOptions } from './dht-store.ts'
 import { isTombstone, TOMBSTONE, type RecordContent } from './head.ts'
 import type { ReplicaSecurity } from '../access/replica-security.ts'
@@ -34,6 +34,8 @@ export class DurableRecords {
   readonly store: DhtStore
   readonly #source: Replica
   readonly #online: () => boolean
+  /** Whether the DHT's routing table holds a peer (a put can reach someone). */
+  readonly #reachable: () => boolean
   /** Records deleted here: their heads are tombstones. */
   readonly #tombstones = new Set<string>()
   /** Marks records read from the DHT live (or deleted) in the local index. */
@@ -49,6 +51,7 @@ export class DurableRecords {
   ) {
     this.#source = source
     this.#online = online
+    this.#reachable = () => ((dht as Partial<SingleKadDHT>).routingTable?.size ?? 1) > 0
     this.#marks = new IndexMarks(async (collection, update) => await source.apply({ collection, target: 'index', update }))
     this.store = new DhtStore(dht, source.address, options, security)
     this.store.on('rejected', (e) => { onRejected({ reason: e.reason, via: 'dht' }) })
@@ -153,9 +156,12 @@ export class DurableRecords {
   /** Waits (at most `timeout` ms) for queued puts and background work (the rest of durable puts, of reads), then stops. */
   async stop (timeout: number): Promise<void> {
     this.store.handOver()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
-    clearTimeout(timer)
+    // With no DHT server in the routing table (none reached, or only addresses the network mode filters out), no put can end: do not wait for them.
+    if (this.#reachable()) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([this.store.flush(), new Promise<void>((resolve) => { timer = setTimeout(() => { resolve() }, timeout) })])
+      clearTimeout(timer)
+    }
     await this.store.stop()
     while (this.#applying.size > 0) await Promise.all([...this.#applying])
   }

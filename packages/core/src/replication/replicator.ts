@@ -33,7 +33,7 @@ export interface ReplicationOptions {
   readonly syncTimeout?: number
   /** Longest wait for the DHT when a read misses locally (ms). @default 5000 */
   readonly dhtReadTimeout?: number
-  /** Longest wait on close for queued DHT puts (ms). @default 5000 */
+  /** Longest wait on close for queued DHT puts (ms); none while the routing table is empty (no put could end). @default 800 */
   readonly closeTimeout?: number
   /**
    * Time (ms) one author's live updates may take to apply per 10 s: the
@@ -92,7 +92,7 @@ export class Replicator {
       discoveryInterval: options.discoveryInterval ?? 60_000,
       syncTimeout: options.syncTimeout ?? 30_000,
       dhtReadTimeout: options.dhtReadTimeout ?? 5_000,
-      closeTimeout: options.closeTimeout ?? 5_000
+      closeTimeout: options.closeTimeout ?? 800
     }
     this.#catchUp = new CatchUp(libp2p, replica, security, events, this.#options.syncTimeout)
     this.#owed = new OwedCatchUps({
