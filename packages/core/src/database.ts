@@ -16,6 +16,7 @@ import type { EncryptionOptions } from './crypto/secret.ts'
 import type { DatabaseAccess } from './access/database-access.ts'
 import { signerOf, type Signer } from './access/identity.ts'
 import { setUpDatabase, type AccessOptions, type DatabaseSetup } from './manifest/setup.ts'
+import { matchesAddress } from './manifest/address.ts'
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
@@ -142,6 +143,9 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
     const setup = await setUpDatabase(options, peer === undefined
       ? undefined
       : async (address) => {
+        // Opened here before: the manifest is on the device (no network needed).
+        const kept = await peer.readManifest?.(address).catch(() => undefined)
+        if (kept !== undefined && matchesAddress(kept, address)) return kept
         // The network layer loads with the first database that has a peer.
         const { lookUpManifest } = await import('./replication/manifest-lookup.ts')
         const found = await lookUpManifest(peer.libp2p, address, positive(options.openTimeout, 'openTimeout') ?? DEFAULT_OPEN_TIMEOUT)
@@ -149,6 +153,8 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
         return found.manifest
       })
     const db = await openDatabase(options, setup)
+    // (Not keeping it only means the next open by address asks the network.)
+    await peer?.keepManifest?.(setup.address, setup.manifest).catch(() => {})
     const session = ridden
     ridden = undefined
     await db.startReplication(session)

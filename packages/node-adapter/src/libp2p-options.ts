@@ -9,6 +9,7 @@
 import type { KadmiumServices } from '@kadmium/core'
 import { kadmiumLibp2pOptions } from '@kadmium/core/profile'
 import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
@@ -43,9 +44,26 @@ export function libp2pOptions (
   if (options.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap] }))
   if (options.mdns) peerDiscovery.push(mdns())
 
+  // A Node.js peer is always on: it answers DHT queries and stores other peers' records (server mode, set explicitly).
+  const profile = kadmiumLibp2pOptions({ network: options.network, dhtMode: 'server', datastore })
+  const relay = options.relay
   return {
-    // A Node.js peer is always on: it answers DHT queries and stores other peers' records.
-    ...kadmiumLibp2pOptions({ network: options.network, dhtMode: 'server', datastore }),
+    ...profile,
+    services: {
+      ...profile.services,
+      ...(relay === undefined
+        ? {}
+        : {
+            relay: circuitRelayServer({
+              reservations: {
+                maxReservations: relay.maxReservations,
+                applyDefaultLimit: relay.connectionDurationMs > 0 || relay.connectionBytes > 0,
+                defaultDurationLimit: relay.connectionDurationMs,
+                defaultDataLimit: BigInt(relay.connectionBytes)
+              }
+            })
+          })
+    },
     privateKey,
     addresses: {
       listen: [...options.listen],

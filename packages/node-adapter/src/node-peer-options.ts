@@ -12,8 +12,9 @@ export type { NetworkMode } from '@kadmium/core/profile'
 export interface NodePeerOptions {
   /**
    * The peer's data directory (created if missing): its key (`peer-key`),
-   * libp2p's datastore of DHT records and known peers (`libp2p/`), and one
-   * LevelDB directory per database (`databases/`). One directory is used by
+   * libp2p's datastore of DHT records and known peers (`libp2p/`), one
+   * LevelDB directory per database (`databases/`), and the manifests of the
+   * databases opened here (`manifests/`: they open by address offline). One directory is used by
    * one peer at a time.
    */
   readonly dataDir: string
@@ -61,7 +62,37 @@ export interface NodePeerOptions {
    * @default the key stored in `dataDir`, or a new Ed25519 key (then stored)
    */
   readonly privateKey?: PrivateKey
+  /**
+   * Run a circuit relay v2 server, so that peers that cannot be dialed
+   * (browsers) reserve a slot here and are reached through it (and set up
+   * direct WebRTC connections through it). `true` takes
+   * {@link DEFAULT_RELAY}'s limits.
+   * @default false
+   */
+  readonly relay?: boolean | RelayOptions
 }
+
+/** Limits of a peer's circuit relay server. */
+export interface RelayOptions {
+  /** Peers that may hold a reservation at once. */
+  readonly maxReservations?: number
+  /** How long a relayed connection may last (ms) before the relay closes it (0: no limit). */
+  readonly connectionDurationMs?: number
+  /** How many bytes a relayed connection may carry each way before the relay closes it (0: no limit). */
+  readonly connectionBytes?: number
+}
+
+/**
+ * The relay limits `relay: true` takes: sized for an always-on server of
+ * a few hundred browsers (libp2p's default is 15 reservations). A relayed
+ * connection mostly carries the signalling of a direct WebRTC connection,
+ * and catch-up until it is up.
+ */
+export const DEFAULT_RELAY: Required<RelayOptions> = Object.freeze({
+  maxReservations: 1024,
+  connectionDurationMs: 10 * 60_000,
+  connectionBytes: 64 * 1024 * 1024
+})
 
 /** Listen addresses of a peer given none: every interface, TCP and WebSockets, ports chosen by the system. */
 export const DEFAULT_LISTEN: readonly string[] = Object.freeze(['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws'])
@@ -75,6 +106,8 @@ export interface ResolvedNodePeerOptions {
   readonly mdns: boolean
   readonly network: NetworkMode
   readonly memory: boolean
+  /** The relay server's limits, if the peer runs one. */
+  readonly relay: Required<RelayOptions> | undefined
 }
 
 /**
@@ -106,7 +139,8 @@ export function resolveOptions (options: NodePeerOptions): ResolvedNodePeerOptio
     bootstrap,
     mdns: options.mdns ?? true,
     network: options.network ?? 'public',
-    memory: (options.memory ?? false) || listen.some(isMemory) || bootstrap.some(isMemory)
+    memory: (options.memory ?? false) || listen.some(isMemory) || bootstrap.some(isMemory),
+    relay: relayOptions(options.relay)
   }
 }
 
@@ -135,4 +169,15 @@ function checkBootstrapAddress (address: string): void {
   } catch (cause) {
     throw new AddressError(address, `the bootstrap address "${address}" has "${id}" as its peer id, which is not one: ${(cause as Error).message}`, { cause })
   }
+}
+
+function relayOptions (relay: NodePeerOptions['relay']): Required<RelayOptions> | undefined {
+  if (relay === undefined || relay === false) return undefined
+  if (relay === true) return DEFAULT_RELAY
+  if (typeof relay !== 'object' || relay === null) throw new InvalidArgumentError('relay must be true, false or relay limits')
+  const limits = { ...DEFAULT_RELAY, ...relay }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`relay.${name} must be a whole number >= 0`)
+  }
+  return limits
 }

@@ -6,7 +6,7 @@
  * `kadmiumDatastore`), and LevelDB storage for each database.
  * @module
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidArgumentError, StorageError, TypedEmitter, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
@@ -26,6 +26,10 @@ import { TrackedStorage } from './tracked-storage.ts'
 const LIBP2P_DIR = 'libp2p'
 /** Subdirectory of the data directory that holds one LevelDB directory per database. */
 const DATABASES_DIR = 'databases'
+/** Subdirectory of the data directory that holds the manifests of the databases opened here, by address. */
+const MANIFESTS_DIR = 'manifests'
+/** What a database address (a CID) is made of: nothing else names a manifest file. */
+const ADDRESS = /^[a-zA-Z0-9]{8,128}$/
 
 /**
  * Starts a Kadmium peer for Node.js. Resolves once libp2p listens on every
@@ -103,6 +107,7 @@ export class NodePeer implements Peer {
   readonly privateKey: PrivateKey
   readonly #datastore: LevelDatastore
   readonly #databasesDir: string
+  readonly #manifestsDir: string
   readonly #storages = new Set<StorageAdapter>()
   /** Aborts background work (bootstrap dials) at close. */
   readonly #stopping = new AbortController()
@@ -117,6 +122,7 @@ export class NodePeer implements Peer {
     this.privateKey = privateKey
     this.#datastore = datastore
     this.#databasesDir = join(options.dataDir, DATABASES_DIR)
+    this.#manifestsDir = join(options.dataDir, MANIFESTS_DIR)
     if (options.bootstrap.length > 0) this.libp2p.addEventListener('connection:open', this.#onConnection)
     for (const address of options.bootstrap) {
       const entry = { status: { address, state: 'dialing' } as BootstrapStatus, peer: multiaddr(address).getComponents().findLast((c) => c.name === 'p2p')?.value ?? '' }
@@ -200,6 +206,32 @@ export class NodePeer implements Peer {
     )
     this.#storages.add(storage)
     return storage
+  }
+
+  /**
+   * The manifest of a database opened with this peer before
+   * (`<dataDir>/manifests/<address>`), so that opening it by address again
+   * needs no network; `undefined` if none is kept.
+   */
+  async readManifest (address: string): Promise<Uint8Array | undefined> {
+    if (typeof address !== 'string' || !ADDRESS.test(address)) return undefined
+    try {
+      return new Uint8Array(await readFile(join(this.#manifestsDir, address)))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Keeps a database's manifest, written whole (a new file renamed into place). */
+  async keepManifest (address: string, manifest: Uint8Array): Promise<void> {
+    if (!ADDRESS.test(address)) throw new InvalidArgumentError(`"${address}" is not a database address`)
+    this.#throwIfClosed()
+    const path = join(this.#manifestsDir, address)
+    if ((await this.readManifest(address)) !== undefined) return
+    await mkdir(this.#manifestsDir, { recursive: true })
+    const partial = `${path}.${process.pid}.partial`
+    await writeFile(partial, manifest)
+    await rename(partial, path)
   }
 
   /**

@@ -93,6 +93,24 @@ describe('opening a database by address', { timeout: 120_000 }, () => {
     assert.deepEqual(served, [peer.peerId.toString()], 'the writer ran one session, with the joiner')
   })
 
+  test('a database opened here before opens by address again with no network: its manifest is kept in the data directory', async () => {
+    const { bootstrap, db, records } = await writer('offline-again', 3)
+    const first = await sandbox.peer('offline-again-joiner', { bootstrap: [bootstrap] })
+    const opened = await createDatabase({ address: db.address, peer: first, replication: QUIET })
+    const todos = opened.collection('todos', { schema: Todo })
+    await waitFor('every record on the joiner', async () => await todos.count() === records.size)
+    await opened.close()
+    await first.close()
+    // The same data directory, no bootstrap peer, nothing to reach.
+    const again = await sandbox.peer('offline-again-joiner')
+    const reopened = await createDatabase({ address: db.address, peer: again, replication: QUIET, openTimeout: 1000 })
+    dbs.push(reopened)
+    assert.equal(reopened.name, 'offline-again')
+    const local = reopened.collection('todos', { schema: Todo })
+    assert.equal(await local.count(), records.size)
+    for (const [id, value] of records) assert.deepEqual({ ...await local.get(id, { network: false }) }, { id, ...value })
+  })
+
   test('an address nobody has: DatabaseNotFoundError once the timeout is over, with peers reached', async () => {
     const { bootstrap } = await writer('someone-else', 1)
     const nowhere = await createDatabase({ name: 'nobody-has-this', storage: memoryStorage() })

@@ -55,4 +55,12 @@ export interface Peer {
   storage (database: string): StorageAdapter | Promise<StorageAdapter>
   /** Stops the node and releases what it holds. */
   close (): Promise<void>
+  /**
+   * The manifest of a database this device opened before, by its address,
+   * if the peer keeps them: opening by address then needs no network (the
+   * data is on the device already). Optional.
+   */
+  readManifest? (address: string): Promise<Uint8Array | undefined>
+  /** Keeps a database's manifest (called each time a database opens with this peer). Optional. */
+  keepManifest? (address: string, manifest: Uint8Array): Promise<void>
 }
