@@ -12,6 +12,7 @@ import type { Replicator, ReplicationOptions } from './replication/replicator.ts
 import type { ManifestAnswer } from './sync/manifest-request.ts'
 import type { Refusal, RejectedEvent, RemoteRecord, RemoteUpdate, SyncEvent } from './replica/replica.ts'
 import { COLLECTIONS_PREFIX, LocalReplica } from './replica/local-replica.ts'
+import { ACCESS_COLLECTION } from './access/access-list.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
 import type { DatabaseAccess } from './access/database-access.ts'
 import { signerOf, type Signer } from './access/identity.ts'
@@ -295,6 +296,12 @@ export class Database {
   /** Listens to the database's events. */
   on<K extends keyof DatabaseEvents> (type: K, listener: (detail: DatabaseEvents[K]) => void): Unsubscribe {
     return this.#events.on(type, listener)
+  }
+
+  /** The names of the collections this database holds on this device: opened here, or brought by peers. */
+  async collectionNames (): Promise<string[]> {
+    this.#assertOpen()
+    return (await this.#replica.collections()).filter((name) => name !== ACCESS_COLLECTION).sort()
   }
 
   /**

@@ -1,0 +1,168 @@
+/**
+ * The `kadmium` command as real processes: help and bad arguments, the
+ * identity, and `serve` — a writer that stops and a reader that never met
+ * it meet through the server; pin, unpin and status on a running server;
+ * a restart keeps pins and data; SIGTERM right after a write loses nothing.
+ */
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { createDatabase, type Database } from '@kadmium/core'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { z } from 'zod'
+import { requestControl } from '../src/cli/control.ts'
+import type { ServerStatus } from '../src/cli/server.ts'
+import { kadmium, serve, type Serving } from './fixtures/cli.ts'
+import { PeerSandbox, waitFor } from './fixtures/peers.ts'
+
+const Todo = z.object({ title: z.string(), n: z.number() })
+const LOOPBACK = ['--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--network', 'local']
+const COMMANDS = ['id', 'serve', 'pin', 'unpin', 'status', 'get', 'put']
+
+const sandbox = new PeerSandbox()
+const servers: Serving[] = []
+const dbs: Database[] = []
+after(async () => {
+  await Promise.allSettled(dbs.map(async (db) => db.close()))
+  await Promise.allSettled(servers.map(async (s) => s.stop('SIGKILL')))
+  await sandbox.close()
+})
+
+/** The status of the server on `dataDir`. */
+async function statusOf (dataDir: string): Promise<ServerStatus> {
+  const answer = await requestControl(dataDir, { op: 'status' })
+  if (answer === undefined || !answer.ok) throw new Error(`no status: ${JSON.stringify(answer)}`)
+  return answer.result as ServerStatus
+}
+
+/** Live records of `collection` in the server's pin of `address`. */
+async function pinnedRecords (dataDir: string, address: string, collection = 'todos'): Promise<number | undefined> {
+  return (await statusOf(dataDir)).pins.find((p) => p.address === address)?.records?.[collection]
+}
+
+describe('the kadmium command', { timeout: 180_000 }, () => {
+  test('--help for every command; a wrong command line says so in one line and exits with 2', async () => {
+    const top = await kadmium(['--help'])
+    assert.equal(top.code, 0)
+    for (const name of COMMANDS) assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'))
+    for (const name of COMMANDS) {
+      const help = await kadmium([name, '--help'])
+      assert.equal(help.code, 0, help.stderr)
+      assert.match(help.stdout, new RegExp(`^usage: kadmium ${name}`))
+      assert.match(help.stdout, /--help/)
+    }
+    for (const bad of [['nope'], ['get', 'only-one'], ['serve', '--bogus'], ['pin'], ['put', 'a', 'b', 'not json'], ['serve', '--network', 'lan']]) {
+      const ran = await kadmium(bad)
+      assert.equal(ran.code, 2, `${bad.join(' ')}: ${ran.stderr}`)
+      assert.equal(ran.stderr.trim().split('\n').length, 1, `one line: ${ran.stderr}`)
+      assert.equal(ran.stdout, '')
+    }
+  })
+
+  test('id creates the identity once, then shows it', async () => {
+    const dir = await sandbox.dir('id')
+    const first = await kadmium(['id', '--data', dir])
+    const again = await kadmium(['id', '--data', dir])
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stdout, /^12D3Koo\w+\n$/)
+    assert.equal(again.stdout, first.stdout)
+  })
+
+  test('serve: a writer writes through the server and stops; a reader that never met it reads everything; get and put from the shell', async () => {
+    const dir = await sandbox.dir('server')
+    const server = await serve(['--data', dir, ...LOOPBACK])
+    servers.push(server)
+    assert.match(server.peerId, /^12D3Koo/)
+    assert.ok(server.tcp.length > 0 && server.ws.length > 0, server.output())
+    assert.ok(server.tcp.every((a) => a.endsWith(`/p2p/${server.peerId}`)))
+
+    const writerPeer = await sandbox.peer('writer', { bootstrap: [server.tcp[0] ?? ''] })
+    const writer = await createDatabase({ name: 'shared-todos', peer: writerPeer })
+    dbs.push(writer)
+    const protocols = async (): Promise<string[]> => (await writerPeer.libp2p.peerStore.get(peerIdFromString(server.peerId)).catch(() => undefined))?.protocols ?? []
+    await waitFor('the server identified as a circuit relay server (and a Kadmium DHT server)', async () => (await protocols()).includes('/libp2p/circuit/relay/0.2.0/hop'), 20_000)
+    const pinned = await kadmium(['pin', writer.address, '--data', dir])
+    assert.equal(pinned.code, 0, pinned.stderr)
+    assert.equal((JSON.parse(pinned.stdout) as { state: string }).state, 'open', pinned.stdout)
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'pins.json'), 'utf8')), [writer.address])
+    const todos = writer.collection('todos', { schema: Todo })
+    const written = new Map<string, number>()
+    for (let n = 0; n < 20; n++) written.set(await todos.insert({ title: `todo ${n}`, n }), n)
+    await waitFor('the server holds all 20 records', async () => await pinnedRecords(dir, writer.address) === 20, 20_000)
+    await writer.close()
+    await writerPeer.close()
+
+    const readerPeer = await sandbox.peer('reader', { bootstrap: [server.tcp[0] ?? ''] })
+    const reader = await createDatabase({ address: writer.address, peer: readerPeer })
+    dbs.push(reader)
+    const read = reader.collection('todos', { schema: Todo })
+    await waitFor('the reader has all 20 records', async () => await read.count() === 20, 20_000)
+    for (const [id, n] of written) assert.equal((await read.get(id))?.n, n)
+    await reader.close()
+    await readerPeer.close()
+
+    const shell = ['--bootstrap', server.tcp[0] ?? '', '--network', 'local']
+    const got = await kadmium(['get', writer.address, 'todos', ...shell])
+    assert.equal(got.code, 0, got.stderr)
+    const rows = got.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string, n: number })
+    assert.equal(rows.length, 20)
+    const one = await kadmium(['get', writer.address, 'todos', [...written.keys()][3] ?? '', ...shell])
+    assert.equal((JSON.parse(one.stdout) as { n: number }).n, 3, one.stderr)
+    const put = await kadmium(['put', writer.address, 'todos', '-', ...shell], { input: '{"title":"from the shell","n":100}\n{"id":"fixed-id","title":"upserted","n":101}\n' })
+    assert.equal(put.code, 0, put.stderr)
+    assert.equal(put.stdout.trim().split('\n').length, 2)
+    assert.equal(put.stdout.trim().split('\n')[1], 'fixed-id')
+    await waitFor('the server holds the shell\'s records', async () => await pinnedRecords(dir, writer.address) === 22, 20_000)
+    const missing = await kadmium(['get', writer.address, 'todos', 'no-such-id', ...shell])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /NotFoundError/)
+
+    const stopped = await server.stop('SIGTERM')
+    assert.equal(stopped.code, 0, server.output())
+    assert.match(server.output(), /SIGTERM: storing and closing\nclosed/)
+  })
+
+  test('pin and unpin on a running server; a restart keeps pins and data; SIGTERM right after a write loses nothing', async () => {
+    const dir = await sandbox.dir('restarted')
+    let server = await serve(['--data', dir, ...LOOPBACK])
+    servers.push(server)
+    const peer = await sandbox.peer('restart-writer', { bootstrap: [server.tcp[0] ?? ''] })
+    const db = await createDatabase({ name: 'kept', peer })
+    const other = await createDatabase({ name: 'dropped', peer })
+    dbs.push(db, other)
+    assert.equal((await kadmium(['pin', db.address, '--data', dir])).code, 0)
+    assert.equal((await kadmium(['pin', other.address, '--data', dir])).code, 0)
+    assert.deepEqual((await statusOf(dir)).pins.map((p) => p.address).sort(), [db.address, other.address].sort())
+    const unpinned = await kadmium(['unpin', other.address, '--data', dir])
+    assert.equal((JSON.parse(unpinned.stdout) as { unpinned: boolean }).unpinned, true, unpinned.stdout)
+    assert.deepEqual((await statusOf(dir)).pins.map((p) => p.address), [db.address])
+    await other.close()
+
+    const todos = db.collection('todos', { schema: Todo })
+    for (let n = 0; n < 5; n++) await todos.insert({ title: `t${n}`, n })
+    await waitFor('the server holds 5 records', async () => await pinnedRecords(dir, db.address) === 5, 20_000)
+    await db.close()
+    await peer.close()
+    // A write acknowledged by the server (put resolves after its catch-up with it), then at once SIGTERM.
+    const put = await kadmium(['put', db.address, 'todos', '{"title":"last","n":5}', '--bootstrap', server.tcp[0] ?? '', '--network', 'local'])
+    assert.equal(put.code, 0, put.stderr)
+    const stopped = await server.stop('SIGTERM')
+    assert.equal(stopped.code, 0, server.output())
+
+    // Restarted alone (no peer to reach): the pin opens from the data directory, with every record.
+    server = await serve(['--data', dir, ...LOOPBACK])
+    servers.push(server)
+    await waitFor('the pin open again', async () => (await statusOf(dir)).pins[0]?.state === 'open', 20_000)
+    const status = await statusOf(dir)
+    assert.deepEqual(status.pins.map((p) => p.address), [db.address])
+    assert.equal(status.pins[0]?.records?.todos, 6)
+    const shown = await kadmium(['status', '--data', dir])
+    assert.equal(shown.code, 0)
+    assert.equal((JSON.parse(shown.stdout) as ServerStatus).peerId, server.peerId)
+    assert.equal((await server.stop('SIGINT')).code, 0)
+    const none = await kadmium(['status', '--data', dir])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /no server runs/)
+  })
+})
