@@ -29,6 +29,18 @@ after(async () => {
   await sandbox.close()
 })
 
+/** Parses the Prometheus text format: every sample by its name and labels; throws on a line that is not one. */
+function parseMetrics (text: string): Map<string, number> {
+  const samples = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue
+    const match = /^([a-z_]+(?:\{(?:[a-z_]+="[^"]*",?)*\})?) (-?[0-9.e+]+)$/.exec(line)
+    if (match === null) throw new Error(`not a sample: ${line}`)
+    samples.set(match[1] ?? '', Number(match[2]))
+  }
+  return samples
+}
+
 /** The status of the server on `dataDir`. */
 async function statusOf (dataDir: string): Promise<ServerStatus> {
   const answer = await requestControl(dataDir, { op: 'status' })
@@ -71,7 +83,7 @@ describe('the kadmium command', { timeout: 180_000 }, () => {
 
   test('serve: a writer writes through the server and stops; a reader that never met it reads everything; get and put from the shell', async () => {
     const dir = await sandbox.dir('server')
-    const server = await serve(['--data', dir, ...LOOPBACK])
+    const server = await serve(['--data', dir, ...LOOPBACK, '--metrics', '127.0.0.1:0'])
     servers.push(server)
     assert.match(server.peerId, /^12D3Koo/)
     assert.ok(server.tcp.length > 0 && server.ws.length > 0, server.output())
@@ -90,6 +102,15 @@ describe('the kadmium command', { timeout: 180_000 }, () => {
     const written = new Map<string, number>()
     for (let n = 0; n < 20; n++) written.set(await todos.insert({ title: `todo ${n}`, n }), n)
     await waitFor('the server holds all 20 records', async () => await pinnedRecords(dir, writer.address) === 20, 20_000)
+    const metricsUrl = /^metrics (http:\S+)$/m.exec(server.output())?.[1] ?? ''
+    const metrics = parseMetrics(await (await fetch(metricsUrl)).text())
+    assert.equal(metrics.get(`kadmium_records{database="${writer.address}",collection="todos"}`), 20)
+    assert.ok((metrics.get('kadmium_connections') ?? 0) >= 1)
+    assert.equal(metrics.get('kadmium_databases{state="open"}'), 1)
+    assert.ok((metrics.get('kadmium_gossip_messages_received_total') ?? 0) > 0, 'live writes came by gossip')
+    assert.ok((metrics.get(`kadmium_updates_received_total{database="${writer.address}",target="record"}`) ?? 0) >= 20)
+    const health = await fetch(metricsUrl.replace('/metrics', '/health'))
+    assert.equal(health.status, 200)
     await writer.close()
     await writerPeer.close()
 

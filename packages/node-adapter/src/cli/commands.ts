@@ -11,6 +11,7 @@ import { loadPeerKey } from '../peer-key.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NetworkMode } from '../node-peer-options.ts'
 import { anyRecord } from './any-record.ts'
+import { metricsAddress } from './metrics.ts'
 import { requestControl, type ControlRequest } from './control.ts'
 import { readPins, writePins } from './pins.ts'
 import { KadmiumServer } from './server.ts'
@@ -78,6 +79,7 @@ export const serve: Command = {
       bootstrap: BOOTSTRAP,
       network: NETWORK,
       mdns: { type: 'boolean', help: 'also find peers on the local network with mDNS' },
+      metrics: { type: 'string', value: 'HOST:PORT', help: 'serve /metrics (Prometheus text format) and /health over HTTP here' },
       config: { type: 'string', value: 'FILE', help: 'a JSON file of these options ({ "listen": [...], "pin": [...], ... }); flags add to it' }
     },
     details: ['It prints its peer id and the addresses to give Node peers and browsers, then "ready".']
@@ -85,6 +87,8 @@ export const serve: Command = {
   async run (parsed, io) {
     const config = await readConfig(text(parsed, 'config'))
     const from = (name: string): string[] => [...config.list(name), ...list(parsed, name)]
+    const metrics = text(parsed, 'metrics') ?? config.text('metrics')
+    if (metrics !== undefined) metricsAddress(metrics)
     const server = await KadmiumServer.start({
       dataDir: text(parsed, 'data') ?? config.text('data') ?? DEFAULT_DATA,
       listen: from('listen').length > 0 ? from('listen') : DEFAULT_SERVE_LISTEN,
@@ -94,7 +98,8 @@ export const serve: Command = {
       network: text(parsed, 'network') !== undefined ? network(parsed) : config.text('network') === 'local' ? 'local' : 'public',
       mdns: parsed.values.mdns === true || config.flag('mdns'),
       openTimeout: 15_000,
-      log: (line) => { io.out(`${new Date().toISOString()} ${line}\n`) }
+      log: (line) => { io.out(`${new Date().toISOString()} ${line}\n`) },
+      ...(metrics === undefined ? {} : { metrics: metricsAddress(metrics) })
     })
     const addresses = server.peer.multiaddrs.map(String)
     const ws = addresses.filter((a) => a.includes('/ws/') || a.includes('/wss/'))
@@ -105,6 +110,7 @@ export const serve: Command = {
       ...tcp.map((a) => `  ${a}`),
       'for browsers (WebSockets):',
       ...(ws.length === 0 ? ['  (none: add --listen /ip4/0.0.0.0/tcp/4002/ws)'] : ws.map((a) => `  ${a}`)),
+      ...(server.metricsUrl === undefined ? [] : [`metrics ${server.metricsUrl}`]),
       'ready',
       ''
     ].join('\n'))

@@ -7,12 +7,14 @@
  * control socket.
  * @module
  */
+import type { Server as HttpServer } from 'node:http'
 import type { Server as SocketServer } from 'node:net'
 import { createDatabase, type Database } from '@kadmium/core'
 import { nodePeer, type NodePeer } from '../node-peer.ts'
 import type { NetworkMode } from '../node-peer-options.ts'
 import { anyRecord } from './any-record.ts'
 import { serveControl } from './control.ts'
+import { Counters, serveMetrics, type MetricsSource } from './metrics.ts'
 import { readPins, writePins } from './pins.ts'
 
 /** What `serve` was given. */
@@ -29,11 +31,15 @@ export interface ServeOptions {
   readonly openTimeout: number
   /** Where the server says what it does (a line at a time). */
   readonly log: (line: string) => void
+  /** Serve `/metrics` and `/health` on this address. */
+  readonly metrics?: { readonly host: string, readonly port: number }
 }
 
 /** A pinned database: open, or being opened (again, after a failure). */
 interface Pin {
   db?: Database
+  /** Stops counting its events for the metrics. */
+  unwatch?: () => void
   /** Why the last attempt to open it failed. */
   error?: string
   retry?: ReturnType<typeof setTimeout>
@@ -70,6 +76,8 @@ export class KadmiumServer {
   readonly #options: ServeOptions
   readonly #pins = new Map<string, Pin>()
   #control: SocketServer | undefined
+  #metrics: HttpServer | undefined
+  readonly #counters = new Counters()
   #closing: Promise<void> | undefined
 
   private constructor (peer: NodePeer, options: ServeOptions) {
@@ -100,6 +108,7 @@ export class KadmiumServer {
         }
       })
       for (const address of pins) server.#open(address)
+      if (options.metrics !== undefined) server.#metrics = await serveMetrics(options.metrics, server.#metricsSource(), server.#counters, () => server.#closing === undefined)
     } catch (error) {
       await server.close()
       throw error
@@ -125,6 +134,7 @@ export class KadmiumServer {
     if (pin === undefined) return { address, unpinned: pins.includes(address) }
     this.#pins.delete(address)
     clearTimeout(pin.retry)
+    pin.unwatch?.()
     await pin.opening
     await pin.db?.close()
     this.#options.log(`unpinned ${address}`)
@@ -141,14 +151,46 @@ export class KadmiumServer {
     }
   }
 
+  /** Where `/metrics` is served (`http://host:port/metrics`), if it is. */
+  get metricsUrl (): string | undefined {
+    const address = this.#metrics?.address()
+    if (address === undefined || address === null || typeof address === 'string') return undefined
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return `http://${host}:${address.port}/metrics`
+  }
+
+  #metricsSource (): MetricsSource {
+    const open = (): Map<string, Database> => new Map([...this.#pins].flatMap(([address, pin]) => pin.db === undefined ? [] : [[address, pin.db] as const]))
+    return {
+      peer: this.peer,
+      databases: open,
+      opening: () => [...this.#pins.values()].filter((pin) => pin.db === undefined).length,
+      records: async () => {
+        const samples: Array<readonly [Record<string, string>, number]> = []
+        for (const [address, db] of open()) {
+          for (const name of await db.collectionNames()) samples.push([{ database: address, collection: name }, await db.collection(name, { schema: anyRecord }).count()])
+        }
+        return samples
+      }
+    }
+  }
+
   /** Stops taking requests, closes every database (each stores what it holds), then the peer. Calling it again returns the same promise. */
   close (): Promise<void> {
     this.#closing ??= (async () => {
       const control = this.#control
       if (control !== undefined) await new Promise<void>((resolve) => { control.close(() => { resolve() }) })
+      const metrics = this.#metrics
+      if (metrics !== undefined) {
+        metrics.closeAllConnections()
+        await new Promise<void>((resolve) => { metrics.close(() => { resolve() }) })
+      }
       const pins = [...this.#pins.values()]
       this.#pins.clear()
-      for (const pin of pins) clearTimeout(pin.retry)
+      for (const pin of pins) {
+        clearTimeout(pin.retry)
+        pin.unwatch?.()
+      }
       await Promise.allSettled(pins.map(async (pin) => { await pin.opening; await pin.db?.close() }))
       await this.peer.close()
     })()
@@ -169,6 +211,7 @@ export class KadmiumServer {
           return
         }
         current.db = db
+        current.unwatch = this.#counters.watch(db)
         delete current.error
         this.#options.log(`pinned ${address} (database "${db.name}")`)
       } catch (error) {
