@@ -13,12 +13,12 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { requestControl } from '../src/cli/control.ts'
 import type { ServerStatus } from '../src/cli/server.ts'
-import { kadmium, serve, type Serving } from './fixtures/cli.ts'
+import { kadmium, serve, start, type Serving } from './fixtures/cli.ts'
 import { PeerSandbox, waitFor } from './fixtures/peers.ts'
 
 const Todo = z.object({ title: z.string(), n: z.number() })
 const LOOPBACK = ['--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--network', 'local']
-const COMMANDS = ['id', 'serve', 'pin', 'unpin', 'status', 'get', 'put']
+const COMMANDS = ['id', 'serve', 'pin', 'unpin', 'status', 'get', 'put', 'watch', 'export', 'import']
 
 const sandbox = new PeerSandbox()
 const servers: Serving[] = []
@@ -142,6 +142,48 @@ describe('the kadmium command', { timeout: 180_000 }, () => {
     const stopped = await server.stop('SIGTERM')
     assert.equal(stopped.code, 0, server.output())
     assert.match(server.output(), /SIGTERM: storing and closing\nclosed/)
+  })
+
+  test('watch prints each change as a JSON line; export writes a whole database that import writes into another', async () => {
+    const dir = await sandbox.dir('moves')
+    const server = await serve(['--data', dir, ...LOOPBACK])
+    servers.push(server)
+    const peer = await sandbox.peer('moves-writer', { bootstrap: [server.tcp[0] ?? ''] })
+    const from = await createDatabase({ name: 'moves-from', peer })
+    const to = await createDatabase({ name: 'moves-to', peer })
+    dbs.push(from, to)
+    for (const db of [from, to]) assert.equal((await kadmium(['pin', db.address, '--data', dir])).code, 0)
+    const todos = from.collection('todos', { schema: Todo })
+    const notes = from.collection('notes', { schema: z.object({ body: z.string() }) })
+    for (let n = 0; n < 30; n++) await todos.insert({ title: `t${n}`, n })
+    await notes.insert({ body: 'a note' })
+    await waitFor('the server holds them', async () => await pinnedRecords(dir, from.address) === 30 && await pinnedRecords(dir, from.address, 'notes') === 1, 20_000)
+
+    const shell = ['--bootstrap', server.tcp[0] ?? '', '--network', 'local']
+    const watching = await start(['watch', from.address, 'todos', ...shell], /^watching /m)
+    const id = await todos.insert({ title: 'watched', n: 99 })
+    await todos.delete(id)
+    await watching.until(/"type":"delete"/)
+    const changes = watching.stdout().trim().split('\n').map((line) => JSON.parse(line) as { type: string, id: string, record?: { title: string } })
+    assert.deepEqual(changes.map((c) => [c.type, c.id]), [['insert', id], ['delete', id]])
+    assert.equal(changes[0]?.record?.title, 'watched')
+    assert.equal((await watching.stop('SIGINT')).code, 0)
+
+    const file = join(dir, 'backup.jsonl')
+    const exported = await kadmium(['export', from.address, '--out', file, ...shell])
+    assert.equal(exported.code, 0, exported.stderr)
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { collection: string, id: string, record: Record<string, unknown> })
+    assert.equal(lines.length, 31)
+    assert.deepEqual(new Set(lines.map((l) => l.collection)), new Set(['notes', 'todos']))
+    const imported = await kadmium(['import', to.address, file, ...shell])
+    assert.equal(imported.code, 0, imported.stderr)
+    await waitFor('the other database holds the import', async () => await pinnedRecords(dir, to.address) === 30 && await pinnedRecords(dir, to.address, 'notes') === 1, 20_000)
+    const copy = to.collection('todos', { schema: Todo })
+    await waitFor('the writer sees the import', async () => await copy.count() === 30, 20_000)
+    for (const line of lines.filter((l) => l.collection === 'todos')) assert.deepEqual({ ...await copy.get(line.id) }, { id: line.id, ...line.record })
+    const bad = await kadmium(['import', to.address, '-', ...shell], { input: '{"not":"an export line"}\n' })
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /line 1 is not/)
   })
 
   test('pin and unpin on a running server; a restart keeps pins and data; SIGTERM right after a write loses nothing', async () => {

@@ -1,22 +1,19 @@
 /**
- * The subcommands of `kadmium`: each its spec (arguments, options, help)
- * and what it does. Output goes through {@link Io}; a command resolves its
+ * The server's subcommands of `kadmium` (`id`, `serve`, `pin`, `unpin`,
+ * `status`) and what every subcommand shares: each its spec (arguments,
+ * options, help) and what it does. Output goes through {@link Io}; a command resolves its
  * exit code.
  * @module
  */
 import { readFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
-import { NotFoundError } from '@kadmium/core'
 import { loadPeerKey } from '../peer-key.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NetworkMode } from '../node-peer-options.ts'
-import { anyRecord } from './any-record.ts'
 import { metricsAddress } from './metrics.ts'
 import { requestControl, type ControlRequest } from './control.ts'
 import { readPins, writePins } from './pins.ts'
 import { KadmiumServer } from './server.ts'
-import { caughtUp, openShell } from './shell-peer.ts'
-import { list, text, UsageError, whole, type CommandSpec, type Parsed } from './usage.ts'
+import { list, text, UsageError, type CommandSpec, type Parsed } from './usage.ts'
 
 /** Where a command writes, and what it reads. */
 export interface Io {
@@ -39,21 +36,21 @@ export const DEFAULT_DATA = process.env.KADMIUM_DATA ?? 'kadmium-data'
 /** What `serve` listens on when `--listen` is not given. */
 export const DEFAULT_SERVE_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
 
-const DATA = { type: 'string', value: 'DIR', help: `the data directory (default: $KADMIUM_DATA or ./${DEFAULT_DATA})` } as const
-const NETWORK = { type: 'string', value: 'MODE', help: "'public' (default) or 'local' (loopback and LAN test networks)" } as const
-const BOOTSTRAP = { type: 'string', multiple: true, value: 'ADDR', help: 'a peer to join through (multiaddr with /p2p/<peer id>)' } as const
-const TIMEOUT = { type: 'string', value: 'MS', help: 'how long to wait for the database and its peers (default 15000)' } as const
+export const DATA = { type: 'string', value: 'DIR', help: `the data directory (default: $KADMIUM_DATA or ./${DEFAULT_DATA})` } as const
+export const NETWORK = { type: 'string', value: 'MODE', help: "'public' (default) or 'local' (loopback and LAN test networks)" } as const
+export const BOOTSTRAP = { type: 'string', multiple: true, value: 'ADDR', help: 'a peer to join through (multiaddr with /p2p/<peer id>)' } as const
+export const TIMEOUT = { type: 'string', value: 'MS', help: 'how long to wait for the database and its peers (default 15000)' } as const
 
-function network (parsed: Parsed): NetworkMode {
+export function network (parsed: Parsed): NetworkMode {
   const mode = text(parsed, 'network') ?? 'public'
   if (mode !== 'public' && mode !== 'local') throw new UsageError(`--network is 'public' or 'local', not "${mode}"`)
   return mode
 }
 
-const dataDir = (parsed: Parsed): string => text(parsed, 'data') ?? DEFAULT_DATA
+export const dataDir = (parsed: Parsed): string => text(parsed, 'data') ?? DEFAULT_DATA
 
 /** Prints a JSON value on one line. */
-const json = (io: Io, value: unknown): void => { io.out(JSON.stringify(value) + '\n') }
+export const json = (io: Io, value: unknown): void => { io.out(JSON.stringify(value) + '\n') }
 
 export const id: Command = {
   spec: { name: 'id', args: '', minArgs: 0, maxArgs: 0, summary: 'Shows the peer id of the identity in the data directory, creating the identity if there is none.', options: { data: DATA } },
@@ -172,90 +169,6 @@ export const status: Command = {
     io.out(JSON.stringify(result, null, 2) + '\n')
     return 0
   }
-}
-
-const SHELL_OPTIONS = { data: { ...DATA, help: 'run in this data directory (default: a temporary one)' }, bootstrap: BOOTSTRAP, network: NETWORK, timeout: TIMEOUT } as const
-
-export const get: Command = {
-  spec: {
-    name: 'get',
-    args: 'ADDRESS COLLECTION [ID]',
-    minArgs: 2,
-    maxArgs: 3,
-    summary: 'Prints a record (by id) or every record of a collection, as JSON lines, once caught up with a peer of the database.',
-    options: SHELL_OPTIONS
-  },
-  async run (parsed, io) {
-    const [address = '', collection = '', recordId] = parsed.positionals
-    const timeout = whole(parsed, 'timeout', 15_000)
-    const shell = await openShell({ address, ...(text(parsed, 'data') !== undefined ? { dataDir: dataDir(parsed) } : {}), bootstrap: list(parsed, 'bootstrap'), network: network(parsed), openTimeout: timeout })
-    try {
-      await caughtUp(shell.db, timeout)
-      const records = shell.db.collection(collection, { schema: anyRecord })
-      if (recordId !== undefined) {
-        const row = await records.get(recordId)
-        if (row === undefined) throw new NotFoundError(collection, recordId)
-        json(io, row)
-      } else {
-        for (const row of await records.find({})) json(io, row)
-      }
-      return 0
-    } finally {
-      await shell.close()
-    }
-  }
-}
-
-export const put: Command = {
-  spec: {
-    name: 'put',
-    args: 'ADDRESS COLLECTION JSON|-',
-    minArgs: 3,
-    maxArgs: 3,
-    summary: 'Inserts a record (a JSON object; with "id", writes that record), or one per line of standard input with -, then catches up with the connected peers so that they hold it. Prints each id.',
-    options: SHELL_OPTIONS
-  },
-  async run (parsed, io) {
-    const [address = '', collection = '', source = ''] = parsed.positionals
-    const lines = source === '-' ? await readLines(io.stdin) : [source]
-    const values = lines.map((line, i) => {
-      let value: unknown
-      try {
-        value = JSON.parse(line)
-      } catch {
-        throw new UsageError(`kadmium put: ${source === '-' ? `line ${i + 1} of standard input` : 'the record'} is not JSON`)
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('kadmium put: a record is a JSON object')
-      return value as Record<string, unknown>
-    })
-    const timeout = whole(parsed, 'timeout', 15_000)
-    const shell = await openShell({ address, ...(text(parsed, 'data') !== undefined ? { dataDir: dataDir(parsed) } : {}), bootstrap: list(parsed, 'bootstrap'), network: network(parsed), openTimeout: timeout })
-    try {
-      const records = shell.db.collection(collection, { schema: anyRecord })
-      for (const value of values) {
-        const { id: given, ...fields } = value
-        if (given !== undefined && typeof given !== 'string') throw new UsageError('kadmium put: "id" is a string')
-        if (given === undefined) io.out(`${await records.insert(fields)}\n`)
-        else {
-          await records.upsert(given, fields)
-          io.out(`${given}\n`)
-        }
-      }
-      await shell.db.sync()
-      return 0
-    } finally {
-      await shell.close()
-    }
-  }
-}
-
-/** Every subcommand, by name. */
-export const COMMANDS: ReadonlyMap<string, Command> = new Map([id, serve, pin, unpin, status, get, put].map((c) => [c.spec.name, c]))
-
-async function readLines (input: NodeJS.ReadableStream): Promise<string[]> {
-  const lines: string[] = []
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line.trim() !== '') lines.push(line)
-  return lines
 }
 
 /** A `--config` file: its options, read as `serve`'s flags are. */

@@ -3,8 +3,12 @@
  * one subcommand; `bin.ts` runs it for the process.
  * @module
  */
-import { COMMANDS, type Io } from './commands.ts'
+import { id, pin, serve, status, unpin, type Command, type Io } from './commands.ts'
+import { exportCommand, get, importCommand, put, watch } from './shell-commands.ts'
 import { helpOf, parse, UsageError } from './usage.ts'
+
+/** Every subcommand, by name. */
+export const COMMANDS: ReadonlyMap<string, Command> = new Map([id, serve, pin, unpin, status, get, put, watch, exportCommand, importCommand].map((c) => [c.spec.name, c]))
 
 /** The top-level help. */
 export function usage (): string {

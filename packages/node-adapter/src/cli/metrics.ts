@@ -30,7 +30,7 @@ export class Counters {
 
   add (metric: string, labels: Record<string, string>, by = 1): void {
     let series = this.#counts.get(metric)
-    if (series === undefined) this.#counts.set(metric, series = new Map())
+    if (series === undefined) this.#counts.set(metric, series = new Map<string, { labels: Record<string, string>, value: number }>())
     const key = JSON.stringify(labels)
     const current = series.get(key)
     if (current === undefined) series.set(key, { labels, value: by })
