@@ -236,6 +236,22 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#queue.schedule(recordKey(ref), { ...ref, load }, delay)
   }
 
+  /**
+   * Takes records in for republishing, each put first at its `due` time
+   * (ms since the epoch), then every `republishInterval`: what a replica
+   * holds, put again after a restart. Records already scheduled are left
+   * as they are. Ignored once stopped.
+   */
+  track (records: ReadonlyArray<{ readonly collection: string, readonly id: string | null, readonly due: number }>, load: (collection: string, id: string | null) => () => Promise<RecordContent>): void {
+    if (this.#ctx.stopped) return
+    this.#queue.track(records.map(({ collection, id, due }) => ({ key: recordKey({ collection, id }), job: { collection, id, load: load(collection, id) }, due })))
+  }
+
+  /** How long after its last put a record is put again (ms). */
+  get republishInterval (): number {
+    return this.#ctx.options.republishInterval
+  }
+
   /** Keeps a record's put until {@link resume} (the peer is offline). */
   park (collection: string, id: string | null, load: () => Promise<RecordContent>): void {
     const ref = { collection, id }

@@ -43,6 +43,8 @@ export class DurableRecords {
   /** Whether a DHT peer acknowledged the manifest, and the put of it under way. */
   #announced = false
   #announcing: Promise<void> | undefined
+  /** The republishing timers (see {@link startRepublishing}). */
+  readonly #timers: Array<ReturnType<typeof setTimeout>> = []
   /** Applies of states that DHT reads found after they had answered (`stop` awaits them). */
   readonly #applying = new Set<Promise<void>>()
 
@@ -69,6 +71,40 @@ export class DurableRecords {
       }).finally(() => { this.#applying.delete(applying) })
       this.#applying.add(applying)
     })
+  }
+
+  /**
+   * Starts republishing what this replica holds, a moment after the open
+   * (a tenth of the republish interval, 10 s at most: the open and its
+   * catch-up go first): every record and each collection's index, each
+   * first put at a random time within the interval, then every interval;
+   * and the manifest every interval. So a restarted peer, and a peer that
+   * received records (a pinning server), put them again before kad-dht
+   * drops them (48 h).
+   */
+  startRepublishing (): void {
+    const interval = this.store.republishInterval
+    this.#timers.push(setTimeout(() => { void this.#republishHeld(interval) }, Math.min(10_000, interval / 10)))
+    this.#timers.push(setInterval(() => {
+      this.#announced = false
+      this.announce()
+    }, interval))
+  }
+
+  async #republishHeld (interval: number): Promise<void> {
+    try {
+      const now = Date.now()
+      const due = (): number => now + Math.floor(Math.random() * interval)
+      const records: Array<{ collection: string, id: string | null, due: number }> = []
+      for (const collection of await this.#source.collections()) {
+        if (!this.#source.durable(collection)) continue
+        records.push({ collection, id: null, due: due() })
+        for (const id of (await this.#source.digests(collection)).keys()) records.push({ collection, id, due: due() })
+      }
+      this.store.track(records, (collection, id) => async () => await this.#state(collection, id))
+    } catch {
+      // A database closing meanwhile: nothing to republish.
+    }
   }
 
   /** Puts not yet done in the DHT. */
@@ -155,6 +191,7 @@ export class DurableRecords {
 
   /** Waits (at most `timeout` ms) for queued puts and background work (the rest of durable puts, of reads), then stops. */
   async stop (timeout: number): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer)
     this.store.handOver()
     // With no DHT server in the routing table (none reached, or only addresses the network mode filters out), no put can end: do not wait for them.
     if (this.#reachable()) {

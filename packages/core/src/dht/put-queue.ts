@@ -96,6 +96,9 @@ export class PutQueue<J> {
   /** Keys to run again, with their latest job and due time; in order of due time (each entry is re-inserted when it is renewed). */
   readonly #republish = new Map<string, { job: J, due: number }>()
   #republishTimer: Timer | undefined = undefined
+  /** Keys taken in for a first republish at a time of their own ({@link track}), latest due first. */
+  #tracked: Array<{ readonly key: string, readonly job: J, readonly due: number }> = []
+  #trackTimer: Timer | undefined = undefined
   #pumpQueued = false
   #stopped = false
   #idle: Array<() => void> = []
@@ -112,7 +115,23 @@ export class PutQueue<J> {
 
   /** Keys that will be republished. */
   get tracked (): number {
-    return this.#republish.size
+    return this.#republish.size + this.#tracked.length
+  }
+
+  /**
+   * Takes keys in for republishing, each first run at its own `due` time
+   * (ms since the epoch), then every interval as usual: what a replica
+   * holds, put again over the interval after a restart. A key already
+   * known to the queue (scheduled, running, or republished) is left as it
+   * is. Ignored once stopped.
+   */
+  track (entries: ReadonlyArray<{ readonly key: string, readonly job: J, readonly due: number }>): void {
+    if (this.#stopped) return
+    const fresh = entries.filter((entry) => !this.#knows(entry.key))
+    if (fresh.length === 0) return
+    this.#tracked.push(...fresh)
+    this.#tracked.sort((a, b) => b.due - a.due)
+    this.#armTracked()
   }
 
   /**
@@ -193,6 +212,7 @@ export class PutQueue<J> {
     this.#ready.delete(key)
     this.#attempts.delete(key)
     this.#republish.delete(key)
+    this.#tracked = this.#tracked.filter((t) => t.key !== key)
     const retrying = this.#retrying.get(key)
     if (retrying !== undefined) {
       clearTimeout(retrying.timer)
@@ -227,6 +247,9 @@ export class PutQueue<J> {
     for (const { timer } of this.#retrying.values()) clearTimeout(timer)
     this.#retrying.clear()
     this.#republish.clear()
+    this.#tracked = []
+    clearTimeout(this.#trackTimer)
+    this.#trackTimer = undefined
     this.#attempts.clear()
     if (this.#republishTimer !== undefined) clearTimeout(this.#republishTimer)
     this.#republishTimer = undefined
@@ -345,6 +368,27 @@ export class PutQueue<J> {
       }
       this.#armRepublish()
     }, wait)
+  }
+
+  #armTracked (): void {
+    if (this.#trackTimer !== undefined) clearTimeout(this.#trackTimer)
+    this.#trackTimer = undefined
+    const first = this.#tracked.at(-1)
+    if (first === undefined || this.#stopped) return
+    this.#trackTimer = setTimeout(() => {
+      this.#trackTimer = undefined
+      const now = Date.now()
+      for (let next = this.#tracked.at(-1); next !== undefined && next.due <= now; next = this.#tracked.at(-1)) {
+        this.#tracked.pop()
+        if (!this.#knows(next.key)) this.schedule(next.key, next.job)
+      }
+      this.#armTracked()
+    }, Math.max(0, Math.min(first.due - Date.now(), MAX_TIMER)))
+  }
+
+  /** Whether `key` has a job waiting, running, or to republish. */
+  #knows (key: string): boolean {
+    return this.#delayed.has(key) || this.#parked.has(key) || this.#ready.has(key) || this.#running.has(key) || this.#retrying.has(key) || this.#republish.has(key)
   }
 
   #checkIdle (): void {

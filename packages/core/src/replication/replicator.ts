@@ -184,6 +184,7 @@ export class Replicator {
     for (const connection of this.#libp2p.getConnections()) this.sync(connection.remotePeer).catch(() => {})
     this.#gossip.start()
     this.#durable.announce()
+    this.#durable.startRepublishing()
     this.#timers.push(setInterval(() => { this.#syncAll() }, this.#options.syncInterval))
     this.#timers.push(setInterval(() => { void this.discover() }, this.#options.discoveryInterval))
     void this.discover()

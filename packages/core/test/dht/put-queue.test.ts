@@ -123,6 +123,38 @@ describe('PutQueue', { timeout: 10_000 }, () => {
     assert.ok(runs.length <= stoppedAt + 1, 'nothing is republished after stop')
   })
 
+  test('tracked keys run first at their own due times, then every interval; keys the queue knows are left alone (mocked clock)', async (t) => {
+    t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 })
+    const HOUR = 60 * 60 * 1000
+    const { queue, runs } = recordingQueue({ republishInterval: 22 * HOUR })
+    queue.schedule('known', 0)
+    await queue.flush()
+    const now = Date.now()
+    queue.track([
+      { key: 'late', job: 3, due: now + 20 * HOUR },
+      { key: 'early', job: 1, due: now + 1 * HOUR },
+      { key: 'known', job: 9, due: now + 2 * HOUR },
+      { key: 'middle', job: 2, due: now + 10 * HOUR }
+    ])
+    assert.equal(queue.tracked, 4, 'three tracked, and the known key republished as usual')
+    const ran = async (hours: number): Promise<string[]> => {
+      t.mock.timers.tick(hours * HOUR)
+      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => { queueMicrotask(resolve) })
+      await queue.flush()
+      return runs.map(([key]) => key)
+    }
+    assert.deepEqual(await ran(0.5), ['known'])
+    assert.deepEqual(await ran(1), ['known', 'early'])
+    assert.deepEqual(await ran(9), ['known', 'early', 'middle'])
+    assert.deepEqual(await ran(10), ['known', 'early', 'middle', 'late'], 'the known key is not run by its tracking (it was republished at 22 h)')
+    // 22 h after its first run, each runs again (at 41.5 h: all but "late", first run at 20.5 h).
+    const again = await ran(21)
+    assert.deepEqual(again.slice(4).sort(), ['early', 'known', 'middle'])
+    assert.deepEqual(runs.slice(1, 4).map(([, job]) => job), [1, 2, 3])
+    await queue.stop()
+    assert.equal(queue.tracked, 0)
+  })
+
   test('stop drops waiting jobs, ignores later schedules, and waits for running ones', async () => {
     const gate = deferred()
     const { queue, runs } = recordingQueue({ concurrency: 1 }, async () => { await gate.promise })
