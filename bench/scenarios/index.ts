@@ -19,10 +19,11 @@ import { orbitdbReplicate } from './orbitdb-replicate.ts'
 import { propagation } from './propagation.ts'
 import { replicate } from './replicate.ts'
 import { rss } from './rss.ts'
+import { serve } from './serve.ts'
 import { update } from './update.ts'
 import { wire } from './wire.ts'
 
 /** Every scenario, in the order `npm run bench` runs them; each lives in `bench/scenarios/<name>.ts`. */
-export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, guard, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate, coldJoin]
+export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, guard, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate, coldJoin, serve]
 
 export { runScenario, type RunScenarioArgs } from './run-one.ts'

@@ -8,6 +8,7 @@
 import { createConnection, createServer, type Server } from 'node:net'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ServerStatus } from './server-status.ts'
 
 /** The socket's file, in the data directory. */
 export const CONTROL_SOCKET = 'control.sock'
@@ -95,4 +96,17 @@ export async function requestControl (dataDir: string, request: ControlRequest, 
       }
     })
   })
+}
+
+/**
+ * The status of the `kadmium serve` running on `dataDir` (peer id,
+ * addresses, connections, pins with their record counts), or `undefined`
+ * if none runs there.
+ * @throws {Error} the server answered with an error
+ */
+export async function serverStatus (dataDir: string): Promise<ServerStatus | undefined> {
+  const answer = await requestControl(dataDir, { op: 'status' })
+  if (answer === undefined) return undefined
+  if (!answer.ok) throw new Error(answer.error)
+  return answer.result as ServerStatus
 }

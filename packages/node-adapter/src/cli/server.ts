@@ -16,6 +16,9 @@ import { anyRecord } from './any-record.ts'
 import { serveControl } from './control.ts'
 import { Counters, serveMetrics, type MetricsSource } from './metrics.ts'
 import { readPins, writePins } from './pins.ts'
+import type { PinStatus, ServerStatus } from './server-status.ts'
+
+export type { PinStatus, ServerStatus }
 
 /** What `serve` was given. */
 export interface ServeOptions {
@@ -44,27 +47,6 @@ interface Pin {
   error?: string
   retry?: ReturnType<typeof setTimeout>
   opening?: Promise<void>
-}
-
-/** What `kadmium status` shows of a pin. */
-export interface PinStatus {
-  readonly address: string
-  readonly name?: string
-  readonly state: 'open' | 'opening'
-  readonly error?: string
-  /** Live records per collection. */
-  readonly records?: Readonly<Record<string, number>>
-  readonly lastSync?: string
-  readonly pendingWrites?: number
-  readonly peers?: number
-}
-
-/** What `kadmium status` shows. */
-export interface ServerStatus {
-  readonly peerId: string
-  readonly addresses: readonly string[]
-  readonly connections: number
-  readonly pins: readonly PinStatus[]
 }
 
 /** Retry of a pinned database that could not be opened (ms). */
