@@ -53,6 +53,8 @@ export class CollectionRecords {
   readonly background = new Set<Promise<unknown>>()
   /** Digests of every record with data here, loaded on the first catch-up. */
   readonly digests: DigestCache
+  /** Rows of records a catch-up brought, shown but not yet stored (and not cached): reads take them from here. */
+  readonly shown = new Map<string, Row>()
   /** A peer's live updates shown but not yet stored (write-behind). */
   readonly unstored = new UnstoredRecords(() => { this.storeUnstored() })
   readonly read: StoredRows
@@ -64,7 +66,7 @@ export class CollectionRecords {
     this.docs = new DocCache(ctx.cacheSize, (id) => this.lock.isHeld(id))
     this.digests = new DigestCache(ctx.storage, this.keys.digests)
     if (ctx.fresh === true) this.digests.startEmpty()
-    this.read = new StoredRows(ctx.storage, this.keys, this.docs, this.unstored, this.checks)
+    this.read = new StoredRows(ctx.storage, this.keys, this.docs, this.unstored, this.shown, this.checks)
     this.rows = new LazyRowView((skip) => this.#storedRows(skip))
     this.ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
       this.index = index
@@ -122,13 +124,15 @@ export class CollectionRecords {
    */
   async commitNew (entries: readonly Entry[], onShown?: () => void): Promise<void> {
     const index = this.index as CollectionIndex
-    const shown: Array<Promise<void>> = []
+    const showing: Array<Promise<void>> = []
     for (const entry of entries) {
       entry.fields = readFields(entry.doc)
-      const showing = this.show(entry, index, 'insert', 'remote', false)
-      if (showing !== undefined) shown.push(showing)
+      const shown = this.show(entry, index, 'insert', 'remote', false)
+      // (A row view loading before it is stored reads it from here.)
+      this.shown.set(entry.id, entry.row)
+      if (shown !== undefined) showing.push(shown)
     }
-    await Promise.all(shown)
+    await Promise.all(showing)
     onShown?.()
     await nextTask()
     const ops: BatchOperation[] = []
@@ -145,9 +149,11 @@ export class CollectionRecords {
     try {
       await this.ctx.queue.write(ops)
     } catch (error) {
+      for (const entry of entries) this.shown.delete(entry.id)
       for (const entry of entries) await this.reannounce(entry.id, 'remote')
       throw error
     }
+    for (const entry of entries) this.shown.delete(entry.id)
     entries.forEach((entry, i) => { this.stored(entry, logs[i] ?? [], 'remote') })
   }
 

@@ -21,13 +21,16 @@ export class StoredRows {
   readonly #keys: CollectionKeys
   readonly #docs: DocCache
   readonly #unstored: UnstoredRecords
+  readonly #shown: ReadonlyMap<string, Row>
   readonly #checks: RowChecks
 
-  constructor (storage: StorageAdapter, keys: CollectionKeys, docs: DocCache, unstored: UnstoredRecords, checks: RowChecks) {
+  /** `shown`: rows shown whose records storage does not hold yet, and not cached (a catch-up's, stored a moment after they show). */
+  constructor (storage: StorageAdapter, keys: CollectionKeys, docs: DocCache, unstored: UnstoredRecords, shown: ReadonlyMap<string, Row>, checks: RowChecks) {
     this.#storage = storage
     this.#keys = keys
     this.#docs = docs
     this.#unstored = unstored
+    this.#shown = shown
     this.#checks = checks
   }
 
@@ -35,6 +38,8 @@ export class StoredRows {
   async row (id: string): Promise<Row | undefined> {
     const entry = this.#docs.peek(id)
     if (entry !== undefined) return entry.row
+    const shown = this.#shown.get(id)
+    if (shown !== undefined) return shown
     const bytes = await this.#storage.get(this.#keys.row(id))
     return bytes === undefined ? undefined : makeRow(id, decodeFields(bytes))
   }
@@ -46,10 +51,11 @@ export class StoredRows {
     // those waiting now (storing them while the scan runs could put them behind it), and those the scan meets.
     const later = new Set<string>()
     for (const entry of this.#unstored.records()) later.add(entry.id)
+    for (const id of this.#shown.keys()) later.add(id)
     for await (const [key, bytes] of this.#storage.scan(prefix)) {
       const id = key.slice(prefix.length)
       if (!include(id)) continue
-      if (this.#unstored.has(id)) {
+      if (this.#unstored.has(id) || this.#shown.has(id)) {
         later.add(id)
         continue
       }
@@ -57,6 +63,7 @@ export class StoredRows {
       yield checked instanceof Promise ? await checked : checked
     }
     for (const entry of this.#unstored.records()) later.add(entry.id)
+    for (const id of this.#shown.keys()) later.add(id)
     for (const id of later) {
       const row = include(id) ? await this.row(id) : undefined
       const checked = row === undefined ? undefined : this.#checks.of(row)

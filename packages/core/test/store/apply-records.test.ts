@@ -121,3 +121,34 @@ test('a record deleted here stays deleted; one sent twice in a batch gets both u
   await from.db.close()
   await to.db.close()
 })
+
+test('a first query while the records are shown but not yet stored sees them (its rows are loaded then)', async () => {
+  const from = await source()
+  const todos = from.db.collection('todos', { schema: Todo })
+  for (let i = 0; i < 50; i++) await todos.insert({ title: `t${i}`, done: false, priority: i })
+  const inner = memoryStorage()
+  let hold: Promise<void> | undefined
+  let release: () => void = () => {}
+  const storage = withBatch(inner, async (ops) => {
+    await hold
+    await inner.batch(ops)
+  })
+  const db = await createDatabase({ name: 'bulk', storage })
+  for (const u of indexOf(from.index)) await db.applyRemoteUpdate(u)
+  // Storage holds every write from now on: the records show, and wait to be stored.
+  hold = new Promise<void>((resolve) => { release = resolve })
+  const shown = new Promise<void>((resolve) => {
+    let n = 0
+    db.on('change', () => { if (++n === 50) resolve() })
+  })
+  const applying = db.applyRemoteRecords('todos', [...from.records])
+  await shown
+  // The collection's rows had never been read: this first query loads them now, from storage and from what waits.
+  const there = db.collection('todos', { schema: Todo })
+  assert.equal(await there.count(), 50)
+  release()
+  assert.deepEqual(await applying, [])
+  assert.equal(await there.count(), 50)
+  await from.db.close()
+  await db.close()
+})
