@@ -110,7 +110,9 @@ export const serve: Scenario = {
         const startupMs = performance.now() - restartedAt
         await sleep(1_000)
         const rssMB = server.rssMB()
-        log(`serve: restarted and serving every pin in ${fmt(startupMs)} ms (ready after ${fmt(server.readyMs)} ms), RSS ${fmt(rssMB)} MB`)
+        const memory = (await serverStatus(dir))?.memory
+        log(`serve: restarted and serving every pin in ${fmt(startupMs)} ms (ready after ${fmt(server.readyMs)} ms), RSS ${fmt(rssMB)} MB, JS heap in use ${fmt(memory?.heapUsedMB ?? NaN)} MB`)
+        notes.push(`The server's memory once it serves every pin: RSS ${fmt(rssMB)} MB, of which the JavaScript heap in use ${fmt(memory?.heapUsedMB ?? NaN)} MB (after a status call: every pinned collection's rows are loaded to count them).`)
 
         const serverAddress = server.tcp[0] ?? ''
         const results = await interleave([

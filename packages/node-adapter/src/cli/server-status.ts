@@ -21,5 +21,7 @@ export interface ServerStatus {
   readonly peerId: string
   readonly addresses: readonly string[]
   readonly connections: number
+  /** The process's memory (MB): resident set, and the JavaScript heap in use. */
+  readonly memory: { readonly rssMB: number, readonly heapUsedMB: number }
   readonly pins: readonly PinStatus[]
 }

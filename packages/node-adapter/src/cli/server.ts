@@ -129,6 +129,7 @@ export class KadmiumServer {
       peerId: this.peer.peerId.toString(),
       addresses: this.peer.multiaddrs.map(String),
       connections: this.peer.libp2p.getConnections().length,
+      memory: { rssMB: Math.round(process.memoryUsage.rss() / 2 ** 20), heapUsedMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
       pins: await Promise.all([...this.#pins].map(async ([address, pin]) => this.#statusOf(address, pin)))
     }
   }
