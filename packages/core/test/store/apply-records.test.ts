@@ -127,7 +127,7 @@ test('a first query while the records are shown but not yet stored sees them (it
   const todos = from.db.collection('todos', { schema: Todo })
   for (let i = 0; i < 50; i++) await todos.insert({ title: `t${i}`, done: false, priority: i })
   const inner = memoryStorage()
-  let hold: Promise<void> | undefined
+  let hold: Promise<void> = Promise.resolve()
   let release: () => void = () => {}
   const storage = withBatch(inner, async (ops) => {
     await hold
