@@ -8,7 +8,7 @@ import { META_KEY } from './storage/layout.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './model/schema.ts'
 import type { StorageAdapter } from './storage/storage.ts'
 import type { Peer } from './peer/peer.ts'
-import type { Replicator, ReplicationOptions } from './replication/replicator.ts'
+import type { DhtStatus, Replicator, ReplicationOptions } from './replication/replicator.ts'
 import type { ManifestAnswer } from './sync/manifest-request.ts'
 import type { Refusal, RejectedEvent, RemoteRecord, RemoteUpdate, SyncEvent } from './replica/replica.ts'
 import { COLLECTIONS_PREFIX, LocalReplica } from './replica/local-replica.ts'
@@ -103,6 +103,8 @@ export interface DatabaseStatus {
   readonly peers: number
   /** Writes not yet durable on the device, or not yet put in the DHT. */
   readonly pendingWrites: number
+  /** The database's DHT records (with a peer): puts waiting, parked or given up, records kept for republishing, the next republish. */
+  readonly dht?: DhtStatus
   /** When the last catch-up session with a peer ended well. */
   readonly lastSync: Date | undefined
   /**
@@ -332,6 +334,7 @@ export class Database {
       online: this.#peer !== undefined && this.#closed === undefined && this.#peer.libp2p.getConnections().length > 0,
       peers: this.#replicator?.peers ?? 0,
       pendingWrites: this.#replica.queue.pending + (this.#replicator?.pending ?? 0),
+      ...(this.#replicator !== undefined ? { dht: this.#replicator.dht } : {}),
       lastSync: this.#replicator?.lastSync,
       droppedEnvelopes: this.#replicator?.dropped ?? 0
     }

@@ -247,6 +247,11 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     this.#queue.track(records.map(({ collection, id, due }) => ({ key: recordKey({ collection, id }), job: { collection, id, load: load(collection, id) }, due })))
   }
 
+  /** The put queue's state: puts parked (offline, or given up), records kept for republishing, and when the next is due. */
+  get queue (): { readonly parked: number, readonly republishing: number, readonly nextRepublish: number | undefined } {
+    return { parked: this.#queue.parked, republishing: this.#queue.tracked, nextRepublish: this.#queue.nextRepublish }
+  }
+
   /** How long after its last put a record is put again (ms). */
   get republishInterval (): number {
     return this.#ctx.options.republishInterval

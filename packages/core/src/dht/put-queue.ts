@@ -113,6 +113,19 @@ export class PutQueue<J> {
     return this.#delayed.size + this.#ready.size + this.#running.size + this.#retrying.size
   }
 
+  /** Jobs parked: written while offline, or given up after their attempts (until a peer connects again). */
+  get parked (): number {
+    return this.#parked.size
+  }
+
+  /** When the next republish is due (ms since the epoch), if any key is kept for it. */
+  get nextRepublish (): number | undefined {
+    const kept = this.#republish.values().next()
+    const first = kept.done === true ? undefined : kept.value.due
+    const tracked = this.#tracked.at(-1)?.due
+    return first === undefined ? tracked : tracked === undefined ? first : Math.min(first, tracked)
+  }
+
   /** Keys that will be republished. */
   get tracked (): number {
     return this.#republish.size + this.#tracked.length

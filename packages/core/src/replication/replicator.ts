@@ -23,6 +23,18 @@ import { SYNC_PROTOCOL } from '../sync/sync-messages.ts'
 import { nextTask } from '../util/next-task.ts'
 import { Discovery } from './discovery.ts'
 
+/** What {@link Replicator.dht} (and `db.status.dht`) reports of a database's DHT records. */
+export interface DhtStatus {
+  /** Puts queued, running or waiting for a retry. */
+  readonly waiting: number
+  /** Puts parked: written while offline, or given up after their attempts (they run again once a peer connects). */
+  readonly parked: number
+  /** Records (and indexes) kept for republishing. */
+  readonly republishing: number
+  /** When the next republish is due. */
+  readonly nextRepublish?: Date
+}
+
 /** Options of replication (`createDatabase({ peer, replication })`). */
 export interface ReplicationOptions {
   /** Catch up with every connected peer of the database this often (ms). @default 30000 */
@@ -144,6 +156,12 @@ export class Replicator {
   /** DHT puts not yet done. */
   get pending (): number {
     return this.#durable.pending
+  }
+
+  /** The DHT's side: puts waiting, parked (offline or given up), records kept for republishing, and the next republish. */
+  get dht (): DhtStatus {
+    const queue = this.#durable.store.queue
+    return { waiting: this.#durable.pending, parked: queue.parked, republishing: queue.republishing, ...(queue.nextRepublish !== undefined ? { nextRepublish: new Date(queue.nextRepublish) } : {}) }
   }
 
   /** Envelopes dropped unapplied (too many at once, or their author over its budget); catch-up repairs what they carried. */

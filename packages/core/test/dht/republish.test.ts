@@ -54,4 +54,7 @@ test('a restarted replica puts every record it holds, its index and its manifest
   const heads = [...ids, null].map((id) => decoder.decode(headKey(reopened.address, 'todos', id)))
   await waitFor(() => heads.every((key) => keys.has(key)), 'every record and the index put again', 20_000)
   assert.equal(await reopened.collection('todos', { schema: Todo }).count(), 4)
+  await waitFor(() => (reopened.status.dht?.republishing ?? 0) >= 5, 'every record and the index kept for republishing', 20_000)
+  const dht = reopened.status.dht
+  assert.ok(dht?.nextRepublish instanceof Date && dht.nextRepublish.getTime() > Date.now() - 1000, 'the next republish is due')
 })

@@ -65,6 +65,8 @@ const HELP: Readonly<Record<string, readonly [type: 'gauge' | 'counter', help: s
   kadmium_records: ['gauge', 'Live records, by database and collection.'],
   kadmium_database_peers: ['gauge', 'Connected peers subscribed to a database.'],
   kadmium_dht_pending_puts: ['gauge', 'Writes not yet durable on the device or put in the DHT, by database (the republish backlog).'],
+  kadmium_dht_parked_puts: ['gauge', 'DHT puts parked (written offline, or given up after their attempts), by database.'],
+  kadmium_dht_republishing_records: ['gauge', 'Records and indexes kept for republishing in the DHT, by database.'],
   kadmium_gossip_dropped_envelopes_total: ['counter', 'Live envelopes dropped unapplied (flood bound, apply budget), by database.'],
   kadmium_gossip_messages_received_total: ['counter', 'Gossipsub messages received, on every topic.'],
   kadmium_updates_received_total: ['counter', 'Updates from peers committed, by database and target.'],
@@ -98,6 +100,8 @@ export async function scrape (source: MetricsSource, counters: Counters): Promis
     render('kadmium_records', await source.records()),
     render('kadmium_database_peers', perDb((db) => db.status.peers)),
     render('kadmium_dht_pending_puts', perDb((db) => db.status.pendingWrites)),
+    render('kadmium_dht_parked_puts', perDb((db) => db.status.dht?.parked ?? 0)),
+    render('kadmium_dht_republishing_records', perDb((db) => db.status.dht?.republishing ?? 0)),
     render('kadmium_gossip_dropped_envelopes_total', perDb((db) => db.status.droppedEnvelopes))
   ]
   for (const name of ['kadmium_gossip_messages_received_total', 'kadmium_updates_received_total', 'kadmium_sync_sessions_total', 'kadmium_sync_updates_received_total', 'kadmium_refused_inputs_total']) {

@@ -14,6 +14,8 @@ export interface PinStatus {
   readonly lastSync?: string
   readonly pendingWrites?: number
   readonly peers?: number
+  /** Its DHT records: puts waiting, parked (offline or given up), records kept for republishing, and when the next is due (ISO). */
+  readonly dht?: { readonly waiting: number, readonly parked: number, readonly republishing: number, readonly nextRepublish?: string }
 }
 
 /** What `kadmium status` shows. */

@@ -222,7 +222,10 @@ export class KadmiumServer {
       records,
       ...(status.lastSync !== undefined ? { lastSync: status.lastSync.toISOString() } : {}),
       pendingWrites: status.pendingWrites,
-      peers: status.peers
+      peers: status.peers,
+      ...(status.dht !== undefined
+        ? { dht: { waiting: status.dht.waiting, parked: status.dht.parked, republishing: status.dht.republishing, ...(status.dht.nextRepublish !== undefined ? { nextRepublish: status.dht.nextRepublish.toISOString() } : {}) } }
+        : {})
     }
   }
 }
