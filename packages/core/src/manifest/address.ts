@@ -108,3 +108,18 @@ function compareBytes (a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
   return a.length - b.length
 }
+
+/**
+ * Whether `text` reads as a database address (a CID, as `db.address`
+ * gives): what `createDatabase({ address })` accepts. It says nothing of
+ * whether any peer has that database.
+ */
+export function isDatabaseAddress (text: unknown): text is string {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 512) return false
+  try {
+    CID.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}

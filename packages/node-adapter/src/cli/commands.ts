@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { loadPeerKey } from '../peer-key.ts'
+import { isDatabaseAddress } from '@kadmium/core'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NetworkMode } from '../node-peer-options.ts'
 import { metricsAddress } from './metrics.ts'
@@ -131,6 +132,7 @@ export const pin: Command = {
   spec: { name: 'pin', args: 'ADDRESS', minArgs: 1, maxArgs: 1, summary: 'Pins a database on the server of the data directory (running, or at its next start).', options: { data: DATA } },
   async run (parsed, io) {
     const address = parsed.positionals[0] ?? ''
+    if (!isDatabaseAddress(address)) throw new UsageError(`kadmium pin: "${String(address)}" is not a database address`)
     const result = await control(parsed, { op: 'pin', address })
     if (result !== undefined) {
       json(io, result)

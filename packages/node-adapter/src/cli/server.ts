@@ -9,7 +9,7 @@
  */
 import type { Server as HttpServer } from 'node:http'
 import type { Server as SocketServer } from 'node:net'
-import { createDatabase, type Database } from '@kadmium/core'
+import { createDatabase, InvalidArgumentError, isDatabaseAddress, type Database } from '@kadmium/core'
 import { nodePeer, type NodePeer } from '../node-peer.ts'
 import type { NetworkMode } from '../node-peer-options.ts'
 import { anyRecord } from './any-record.ts'
@@ -80,6 +80,8 @@ export class KadmiumServer {
     })
     const server = new KadmiumServer(peer, options)
     try {
+      const bad = options.pins.find((pin) => !isDatabaseAddress(pin))
+      if (bad !== undefined) throw new InvalidArgumentError(`--pin "${String(bad)}" is not a database address`)
       const pins = [...new Set([...await readPins(options.dataDir), ...options.pins])]
       await writePins(options.dataDir, pins)
       server.#control = await serveControl(options.dataDir, async (request) => {
@@ -100,7 +102,7 @@ export class KadmiumServer {
 
   /** Pins a database: kept in the data directory, opened now. Resolves once it is open, or its first attempt failed (it is retried). */
   async pin (address: string): Promise<PinStatus> {
-    if (typeof address !== 'string' || address.length === 0) throw new Error('pin needs an address')
+    if (!isDatabaseAddress(address)) throw new InvalidArgumentError(`"${String(address)}" is not a database address`)
     const pins = await readPins(this.#options.dataDir)
     if (!pins.includes(address)) await writePins(this.#options.dataDir, [...pins, address])
     this.#open(address)

@@ -6,7 +6,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { NotFoundError } from '@kadmium/core'
+import { isDatabaseAddress, NotFoundError } from '@kadmium/core'
 import { anyRecord } from './any-record.ts'
 import { BOOTSTRAP, DATA, dataDir, json, network, NETWORK, TIMEOUT, type Command, type Io } from './commands.ts'
 import { caughtUp, openShell, type ShellDatabase } from './shell-peer.ts'
@@ -87,6 +87,7 @@ export const put: Command = {
 
 /** Opens the database a shell command names (by address, on its own peer). */
 async function shellOf (parsed: Parsed, address: string): Promise<ShellDatabase> {
+  if (!isDatabaseAddress(address)) throw new UsageError(`"${String(address)}" is not a database address`)
   return openShell({ address, ...(text(parsed, 'data') !== undefined ? { dataDir: dataDir(parsed) } : {}), bootstrap: list(parsed, 'bootstrap'), network: network(parsed), openTimeout: whole(parsed, 'timeout', 15_000) })
 }
 
