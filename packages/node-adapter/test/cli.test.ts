@@ -64,7 +64,7 @@ describe('the kadmium command', { timeout: 180_000 }, () => {
       assert.match(help.stdout, new RegExp(`^usage: kadmium ${name}`))
       assert.match(help.stdout, /--help/)
     }
-    for (const bad of [['nope'], ['get', 'only-one'], ['serve', '--bogus'], ['pin'], ['pin', 'not-an-address'], ['get', 'not-an-address', 'todos'], ['put', 'a', 'b', 'not json'], ['serve', '--network', 'lan']]) {
+    for (const bad of [['nope'], ['get', 'only-one'], ['serve', '--bogus'], ['pin'], ['pin', 'not-an-address'], ['serve', '--pin', 'not-an-address'], ['get', 'not-an-address', 'todos'], ['put', 'a', 'b', 'not json'], ['serve', '--network', 'lan']]) {
       const ran = await kadmium(bad)
       assert.equal(ran.code, 2, `${bad.join(' ')}: ${ran.stderr}`)
       assert.equal(ran.stderr.trim().split('\n').length, 1, `one line: ${ran.stderr}`)

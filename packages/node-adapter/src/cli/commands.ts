@@ -85,6 +85,8 @@ export const serve: Command = {
   async run (parsed, io) {
     const config = await readConfig(text(parsed, 'config'))
     const from = (name: string): string[] => [...config.list(name), ...list(parsed, name)]
+    const badPin = from('pin').find((pin) => !isDatabaseAddress(pin))
+    if (badPin !== undefined) throw new UsageError(`kadmium serve: --pin "${String(badPin)}" is not a database address`)
     const metrics = text(parsed, 'metrics') ?? config.text('metrics')
     if (metrics !== undefined) metricsAddress(metrics)
     const server = await KadmiumServer.start({
