@@ -13,7 +13,7 @@ import { TypedEmitter } from '../events.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
 import { isTombstone, type RecordContent } from './head.ts'
 import { PutQueue } from './put-queue.ts'
-import { RecordContext, recordKey } from './record-context.ts'
+import { parseRecordKey, RecordContext, recordKey } from './record-context.ts'
 import { RecordReader } from './record-reader.ts'
 import { RecordWriter } from './record-writer.ts'
 import { DHT_STORE_DEFAULTS, type DhtStoreEvents, type DhtStoreOptions, type DhtOperationOptions, type GetRecordOptions, type PutRecordOptions, type RecordRef } from './dht-store-types.ts'
@@ -244,7 +244,10 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
    */
   track (records: ReadonlyArray<{ readonly collection: string, readonly id: string | null, readonly due: number }>, load: (collection: string, id: string | null) => () => Promise<RecordContent>): void {
     if (this.#ctx.stopped) return
-    this.#queue.track(records.map(({ collection, id, due }) => ({ key: recordKey({ collection, id }), job: { collection, id, load: load(collection, id) }, due })))
+    this.#queue.track(records.map(({ collection, id, due }) => ({ key: recordKey({ collection, id }), due })), (key) => {
+      const { collection, id } = parseRecordKey(key)
+      return { collection, id, load: load(collection, id) }
+    })
   }
 
   /** The put queue's state: puts parked (offline, or given up), records kept for republishing, and when the next is due. */

@@ -96,8 +96,8 @@ export class PutQueue<J> {
   /** Keys to run again, with their latest job and due time; in order of due time (each entry is re-inserted when it is renewed). */
   readonly #republish = new Map<string, { job: J, due: number }>()
   #republishTimer: Timer | undefined = undefined
-  /** Keys taken in for a first republish at a time of their own ({@link track}), latest due first. */
-  #tracked: Array<{ readonly key: string, readonly job: J, readonly due: number }> = []
+  /** Keys taken in for a first republish at a time of their own ({@link track}), latest due first; each job is made when due (a replica may track 100,000s of records). */
+  #tracked: Array<{ readonly key: string, readonly due: number, readonly make: (key: string) => J }> = []
   #trackTimer: Timer | undefined = undefined
   #pumpQueued = false
   #stopped = false
@@ -136,13 +136,11 @@ export class PutQueue<J> {
    * (ms since the epoch), then every interval as usual: what a replica
    * holds, put again over the interval after a restart. A key already
    * known to the queue (scheduled, running, or republished) is left as it
-   * is. Ignored once stopped.
+   * is; `make` makes a key's job when it is due. Ignored once stopped.
    */
-  track (entries: ReadonlyArray<{ readonly key: string, readonly job: J, readonly due: number }>): void {
+  track (entries: ReadonlyArray<{ readonly key: string, readonly due: number }>, make: (key: string) => J): void {
     if (this.#stopped) return
-    const fresh = entries.filter((entry) => !this.#knows(entry.key))
-    if (fresh.length === 0) return
-    this.#tracked.push(...fresh)
+    for (const { key, due } of entries) if (!this.#knows(key)) this.#tracked.push({ key, due, make })
     this.#tracked.sort((a, b) => b.due - a.due)
     this.#armTracked()
   }
@@ -393,7 +391,7 @@ export class PutQueue<J> {
       const now = Date.now()
       for (let next = this.#tracked.at(-1); next !== undefined && next.due <= now; next = this.#tracked.at(-1)) {
         this.#tracked.pop()
-        if (!this.#knows(next.key)) this.schedule(next.key, next.job)
+        if (!this.#knows(next.key)) this.schedule(next.key, next.make(next.key))
       }
       this.#armTracked()
     }, Math.max(0, Math.min(first.due - Date.now(), MAX_TIMER)))

@@ -124,3 +124,9 @@ export class RecordContext {
 export function recordKey (ref: RecordRef): string {
   return JSON.stringify([ref.collection, ref.id])
 }
+
+/** The record a {@link recordKey} names. */
+export function parseRecordKey (key: string): RecordRef {
+  const [collection, id] = JSON.parse(key) as [string, string | null]
+  return { collection, id }
+}

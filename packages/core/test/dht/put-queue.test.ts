@@ -130,12 +130,13 @@ describe('PutQueue', { timeout: 10_000 }, () => {
     queue.schedule('known', 0)
     await queue.flush()
     const now = Date.now()
+    const jobs: Record<string, number> = { early: 1, middle: 2, late: 3, known: 9 }
     queue.track([
-      { key: 'late', job: 3, due: now + 20 * HOUR },
-      { key: 'early', job: 1, due: now + 1 * HOUR },
-      { key: 'known', job: 9, due: now + 2 * HOUR },
-      { key: 'middle', job: 2, due: now + 10 * HOUR }
-    ])
+      { key: 'late', due: now + 20 * HOUR },
+      { key: 'early', due: now + 1 * HOUR },
+      { key: 'known', due: now + 2 * HOUR },
+      { key: 'middle', due: now + 10 * HOUR }
+    ], (key) => jobs[key] ?? 0)
     assert.equal(queue.tracked, 4, 'three tracked, and the known key republished as usual')
     const ran = async (hours: number): Promise<string[]> => {
       t.mock.timers.tick(hours * HOUR)
