@@ -94,6 +94,8 @@ export interface CollectionContext {
   readonly durable: (id: string, options: { replicas: number, timeout?: number }) => Promise<void>
   /** Looks a record up in the DHT; resolves whether it was found. */
   readonly fetch: (id: string) => Promise<boolean>
+  /** Fetches the collection's index and the records it lacks from the DHT; resolves how many records were found. */
+  readonly fetchAll: () => Promise<number>
   /** Emits the database's `rejected` event. */
   readonly onRejected?: (event: RejectedEvent) => void
 }
@@ -243,6 +245,28 @@ export class Collection<T extends object, I = T> {
       if (await this.#ctx.store.isDeleted(id) || !await this.#ctx.fetch(id)) return undefined
       return this.#valid(id, await this.#ctx.store.get(id))
     })
+  }
+
+  /**
+   * Fetches from the DHT what the collection holds there and this replica
+   * lacks: the collection index (so deletes made elsewhere count here
+   * too), then every record it lists live, a few at a time. For a peer
+   * that meets DHT peers only, e.g. when every other replica is offline:
+   * catch-up with a peer of the database brings all of it anyway. In a
+   * restricted database the access list is read from the DHT first, so
+   * that records of granted writers are taken. Resolves with the number
+   * of records found; nothing when offline.
+   *
+   * @example
+   * ```ts
+   * const db = await createDatabase({ address, peer })
+   * const todos = db.collection('todos', { schema: Todo })
+   * await todos.fetchFromDht()
+   * const all = await todos.find()
+   * ```
+   */
+  async fetchFromDht (): Promise<number> {
+    return this.#ctx.track(async () => await this.#ctx.fetchAll())
   }
 
   /** The records a query selects, in its order. Records that fail the schema are skipped. */

@@ -289,6 +289,7 @@ export class Database {
         await this.#replicator.ensure(name, id, options)
       },
       fetch: async (id) => this.#replicator?.fetch(name, id) ?? false,
+      fetchAll: async () => this.#replicator?.fetchCollection(name) ?? 0,
       onRejected: (event) => { this.#events.emit('rejected', event) }
     })
     this.#collections.set(name, collection)

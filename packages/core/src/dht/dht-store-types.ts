@@ -3,6 +3,7 @@
  * its option defaults.
  * @module
  */
+import { systemClock, type Clock } from '../util/clock.ts'
 import { MAX_PART_BYTES } from './blocks.ts'
 /** Options of a {@link DhtStore}. Every field is optional. */
 export interface DhtStoreOptions {
@@ -24,6 +25,8 @@ export interface DhtStoreOptions {
   readonly maxRetryDelay?: number
   /** Attempts of a queued put before it is given up until its next schedule or republish. @default 6 */
   readonly maxAttempts?: number
+  /** The clock republishing goes by (a test's lets simulated hours pass). @default systemClock */
+  readonly clock?: Clock
 }
 
 /** The defaults of {@link DhtStoreOptions}. */
@@ -36,7 +39,8 @@ export const DHT_STORE_DEFAULTS = {
   republishInterval: 22 * 60 * 60 * 1000,
   retryDelay: 1000,
   maxRetryDelay: 60_000,
-  maxAttempts: 6
+  maxAttempts: 6,
+  clock: systemClock
 } satisfies Required<DhtStoreOptions>
 
 /** Options of one DHT operation. */

@@ -8,6 +8,7 @@
  */
 import type { KadDHT } from '@libp2p/kad-dht'
 import { DatabaseClosedError, InvalidArgumentError, RecordTooLargeError } from '../errors.ts'
+import { toHex } from '../util/hash.ts'
 import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { TypedEmitter } from '../events.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
@@ -26,6 +27,9 @@ export type {
 interface Job extends RecordRef {
   readonly load: () => Promise<RecordContent>
 }
+
+/** Records whose slot passed while the peer was down are put again within this long (ms; a tenth of the interval at most). */
+const MISSED_SPREAD = 10 * 60_000
 
 /** Puts of a record with `replicas` tried at most. */
 const PUT_ATTEMPTS = 3
@@ -81,16 +85,17 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   constructor (dht: KadDHT, address: string, options: DhtStoreOptions = {}, security?: ReplicaSecurity) {
     super()
     if (typeof address !== 'string' || address.length === 0) throw new InvalidArgumentError('a DhtStore needs the database address')
-    const merged = { ...DHT_STORE_DEFAULTS }
+    const merged: { -readonly [K in keyof Required<DhtStoreOptions>]: Required<DhtStoreOptions>[K] } = { ...DHT_STORE_DEFAULTS, clock: options.clock ?? DHT_STORE_DEFAULTS.clock }
     for (const [name, value] of Object.entries(options)) {
-      if (value === undefined) continue
+      if (value === undefined || name === 'clock') continue
       if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new InvalidArgumentError(`DhtStore option "${name}" must be a number >= 0`)
-      ;(merged as Record<string, number>)[name] = value
+      ;(merged as unknown as Record<string, number>)[name] = value
     }
     merged.maxRecordBytes = Math.min(merged.maxRecordBytes, MAX_PART_BYTES)
     for (const name of ['blockConcurrency', 'concurrency', 'maxAttempts'] as const) merged[name] = Math.max(1, merged[name])
     this.#ctx = new RecordContext(dht, address, merged, security, (type, detail) => { this.emit(type, detail) })
-    this.#queue = new PutQueue<Job>(merged, {
+    const author = security?.signer.publicKey
+    this.#queue = new PutQueue<Job>({ ...merged, ...(author !== undefined ? { salt: toHex(author) } : {}) }, {
       run: async (_key, job) => {
         const acknowledged = await this.#writer.put(job.collection, job.id, job.load, { replicas: merged.queueReplicas }, 1, { fresh: true })
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })
@@ -237,14 +242,24 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
   }
 
   /**
-   * Takes records in for republishing, each put first at its `due` time
-   * (ms since the epoch), then every `republishInterval`: what a replica
-   * holds, put again after a restart. Records already scheduled are left
-   * as they are. Ignored once stopped.
+   * Takes records in for republishing (a replica's, after a restart), each
+   * put at its slot (its own point of every `republishInterval`, the same
+   * across restarts) — or, if its last slot passed after `since` (the
+   * peer was down then), within a few minutes. Records already scheduled
+   * are left as they are. Ignored once stopped.
+   * @param since the time through which this replica republished before (none: it never did)
    */
-  track (records: ReadonlyArray<{ readonly collection: string, readonly id: string | null, readonly due: number }>, load: (collection: string, id: string | null) => () => Promise<RecordContent>): void {
+  track (records: readonly RecordRef[], since: number | undefined, load: (collection: string, id: string | null) => () => Promise<RecordContent>): void {
     if (this.#ctx.stopped) return
-    this.#queue.track(records.map(({ collection, id, due }) => ({ key: recordKey({ collection, id }), due })), (key) => {
+    const { clock, republishInterval: interval } = this.#ctx.options
+    const now = clock.now()
+    const spread = Math.min(interval / 10, MISSED_SPREAD)
+    this.#queue.track(records.map((ref) => {
+      const key = recordKey(ref)
+      const next = this.#queue.nextSlot(key, now)
+      const missed = since !== undefined && next > now && next - interval > since
+      return { key, due: missed ? now + Math.floor(Math.random() * spread) : next }
+    }), (key) => {
       const { collection, id } = parseRecordKey(key)
       return { collection, id, load: load(collection, id) }
     })

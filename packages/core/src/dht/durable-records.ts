@@ -1,15 +1,25 @@
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
+import { ACCESS_COLLECTION, opId } from '../access/access-list.ts'
+import type { ReplicaSecurity } from '../access/replica-security.ts'
+import type { RejectedEvent, Replica } from '../replica/replica.ts'
+import { systemClock, type Clock, type ClockTimer } from '../util/clock.ts'
+import { accessOps, accessState, ACCESS_RECORD } from './access-state.ts'
 import { DhtStore, type DhtStoreOptions } from './dht-store.ts'
 import { isTombstone, TOMBSTONE, type RecordContent } from './head.ts'
-import type { ReplicaSecurity } from '../access/replica-security.ts'
-import { deletedIds, IndexMarks, isDeletedIn } from './index-marks.ts'
-import type { RejectedEvent, Replica } from '../replica/replica.ts'
+import { deletedIds, IndexMarks, isDeletedIn, liveIdsIn } from './index-marks.ts'
+import { mapLimit } from './map-limit.ts'
 
 const EMPTY_STATE_VECTOR = new Uint8Array([0])
 /** How long a written record's DHT put waits in the queue before it may run (ms): a burst of writes coalesces, and live gossip has the CPU first. */
 const PUT_DELAY = 100
 /** A Yjs update that changes nothing. */
 const EMPTY_UPDATE = new Uint8Array([0, 0])
+/** The note of how far republishing went (see `Replica.note`). */
+const REPUBLISHED = 'republished'
+/** How often that note is written (ms; a 24th of the interval at most). */
+const NOTE_EVERY = 60 * 60_000
+/** Records a collection's fetch reads from the DHT at once. */
+const FETCH_CONCURRENCY = 8
 
 /** Options of a write's DHT durability. */
 export interface ReplicasOptions {
@@ -43,8 +53,16 @@ export class DurableRecords {
   /** Whether a DHT peer acknowledged the manifest, and the put of it under way. */
   #announced = false
   #announcing: Promise<void> | undefined
-  /** The republishing timers (see {@link startRepublishing}). */
-  readonly #timers: Array<ReturnType<typeof setTimeout>> = []
+  readonly #security: ReplicaSecurity
+  readonly #onRejected: (event: RejectedEvent) => void
+  readonly #clock: Clock
+  /** The republishing timers, by what they do (see {@link startRepublishing}). */
+  readonly #timers = new Map<string, ClockTimer>()
+  #stopped = false
+  /** Whether every record held was taken in for republishing (so stopping may note how far it went). */
+  #tracking = false
+  /** The read of the access list from the DHT (a restricted database's, once per open). */
+  #accessRead: Promise<void> | undefined
   /** Applies of states that DHT reads found after they had answered (`stop` awaits them). */
   readonly #applying = new Set<Promise<void>>()
 
@@ -52,6 +70,9 @@ export class DurableRecords {
     dht: KadDHT, source: Replica, security: ReplicaSecurity, online: () => boolean, onRejected: (event: RejectedEvent) => void, options: DhtStoreOptions = {}
   ) {
     this.#source = source
+    this.#security = security
+    this.#onRejected = onRejected
+    this.#clock = options.clock ?? systemClock
     this.#online = online
     this.#reachable = () => ((dht as Partial<SingleKadDHT>).routingTable?.size ?? 1) > 0
     this.#marks = new IndexMarks(async (collection, update) => await source.apply({ collection, target: 'index', update }))
@@ -60,7 +81,9 @@ export class DurableRecords {
     // What replicas answering after a read resolved add: applied like the read's own state (a tombstone deletes).
     this.store.on('late', (e) => {
       if (e.id === null && e.deleted) return // (an index is never deleted)
-      const applying = (e.id === null
+      const applying = (e.collection === ACCESS_COLLECTION
+        ? e.deleted ? Promise.resolve() : this.#applyAccess(e.state)
+        : e.id === null
         ? source.apply({ collection: e.collection, target: 'index', update: e.state })
         : e.deleted
           ? this.#marks.mark(e.collection, e.id, false)
@@ -76,35 +99,58 @@ export class DurableRecords {
   /**
    * Starts republishing what this replica holds, a moment after the open
    * (a tenth of the republish interval, 10 s at most: the open and its
-   * catch-up go first): every record and each collection's index, each
-   * first put at a random time within the interval, then every interval;
-   * and the manifest every interval. So a restarted peer, and a peer that
-   * received records (a pinning server), put them again before kad-dht
-   * drops them (48 h).
+   * catch-up go first): every record, each collection's index and the
+   * access list, each at its slot of every interval (see
+   * `DhtStore.track`), and the manifest every interval. So a restarted
+   * peer, and a peer that received records (a pinning server), put them
+   * again before kad-dht drops them (48 h). How far republishing went is
+   * noted in storage every hour (and at stop): records whose slot passed
+   * while the peer was down are put within minutes of the next open.
    */
   startRepublishing (): void {
     const interval = this.store.republishInterval
-    this.#timers.push(setTimeout(() => { void this.#republishHeld(interval) }, Math.min(10_000, interval / 10)))
-    this.#timers.push(setInterval(() => {
+    this.#after('hold', Math.min(10_000, interval / 10), () => { void this.#republishHeld() })
+    const announce = (): void => {
       this.#announced = false
       this.announce()
-    }, interval))
+      this.#after('announce', interval, announce)
+    }
+    this.#after('announce', interval, announce)
   }
 
-  async #republishHeld (interval: number): Promise<void> {
+  /** Runs `fn` once `ms` passed on the clock (replacing the timer named `name`). */
+  #after (name: string, ms: number, fn: () => void): void {
+    if (this.#stopped) return
+    this.#clock.clearTimeout(this.#timers.get(name))
+    this.#timers.set(name, this.#clock.setTimeout(fn, ms))
+  }
+
+  async #republishHeld (): Promise<void> {
     try {
-      const now = Date.now()
-      const due = (): number => now + Math.floor(Math.random() * interval)
-      const records: Array<{ collection: string, id: string | null, due: number }> = []
+      const since = await this.#source.noted(REPUBLISHED)
+      const records: Array<{ collection: string, id: string | null }> = []
       for (const collection of await this.#source.collections()) {
+        if (collection === ACCESS_COLLECTION) {
+          records.push({ collection, id: ACCESS_RECORD })
+          continue
+        }
         if (!this.#source.durable(collection)) continue
-        records.push({ collection, id: null, due: due() })
-        for (const id of (await this.#source.digests(collection)).keys()) records.push({ collection, id, due: due() })
+        records.push({ collection, id: null })
+        for (const id of (await this.#source.digests(collection)).keys()) records.push({ collection, id })
       }
-      this.store.track(records, (collection, id) => async () => await this.#state(collection, id))
+      this.store.track(records, since, (collection, id) => async () => await this.#state(collection, id))
+      this.#tracking = !this.#stopped
+      await this.#noteRepublished()
     } catch {
       // A database closing meanwhile: nothing to republish.
     }
+  }
+
+  /** Notes now as the time through which this replica republished, and again in an hour (a 24th of the interval at most). */
+  async #noteRepublished (): Promise<void> {
+    if (this.#stopped) return
+    await this.#source.note(REPUBLISHED, this.#clock.now())
+    this.#after('note', Math.min(NOTE_EVERY, this.store.republishInterval / 24), () => { this.#noteRepublished().catch(() => {}) })
   }
 
   /** Puts not yet done in the DHT. */
@@ -127,6 +173,11 @@ export class DurableRecords {
    * heads become tombstones).
    */
   schedule (collection: string, id: string | null, update?: Uint8Array): void {
+    // An access operation: the access list's one record holds them all.
+    if (collection === ACCESS_COLLECTION && id !== ACCESS_RECORD) {
+      this.schedule(collection, ACCESS_RECORD)
+      return
+    }
     if (id === null && update !== undefined) {
       for (const deleted of deletedIds(update)) {
         this.#tombstones.add(refKey(collection, deleted))
@@ -177,6 +228,7 @@ export class DurableRecords {
    * add are applied as they come (`late` events; a tombstone deletes).
    */
   async fetch (collection: string, id: string, timeout: number): Promise<boolean> {
+    await this.readAccess(timeout)
     const found = await this.store.getRecordContent(collection, id, { timeout }).catch(() => undefined)
     if (found === undefined) return false
     if (isTombstone(found)) {
@@ -189,9 +241,55 @@ export class DurableRecords {
     return true
   }
 
+  /**
+   * Fetches a collection from the DHT: its index, then every record it
+   * lists live that this replica lacks (a few at a time). Resolves with
+   * the number of records found.
+   */
+  async fetchCollection (collection: string, timeout: number): Promise<number> {
+    await this.readAccess(timeout, true)
+    const index = await this.store.getRecordContent(collection, null, { timeout }).catch(() => undefined)
+    if (index !== undefined && !isTombstone(index)) await this.#source.apply({ collection, target: 'index', update: index })
+    const held = await this.#source.digests(collection)
+    const missing = liveIdsIn(await this.#source.indexDiff(collection, EMPTY_STATE_VECTOR)).filter((id) => !held.has(id))
+    const found = await mapLimit(missing, FETCH_CONCURRENCY, async (id) => await this.fetch(collection, id, timeout))
+    return found.filter(Boolean).length
+  }
+
+  /**
+   * Reads a restricted database's access list from the DHT (once per
+   * open; again with `again`), so that heads of the writers its owners
+   * granted are taken: each operation is checked before it counts.
+   */
+  async readAccess (timeout: number, again = false): Promise<void> {
+    if (!this.#security.access.restricted) return
+    if (again) this.#accessRead = undefined
+    this.#accessRead ??= (async () => {
+      const found = await this.store.getRecordContent(ACCESS_COLLECTION, ACCESS_RECORD, { timeout }).catch(() => undefined)
+      if (found !== undefined && !isTombstone(found)) await this.#applyAccess(found)
+    })()
+    await this.#accessRead
+  }
+
+  /** Applies the operations of an access-list state read from the DHT (each refused one is reported). */
+  async #applyAccess (state: Uint8Array): Promise<void> {
+    for (const op of accessOps(state)) {
+      try {
+        await this.#source.apply({ collection: ACCESS_COLLECTION, target: 'record', id: opId(op), update: op })
+      } catch (error) {
+        if ((error as Error).name === 'DatabaseClosedError') return
+        this.#onRejected({ reason: `${(error as Error).name}: ${(error as Error).message} (an access operation from the DHT)`, via: 'dht' })
+      }
+    }
+  }
+
   /** Waits (at most `timeout` ms) for queued puts and background work (the rest of durable puts, of reads), then stops. */
   async stop (timeout: number): Promise<void> {
-    for (const timer of this.#timers) clearTimeout(timer)
+    for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer)
+    this.#timers.clear()
+    this.#stopped = true
+    // How far republishing went, for the next open: only once every record was taken in (the storage may be closing already).
+    if (this.#tracking) await this.#source.note(REPUBLISHED, this.#clock.now()).catch(() => {})
     this.store.handOver()
     // With no DHT server in the routing table (none reached, or only addresses the network mode filters out), no put can end: do not wait for them.
     if (this.#reachable()) {
@@ -203,8 +301,14 @@ export class DurableRecords {
     while (this.#applying.size > 0) await Promise.all([...this.#applying])
   }
 
-  /** What to put of a record (or index): its state, a tombstone once deleted here. */
+  /** What to put of a record (or index): its state, a tombstone once deleted here; for the access list, every operation held. */
   async #state (collection: string, id: string | null): Promise<RecordContent> {
+    if (collection === ACCESS_COLLECTION) {
+      const ids = new Set((await this.#source.digests(collection)).keys())
+      const ops: Uint8Array[] = []
+      for await (const [, updates] of this.#source.storedUpdates(collection, ids)) ops.push(...updates)
+      return accessState(ops)
+    }
     if (id === null) return this.#source.indexDiff(collection, EMPTY_STATE_VECTOR)
     const state = await this.#source.recordDiff(collection, id, EMPTY_STATE_VECTOR)
     if (state !== undefined) return state

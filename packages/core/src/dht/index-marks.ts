@@ -98,3 +98,15 @@ export function isDeletedIn (index: Uint8Array, id: string): boolean {
     doc.destroy()
   }
 }
+
+/** The ids the index state `index` (a full Yjs update of a collection index) lists live: marked live, and not deleted. */
+export function liveIdsIn (index: Uint8Array): string[] {
+  const doc = new Y.Doc()
+  try {
+    Y.applyUpdate(doc, index)
+    const deleted = doc.getMap(DELETED_MAP)
+    return [...doc.getMap(LIVE_MAP).keys()].filter((id) => !deleted.has(id))
+  } finally {
+    doc.destroy()
+  }
+}

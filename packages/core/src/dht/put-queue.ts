@@ -9,7 +9,10 @@
  * @module
  */
 
-/** Options of a {@link PutQueue}; every field but `maxHold` is required here (the DHT store fills in defaults). */
+import { systemClock, type Clock, type ClockTimer } from '../util/clock.ts'
+import { MinHeap } from '../util/min-heap.ts'
+
+/** Options of a {@link PutQueue}; every field but `maxHold`, `clock` and `salt` is required here (the DHT store fills in defaults). */
 export interface PutQueueOptions {
   /** Jobs running at once. */
   readonly concurrency: number
@@ -23,6 +26,16 @@ export interface PutQueueOptions {
   readonly republishInterval: number
   /** Longest a delayed job is held back while {@link PutQueue.hold} holds are taken, in ms. @default 1000 */
   readonly maxHold?: number
+  /** The clock republishing goes by. @default systemClock */
+  readonly clock?: Clock
+  /**
+   * Mixed into each key's place in the republish interval (its phase): a
+   * key is republished at that point of each interval (its slot), so that
+   * its schedule survives a restart (see {@link PutQueue.nextSlot}); with
+   * a salt of their own (their author), replicas of a record republish it
+   * at different times. @default ''
+   */
+  readonly salt?: string
 }
 
 /** A key's last put. */
@@ -45,6 +58,13 @@ export interface PutQueueHooks<J> {
   run (key: string, job: J): Promise<void>
   /** A job failed: it runs again in `retryIn` ms, or, with `retryIn` undefined, it was given up. */
   failed (key: string, job: J, error: unknown, attempt: number, retryIn: number | undefined): void
+}
+
+/** A key kept for republishing. */
+interface Kept<J> {
+  readonly due: number
+  readonly job?: J
+  readonly make?: (key: string) => J
 }
 
 interface Running<J> {
@@ -93,19 +113,43 @@ export class PutQueue<J> {
   readonly #running = new Map<string, Running<J>>()
   readonly #retrying = new Map<string, Retrying<J>>()
   readonly #attempts = new Map<string, number>()
-  /** Keys to run again, with their latest job and due time; in order of due time (each entry is re-inserted when it is renewed). */
-  readonly #republish = new Map<string, { job: J, due: number }>()
-  #republishTimer: Timer | undefined = undefined
-  /** Keys taken in for a first republish at a time of their own ({@link track}), latest due first; each job is made when due (a replica may track 100,000s of records). */
-  #tracked: Array<{ readonly key: string, readonly due: number, readonly make: (key: string) => J }> = []
-  #trackTimer: Timer | undefined = undefined
+  /**
+   * Keys to run again, with their due time and their latest job — or, for
+   * keys taken in by {@link track}, what makes the job when due (a replica
+   * may track 100,000s of records).
+   */
+  readonly #republish = new Map<string, Kept<J>>()
+  /** The due times of {@link #republish}, earliest first; an entry whose key is no longer kept with that due time is stale (skipped). */
+  readonly #dues = new MinHeap<{ readonly key: string, readonly at: number }>()
+  #republishTimer: ClockTimer = undefined
+  /** When the republish timer fires. */
+  #armedAt: number | undefined = undefined
   #pumpQueued = false
   #stopped = false
   #idle: Array<() => void> = []
 
+  readonly #clock: Clock
+  readonly #phase: (key: string) => number
+
   constructor (options: PutQueueOptions, hooks: PutQueueHooks<J>) {
     this.#options = options
     this.#hooks = hooks
+    this.#clock = options.clock ?? systemClock
+    const salt = options.salt ?? ''
+    this.#phase = (key) => keyPhase(salt + key)
+  }
+
+  /**
+   * The first slot of `key` at or after `time` (ms since 1970): the time
+   * of the interval's point that is the key's (its phase). Every peer
+   * republishes a key at its slots, whenever it started.
+   */
+  nextSlot (key: string, time: number): number {
+    const interval = this.#options.republishInterval
+    if (interval <= 0) return time
+    const offset = Math.floor(this.#phase(key) * interval)
+    const k = Math.ceil((time - offset) / interval)
+    return k * interval + offset
   }
 
   /** Jobs delayed, ready, running or waiting for a retry (parked ones aside). */
@@ -120,15 +164,12 @@ export class PutQueue<J> {
 
   /** When the next republish is due (ms since the epoch), if any key is kept for it. */
   get nextRepublish (): number | undefined {
-    const kept = this.#republish.values().next()
-    const first = kept.done === true ? undefined : kept.value.due
-    const tracked = this.#tracked.at(-1)?.due
-    return first === undefined ? tracked : tracked === undefined ? first : Math.min(first, tracked)
+    return this.#firstDue()?.at
   }
 
   /** Keys that will be republished. */
   get tracked (): number {
-    return this.#republish.size + this.#tracked.length
+    return this.#republish.size
   }
 
   /**
@@ -140,9 +181,7 @@ export class PutQueue<J> {
    */
   track (entries: ReadonlyArray<{ readonly key: string, readonly due: number }>, make: (key: string) => J): void {
     if (this.#stopped) return
-    for (const { key, due } of entries) if (!this.#knows(key)) this.#tracked.push({ key, due, make })
-    this.#tracked.sort((a, b) => b.due - a.due)
-    this.#armTracked()
+    for (const { key, due } of entries) if (!this.#knows(key)) this.#keep(key, { due, make })
   }
 
   /**
@@ -223,7 +262,6 @@ export class PutQueue<J> {
     this.#ready.delete(key)
     this.#attempts.delete(key)
     this.#republish.delete(key)
-    this.#tracked = this.#tracked.filter((t) => t.key !== key)
     const retrying = this.#retrying.get(key)
     if (retrying !== undefined) {
       clearTimeout(retrying.timer)
@@ -258,12 +296,11 @@ export class PutQueue<J> {
     for (const { timer } of this.#retrying.values()) clearTimeout(timer)
     this.#retrying.clear()
     this.#republish.clear()
-    this.#tracked = []
-    clearTimeout(this.#trackTimer)
-    this.#trackTimer = undefined
+    this.#dues.clear()
     this.#attempts.clear()
-    if (this.#republishTimer !== undefined) clearTimeout(this.#republishTimer)
+    this.#clock.clearTimeout(this.#republishTimer)
     this.#republishTimer = undefined
+    this.#armedAt = undefined
     for (const running of this.#running.values()) running.next = undefined
     await this.flush()
   }
@@ -356,45 +393,50 @@ export class PutQueue<J> {
     }
   }
 
-  /** Keeps `key` for republishing, due one interval from now. */
+  /**
+   * Keeps `key` for republishing at its first slot half an interval from
+   * now or later (so within 1.5 intervals: a restart in between finds the
+   * slot, see {@link nextSlot}).
+   */
   #renew (key: string, job: J): void {
-    this.#republish.delete(key)
-    this.#republish.set(key, { job, due: Date.now() + this.#options.republishInterval })
-    this.#armRepublish()
+    this.#keep(key, { due: this.nextSlot(key, this.#clock.now() + this.#options.republishInterval / 2), job })
+  }
+
+  #keep (key: string, kept: Kept<J>): void {
+    this.#republish.set(key, kept)
+    this.#dues.push({ key, at: kept.due })
+    if (this.#armedAt === undefined || kept.due < this.#armedAt) this.#armRepublish()
+  }
+
+  /** The earliest due time of a key still kept (stale entries dropped on the way). */
+  #firstDue (): { readonly key: string, readonly at: number } | undefined {
+    for (let top = this.#dues.peek(); top !== undefined; top = this.#dues.peek()) {
+      if (this.#republish.get(top.key)?.due === top.at) return top
+      this.#dues.pop()
+    }
+    return undefined
   }
 
   #armRepublish (): void {
-    if (this.#republishTimer !== undefined) clearTimeout(this.#republishTimer)
+    this.#clock.clearTimeout(this.#republishTimer)
     this.#republishTimer = undefined
-    const first = this.#republish.values().next()
-    if (first.done === true || this.#stopped) return
-    const wait = Math.max(0, Math.min(first.value.due - Date.now(), MAX_TIMER))
-    this.#republishTimer = setTimeout(() => {
+    this.#armedAt = undefined
+    const first = this.#firstDue()
+    if (first === undefined || this.#stopped) return
+    this.#armedAt = first.at
+    this.#republishTimer = this.#clock.setTimeout(() => {
       this.#republishTimer = undefined
-      const now = Date.now()
-      for (const [key, { job, due }] of this.#republish) {
-        if (due > now) break
-        this.#republish.delete(key)
-        this.schedule(key, job)
+      this.#armedAt = undefined
+      const now = this.#clock.now()
+      for (let next = this.#firstDue(); next !== undefined && next.at <= now; next = this.#firstDue()) {
+        this.#dues.pop()
+        const kept = this.#republish.get(next.key) as Kept<J>
+        this.#republish.delete(next.key)
+        const job = kept.job ?? kept.make?.(next.key)
+        if (job !== undefined) this.schedule(next.key, job)
       }
       this.#armRepublish()
-    }, wait)
-  }
-
-  #armTracked (): void {
-    if (this.#trackTimer !== undefined) clearTimeout(this.#trackTimer)
-    this.#trackTimer = undefined
-    const first = this.#tracked.at(-1)
-    if (first === undefined || this.#stopped) return
-    this.#trackTimer = setTimeout(() => {
-      this.#trackTimer = undefined
-      const now = Date.now()
-      for (let next = this.#tracked.at(-1); next !== undefined && next.due <= now; next = this.#tracked.at(-1)) {
-        this.#tracked.pop()
-        if (!this.#knows(next.key)) this.schedule(next.key, next.make(next.key))
-      }
-      this.#armTracked()
-    }, Math.max(0, Math.min(first.due - Date.now(), MAX_TIMER)))
+    }, Math.max(0, first.at - this.#clock.now()))
   }
 
   /** Whether `key` has a job waiting, running, or to republish. */
@@ -408,4 +450,11 @@ export class PutQueue<J> {
     this.#idle = []
     for (const resolve of waiters) resolve()
   }
+}
+
+/** A key's own phase in [0, 1): its FNV-1a hash, scaled. */
+function keyPhase (key: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
+  return (hash >>> 0) / 2 ** 32
 }

@@ -50,7 +50,7 @@ export class RecordWriter {
       const key = recordKey(ref)
       const hash = isTombstone(bytes) ? 'deleted' : toHex(sha256(bytes))
       const last = this.#queue.recent(key)
-      if (fresh && last !== undefined && last.hash === hash && last.acknowledged >= (options.replicas ?? 0) && Date.now() - last.at < this.#ctx.options.republishInterval / 2) {
+      if (fresh && last !== undefined && last.hash === hash && last.acknowledged >= (options.replicas ?? 0) && this.#ctx.options.clock.now() - last.at < this.#ctx.options.republishInterval / 2) {
         // The same state was put lately (a write's durable put, then its background one): nothing to add.
         return last.acknowledged
       }
@@ -77,7 +77,7 @@ export class RecordWriter {
       } finally {
         this.#finishPut(ref, rests, need !== undefined && acknowledged >= need)
       }
-      this.#queue.putDone(key, { hash, at: Date.now(), acknowledged })
+      this.#queue.putDone(key, { hash, at: this.#ctx.options.clock.now(), acknowledged })
       return acknowledged
     })
   }

@@ -24,6 +24,8 @@ import type { AppliedRecords, Refusal, RemoteRecord, RemoteUpdate, Replica, Repl
 
 /** Keys `n/<collection>` list the collections a database holds. */
 export const COLLECTIONS_PREFIX = 'n/'
+/** Keys `t/<name>` hold the times replication notes (8 bytes: a float64, ms since 1970). */
+export const NOTES_PREFIX = 't/'
 
 /** What a {@link LocalReplica} is made of, and whom it tells. */
 export interface LocalReplicaOptions {
@@ -211,6 +213,19 @@ export class LocalReplica implements Replica {
 
   waiting (collection: string, id?: string): boolean {
     return this.#options.isOpen() && this.#part(collection).waiting(id)
+  }
+
+  async noted (name: string): Promise<number | undefined> {
+    const bytes = await this.#options.storage.get(NOTES_PREFIX + name)
+    if (bytes?.length !== 8) return undefined
+    const time = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0)
+    return Number.isFinite(time) ? time : undefined
+  }
+
+  async note (name: string, time: number): Promise<void> {
+    const bytes = new Uint8Array(8)
+    new DataView(bytes.buffer).setFloat64(0, time)
+    await this.queue.write([{ type: 'put', key: NOTES_PREFIX + name, value: bytes }])
   }
 
   /** Waits for the stores' work, then for the write queue; then releases the storage. */

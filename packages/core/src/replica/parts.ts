@@ -64,7 +64,7 @@ export function accessPart (access: AccessControl): ReplicaPart {
   const ops = (): ReadonlyMap<string, Uint8Array> => access.list.ops()
   return {
     decides: true,
-    // (Access operations are signed by owners, not Yjs states: gossip and catch-up carry them.)
+    // (Access operations are signed by owners, not Yjs states: the DHT holds them all as one record, see `dht/access-state.ts`.)
     durable: false,
     listed: access.restricted,
     digests: async () => new Map([...ops().keys()].map((id) => [id, NO_INDEX])),

@@ -55,7 +55,7 @@ export interface Replica {
    * updates of it are applied before the rest of what arrives with them.
    */
   decides (collection: string): boolean
-  /** Whether a part's states are put in the DHT (Yjs documents are; access operations travel by gossip and catch-up). */
+  /** Whether a part's states are put in the DHT record by record (Yjs documents are; access operations go as one record of them all). */
   durable (collection: string): boolean
   digests (collection: string): Promise<ReadonlyMap<string, Digest>>
   indexDigest (collection: string): Promise<Digest>
@@ -77,6 +77,10 @@ export interface Replica {
   applyRecords (collection: string, records: readonly RemoteRecord[]): Promise<AppliedRecords>
   /** Whether a record (without `id`: the collection index) still waits for an earlier update (a gap a catch-up fills). */
   waiting (collection: string, id?: string): boolean
+  /** A time replication noted in storage under `name` (ms since 1970), if any (see {@link Replica.note}). */
+  noted (name: string): Promise<number | undefined>
+  /** Notes a time in storage, so that replication finds it after a restart (how far republishing went). */
+  note (name: string, time: number): Promise<void>
 }
 
 /** Progress of a catch-up session with one peer. */

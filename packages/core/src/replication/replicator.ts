@@ -8,6 +8,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import type { ReplicaSecurity } from '../access/replica-security.ts'
+import { ACCESS_COLLECTION } from '../access/access-list.ts'
 import { DurableRecords, type ReplicasOptions } from '../dht/durable-records.ts'
 import type { DhtStoreOptions } from '../dht/dht-store.ts'
 import type { KadmiumLibp2p } from '../peer/peer.ts'
@@ -184,6 +185,12 @@ export class Replicator {
     return this.#durable.fetch(collection, id, this.#options.dhtReadTimeout)
   }
 
+  /** Fetches a collection from the DHT (its index, then the records this replica lacks); resolves how many records were found. */
+  async fetchCollection (collection: string): Promise<number> {
+    if (this.#stopped || this.#libp2p.getConnections().length === 0) return 0
+    return this.#durable.fetchCollection(collection, this.#options.dhtReadTimeout)
+  }
+
   /**
    * Attaches to the replica, joins the database's topic, serves and starts
    * catch-up, announces and looks for peers. `ridden`: the stream a peer
@@ -212,7 +219,8 @@ export class Replicator {
   publish (update: UpdateEvent): boolean {
     if (this.#stopped) return false
     const heard = this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
-    if (this.#replica.durable(update.collection)) {
+    // (The access list goes to the DHT as one record that holds every operation.)
+    if (this.#replica.durable(update.collection) || update.collection === ACCESS_COLLECTION) {
       const schedule = (): void => { this.#durable.schedule(update.collection, update.id ?? null, update.update) }
       // The put waits in the queue a moment anyway (`PUT_DELAY`): a peer listens, the send goes first (the writer's own wait for the send comes after this);
       // else the write goes to storage first.

@@ -5,6 +5,8 @@
  * | --- | --- |
  * | `meta` | CBOR `{ name, format }` |
  * | `n/<collection>` | empty: the collections the database holds |
+ * | `a/<id>` | an access operation (restricted databases) |
+ * | `t/<name>` | a time replication noted (8 bytes: a float64, ms since 1970), e.g. `t/republished` |
  * | `c/<collection>/i/s` | the collection index: Yjs snapshot |
  * | `c/<collection>/i/u/<seq>` | the collection index: Yjs updates since |
  * | `c/<collection>/d/<id>/s` | a record: Yjs snapshot |

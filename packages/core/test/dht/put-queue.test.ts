@@ -123,10 +123,14 @@ describe('PutQueue', { timeout: 10_000 }, () => {
     assert.ok(runs.length <= stoppedAt + 1, 'nothing is republished after stop')
   })
 
-  test('tracked keys run first at their own due times, then every interval; keys the queue knows are left alone (mocked clock)', async (t) => {
+  test('tracked keys run first at their own due times, then at their slot of every interval; keys the queue knows are left alone (mocked clock)', async (t) => {
     t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 })
     const HOUR = 60 * 60 * 1000
-    const { queue, runs } = recordingQueue({ republishInterval: 22 * HOUR })
+    const interval = 22 * HOUR
+    const times = new Map<string, number[]>()
+    const { queue, runs } = recordingQueue({ republishInterval: interval }, async (key) => {
+      times.set(key, [...times.get(key) ?? [], Date.now()])
+    })
     queue.schedule('known', 0)
     await queue.flush()
     const now = Date.now()
@@ -139,21 +143,45 @@ describe('PutQueue', { timeout: 10_000 }, () => {
     ], (key) => jobs[key] ?? 0)
     assert.equal(queue.tracked, 4, 'three tracked, and the known key republished as usual')
     const ran = async (hours: number): Promise<string[]> => {
-      t.mock.timers.tick(hours * HOUR)
-      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => { queueMicrotask(resolve) })
-      await queue.flush()
+      for (let h = 0; h < hours; h += 0.5) {
+        t.mock.timers.tick(0.5 * HOUR)
+        for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => { queueMicrotask(resolve) })
+        await queue.flush()
+      }
       return runs.map(([key]) => key)
     }
     assert.deepEqual(await ran(0.5), ['known'])
-    assert.deepEqual(await ran(1), ['known', 'early'])
-    assert.deepEqual(await ran(9), ['known', 'early', 'middle'])
-    assert.deepEqual(await ran(10), ['known', 'early', 'middle', 'late'], 'the known key is not run by its tracking (it was republished at 22 h)')
-    // 22 h after its first run, each runs again (at 41.5 h: all but "late", first run at 20.5 h).
-    const again = await ran(21)
-    assert.deepEqual(again.slice(4).sort(), ['early', 'known', 'middle'])
-    assert.deepEqual(runs.slice(1, 4).map(([, job]) => job), [1, 2, 3])
+    assert.deepEqual((await ran(1)).filter((k) => k !== 'known'), ['early'])
+    assert.deepEqual((await ran(9)).filter((k) => k !== 'known'), ['early', 'middle'])
+    assert.deepEqual((await ran(10)).filter((k) => k !== 'known'), ['early', 'middle', 'late'])
+    assert.equal(times.get('known')?.[1] === now + 2 * HOUR, false, 'the known key is not run by its tracking')
+    assert.deepEqual(runs.slice(0, 4).filter(([k]) => k !== 'known').map(([, job]) => job), [1, 2, 3])
+    // Then each runs at its slot: the first half an interval or more after its run, then every interval.
+    await ran(70)
+    for (const key of ['early', 'middle', 'late', 'known']) {
+      const at = times.get(key) ?? []
+      assert.ok(at.length >= 3, `${key} ran again`)
+      const gaps = at.slice(1).map((time, i) => time - (at[i] as number))
+      assert.ok(gaps[0] !== undefined && gaps[0] >= interval / 2 && gaps[0] < 1.5 * interval + HOUR, `${key}: its first republish within 0.5 to 1.5 intervals`)
+      for (const gap of gaps.slice(1)) assert.equal(gap, interval, `${key}: then every interval`)
+      // (The mocked clock moves half an hour at a time: a run comes at the first step at or after its slot.)
+      for (const time of at.slice(1)) assert.ok(queue.nextSlot(key, time - HOUR / 2 + 1) <= time, `${key}: republished at its slot`)
+    }
     await queue.stop()
     assert.equal(queue.tracked, 0)
+  })
+
+  test('a key\'s slots are one interval apart, at the same point of every interval whatever the time asked from', () => {
+    const interval = 1000
+    const { queue } = recordingQueue({ republishInterval: interval })
+    const slot = queue.nextSlot('k', 5_000_000)
+    assert.ok(slot >= 5_000_000 && slot < 5_000_000 + interval)
+    assert.equal(queue.nextSlot('k', slot), slot, 'a slot is its own next slot')
+    assert.equal(queue.nextSlot('k', slot + 1), slot + interval)
+    assert.equal(queue.nextSlot('k', slot - interval + 1), slot)
+    const salted = recordingQueue({ republishInterval: interval, salt: 'another author' }).queue
+    const slots = ['a', 'b', 'c', 'd', 'e'].map((key) => [queue.nextSlot(key, 0), salted.nextSlot(key, 0)])
+    assert.ok(slots.some(([a, b]) => a !== b), 'another salt puts keys at other points of the interval')
   })
 
   test('stop drops waiting jobs, ignores later schedules, and waits for running ones', async () => {
