@@ -31,7 +31,7 @@ export { peerRoundTrip } from './peer-round-trip.ts'
 export { dialPeer } from './peer-harness.ts'
 export type { PeerHarness, PeerTestCase, ExitReport } from './peer-harness.ts'
 export type { ConformanceCase } from './test-case.ts'
-export { simulatedTime } from './simulated-time.ts'
+export { identifyAgain, simulatedTime } from './simulated-time.ts'
 export type { SimulatedTime } from './simulated-time.ts'
 
 /**

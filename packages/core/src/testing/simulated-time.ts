@@ -109,3 +109,22 @@ export function simulatedTime (): SimulatedTime {
     }
   }
 }
+
+/** A libp2p node as {@link identifyAgain} uses it. */
+interface IdentifyingNode {
+  getConnections (): readonly unknown[]
+  readonly services: { readonly identify?: { identify (connection: never): Promise<unknown> } }
+}
+
+/**
+ * Runs identify again on every connection of the nodes: what libp2p's
+ * own upkeep (identify, DHT pings and walks, on its real-time timers)
+ * does over hours, done at once after time was moved — else peer stores
+ * take their peers' addresses for stale (libp2p drops addresses an hour
+ * old, peers six hours old).
+ */
+export async function identifyAgain (nodes: readonly IdentifyingNode[]): Promise<void> {
+  await Promise.allSettled(nodes.flatMap((node) => node.getConnections().map(async (connection) => {
+    await node.services.identify?.identify(connection as never)
+  })))
+}

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { createDatabase, type Database, type StorageAdapter } from '@kadmium/core'
-import { simulatedTime } from '@kadmium/core/testing'
+import { identifyAgain, simulatedTime } from '@kadmium/core/testing'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { headKey } from '../../src/dht/dht-keys.ts'
 import { DhtStore } from '../../src/dht/dht-store.ts'
@@ -38,6 +38,7 @@ async function open (options: Parameters<typeof createDatabase>[0]): Promise<Dat
 async function pass (hours: number, db: Database): Promise<void> {
   for (let h = 0; h < hours; h++) {
     await time.advance(HOUR)
+    await identifyAgain(peers.map((p) => p.libp2p))
     await waitFor(() => db.status.dht?.waiting === 0, 'the republished records put', 30_000)
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { Server as HttpServer } from 'node:http'
 import type { Server as SocketServer } from 'node:net'
-import { createDatabase, InvalidArgumentError, isDatabaseAddress, type Database } from '@kadmium/core'
+import { createDatabase, InvalidArgumentError, isDatabaseAddress, type Database, type ReplicationOptions } from '@kadmium/core'
 import { nodePeer, type NodePeer } from '../node-peer.ts'
 import type { NetworkMode } from '../node-peer-options.ts'
 import { anyRecord } from './any-record.ts'
@@ -36,6 +36,8 @@ export interface ServeOptions {
   readonly log: (line: string) => void
   /** Serve `/metrics` and `/health` on this address. */
   readonly metrics?: { readonly host: string, readonly port: number }
+  /** Replication options of every pinned database (intervals, the DHT's republishing and its clock). */
+  readonly replication?: ReplicationOptions
 }
 
 /** A pinned database: open, or being opened (again, after a failure). */
@@ -190,7 +192,12 @@ export class KadmiumServer {
     const current = pin
     current.opening = (async () => {
       try {
-        const db = await createDatabase({ address, peer: this.peer, openTimeout: this.#options.openTimeout })
+        const db = await createDatabase({
+          address,
+          peer: this.peer,
+          openTimeout: this.#options.openTimeout,
+          ...(this.#options.replication !== undefined ? { replication: this.#options.replication } : {})
+        })
         if (this.#pins.get(address) !== current || this.#closing !== undefined) {
           await db.close()
           return
