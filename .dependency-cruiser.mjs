@@ -7,7 +7,8 @@
 // 2 store/ and query/ stay off the network; 3 core's layers only import
 // downwards; 4 core imports no adapter and no Node.js built-in; 5 adapters
 // import no other adapter and reach core only by `@kadmium/core` entry
-// points; 6 bench/ and examples/ likewise.
+// points; 6 bench/ and examples/ likewise. @kadmium/browser's sources (and
+// its tests' page files) import no Node.js built-in either.
 //
 // A rule broken on purpose fails `npm test`: there is no list of exceptions.
 import fs from 'node:fs'
@@ -161,6 +162,16 @@ export default {
       severity: 'error',
       comment: 'core (src/, testing/ included) runs in browsers too: no node: module, no Node.js built-in. packages/core/test is exempt.',
       from: { path: CORE },
+      to: { dependencyTypes: ['core'] }
+    },
+
+    {
+      name: 'browser-no-node-builtins',
+      severity: 'error',
+      comment:
+        '@kadmium/browser runs in browsers: its src/ and the test files that run in a page (test/browser/, ' +
+        'test/fixtures/browser/) import no node: module and no Node.js built-in. Its Node-side tests may.',
+      from: { path: '^packages/browser-adapter/(src|test/browser|test/fixtures/browser)/' },
       to: { dependencyTypes: ['core'] }
     },
 

@@ -7,7 +7,8 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: './tsconfig.check.json',
+        // The browser package's sources and tests are checked with the DOM's types, the rest without.
+        project: ['./tsconfig.check.json', './packages/browser-adapter/tsconfig.check.json'],
         tsconfigRootDir: import.meta.dirname
       }
     },
