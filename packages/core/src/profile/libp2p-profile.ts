@@ -52,7 +52,7 @@ export type { KadmiumServices, KadmiumLibp2p } from '../peer/peer.ts'
  * - `'local'`: peers on one machine or LAN (tests, development, a LAN-only
  *   deployment). Private and loopback addresses are kept, one host may
  *   open any number of connections, gossipsub does not penalize many peers
- *   on one loopback IP, and DHT queries run with no peer connected.
+ *   on one loopback IP, and a DHT server's queries run with no peer connected.
  */
 export type NetworkMode = 'public' | 'local'
 
@@ -173,7 +173,7 @@ function resolve (options: KadmiumProfileOptions): { local: boolean, server: boo
  * kad-dht's options for a Kadmium peer: Kadmium's protocol (not the
  * public IPFS DHT), validators and selectors for its namespaces, server or
  * client mode, and on a local network the mapper that keeps private
- * addresses and queries with no peer connected.
+ * addresses and, for a server, queries with no peer connected.
  */
 export function kadmiumDhtOptions (options: KadmiumProfileOptions = {}): KadDHTInit {
   const { local, server } = resolve(options)
@@ -188,8 +188,10 @@ export function kadmiumDhtOptions (options: KadmiumProfileOptions = {}): KadDHTI
       ? {
           // kad-dht's default mapper drops private and loopback addresses from what peers tell each other.
           peerInfoMapper: passthroughMapper,
-          // A lone local peer (or one whose peers are all offline) still reads its own records.
-          allowQueryWithZeroPeers: true
+          // A lone local server (or one whose peers are all offline) still reads its own records. Never a client:
+          // it stores no records, and with no peer its queries would end at once, so that libp2p's random walk (what
+          // a browser's circuit relay transport looks for relays with) would loop on them without ever yielding.
+          ...(server ? { allowQueryWithZeroPeers: true } : {})
         }
       : {})
   }

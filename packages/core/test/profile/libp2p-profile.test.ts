@@ -48,7 +48,7 @@ describe('the Kadmium profile: settings', () => {
     assert.deepEqual(kadmiumDhtOptions({ network: 'public', dhtMode: 'server' }), dht)
   })
 
-  test('kad-dht: a local network keeps private addresses and queries with no peer; a client never serves', async () => {
+  test('kad-dht: a local network keeps private addresses and a server queries with no peer; a client never serves', async () => {
     const local = kadmiumDhtOptions({ network: 'local' })
     const info = {
       id: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
@@ -59,7 +59,10 @@ describe('the Kadmium profile: settings', () => {
     assert.equal(local.allowQueryWithZeroPeers, true)
     assert.equal(local.clientMode, false)
     assert.equal(kadmiumDhtOptions({ dhtMode: 'client' }).clientMode, true)
-    assert.equal(kadmiumDhtOptions({ network: 'local', dhtMode: 'client' }).clientMode, true)
+    const client = kadmiumDhtOptions({ network: 'local', dhtMode: 'client' })
+    assert.equal(client.clientMode, true)
+    assert.equal(client.peerInfoMapper, passthroughMapper)
+    assert.equal(client.allowQueryWithZeroPeers, undefined, 'a client with no peer fails its queries at once (a random walk on it must not spin)')
   })
 
   test('gossipsub: unsigned, publishes to no one, no floodsub, mesh 8 (6..12, 3 out); loopback whitelisted on a local network only', () => {
