@@ -224,3 +224,33 @@ export class DatabaseNotFoundError extends KadmiumError {
     this.address = address
   }
 }
+
+/**
+ * An address given to a peer adapter (`nodePeer()`, `browserPeer()`) is not
+ * one: a bootstrap address that does not parse as a multiaddr or lacks a
+ * valid `/p2p/<peer id>`, or a listen or announce address that does not
+ * parse. `address` is the text given; the message says what is wrong.
+ */
+export class AddressError extends InvalidArgumentError {
+  override name = 'AddressError'
+  /** The address as given. */
+  readonly address: string
+  constructor (address: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.address = address
+  }
+}
+
+/**
+ * A peer key could not be read, decoded or used: the stored key is not a
+ * protobuf-encoded libp2p private key, or it is another identity than the
+ * `privateKey` passed to the peer adapter.
+ */
+export class PeerKeyError extends KadmiumError {
+  override name = 'PeerKeyError'
+}
+
+/** The peer was closed: it dials and opens no more storage. */
+export class PeerClosedError extends KadmiumError {
+  override name = 'PeerClosedError'
+}

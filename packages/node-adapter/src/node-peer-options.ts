@@ -1,9 +1,6 @@
 import { InvalidArgumentError } from '@kadmium/core'
-import type { NetworkMode } from '@kadmium/core/profile'
+import { checkBootstrapAddress, parseAddress, type NetworkMode } from '@kadmium/core/profile'
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { AddressError } from './errors.ts'
 
 // Which network a peer runs on: defined with Kadmium's profile, re-exported for nodePeer's options.
 export type { NetworkMode } from '@kadmium/core/profile'
@@ -129,7 +126,7 @@ export function resolveOptions (options: NodePeerOptions): ResolvedNodePeerOptio
   }
   const listen = options.listen ?? DEFAULT_LISTEN
   const bootstrap = options.bootstrap ?? []
-  for (const address of [...listen, ...options.announce ?? []]) checkAddress(address)
+  for (const address of [...listen, ...options.announce ?? []]) parseAddress(address)
   for (const address of bootstrap) checkBootstrapAddress(address)
   const isMemory = (address: string): boolean => address.startsWith('/memory/')
   return {
@@ -141,33 +138,6 @@ export function resolveOptions (options: NodePeerOptions): ResolvedNodePeerOptio
     network: options.network ?? 'public',
     memory: (options.memory ?? false) || listen.some(isMemory) || bootstrap.some(isMemory),
     relay: relayOptions(options.relay)
-  }
-}
-
-/**
- * Parses a multiaddr given as text.
- * @throws {AddressError} it does not parse
- */
-function checkAddress (address: string): Multiaddr {
-  try {
-    return multiaddr(address)
-  } catch (cause) {
-    throw new AddressError(address, `"${address}" is not a multiaddr: ${(cause as Error).message}`, { cause })
-  }
-}
-
-/**
- * Checks a bootstrap address: a multiaddr that names its peer (`/p2p/<peer id>`).
- * @throws {AddressError} it does not parse, names no peer, or a peer id that is not one
- */
-function checkBootstrapAddress (address: string): void {
-  const parsed = checkAddress(address)
-  const id = parsed.getComponents().findLast((c) => c.name === 'p2p')?.value
-  if (id === undefined) throw new AddressError(address, `the bootstrap address "${address}" names no peer: it must end with /p2p/<peer id>`)
-  try {
-    peerIdFromString(id)
-  } catch (cause) {
-    throw new AddressError(address, `the bootstrap address "${address}" has "${id}" as its peer id, which is not one: ${(cause as Error).message}`, { cause })
   }
 }
 

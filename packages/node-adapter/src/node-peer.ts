@@ -8,19 +8,29 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InvalidArgumentError, StorageError, TypedEmitter, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
+import { InvalidArgumentError, PeerClosedError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
+import {
+  BootstrapDialer,
+  dialWithRetries,
+  encodePeerKey,
+  TrackedStorage,
+  type BootstrapEvents,
+  type BootstrapStatus,
+  type DialRetryOptions,
+  type DialTarget
+} from '@kadmium/core/profile'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { databaseDirectoryName } from './database-directory.ts'
-import { dialWithRetries, type DialRetryOptions, type DialTarget } from './dial.ts'
-import { PeerClosedError } from './errors.ts'
 import { libp2pOptions, type NodePeerServices } from './libp2p-options.ts'
 import { resolveOptions, type NodePeerOptions, type ResolvedNodePeerOptions } from './node-peer-options.ts'
 import { levelStorage } from './level-storage.ts'
-import { encodePeerKey, loadPeerKey } from './peer-key.ts'
-import { TrackedStorage } from './tracked-storage.ts'
+import { loadPeerKey } from './peer-key.ts'
+
+// Where a bootstrap peer stands: shared by every adapter.
+export type { BootstrapStatus } from '@kadmium/core/profile'
 
 /** Subdirectory of the data directory that holds libp2p's datastore. */
 const LIBP2P_DIR = 'libp2p'
@@ -69,27 +79,8 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   }
 }
 
-/** Where the dial of one bootstrap peer stands. */
-export interface BootstrapStatus {
-  /** The address, as given to `nodePeer({ bootstrap })`. */
-  readonly address: string
-  /**
-   * `dialing` while the first dials (with retries) run; `connected` once a
-   * connection to that peer opened (by this dial or later, by libp2p's
-   * bootstrap discovery); `unreachable` when every attempt failed and no
-   * connection is open (libp2p keeps trying while the peer has few
-   * connections).
-   */
-  readonly state: 'dialing' | 'connected' | 'unreachable'
-  /** Why the last dial failed, for `unreachable`. */
-  readonly error?: Error
-}
-
-/** What a {@link NodePeer} reports. */
-export interface NodePeerEvents {
-  /** A bootstrap peer's state changed (it connected, or could not be reached). */
-  bootstrap: BootstrapStatus
-}
+/** What a {@link NodePeer} reports: a bootstrap peer's state changed (`bootstrap`: it connected, or could not be reached). */
+export type NodePeerEvents = BootstrapEvents
 
 /** A peer's state: see {@link NodePeer.status}. */
 export interface NodePeerStatus {
@@ -109,11 +100,10 @@ export class NodePeer implements Peer {
   readonly #databasesDir: string
   readonly #manifestsDir: string
   readonly #storages = new Set<StorageAdapter>()
-  /** Aborts background work (bootstrap dials) at close. */
+  /** Aborts the dials of {@link dial} at close. */
   readonly #stopping = new AbortController()
-  readonly #events = new TypedEmitter<NodePeerEvents>()
-  /** Each bootstrap peer's state, and its peer id. */
-  readonly #bootstrap: Array<{ status: BootstrapStatus, peer: string }> = []
+  /** Dials the bootstrap peers and follows where each stands. */
+  readonly #bootstrap: BootstrapDialer
   #closed: Promise<void> | undefined
 
   /** Use {@link nodePeer}: it loads the key and opens the datastore this takes. */
@@ -123,39 +113,17 @@ export class NodePeer implements Peer {
     this.#datastore = datastore
     this.#databasesDir = join(options.dataDir, DATABASES_DIR)
     this.#manifestsDir = join(options.dataDir, MANIFESTS_DIR)
-    if (options.bootstrap.length > 0) this.libp2p.addEventListener('connection:open', this.#onConnection)
-    for (const address of options.bootstrap) {
-      const entry = { status: { address, state: 'dialing' } as BootstrapStatus, peer: multiaddr(address).getComponents().findLast((c) => c.name === 'p2p')?.value ?? '' }
-      this.#bootstrap.push(entry)
-      // libp2p's bootstrap discovery dials too, but only after a delay and once: dial now, with retries.
-      this.dial(address, { signal: this.#stopping.signal }).catch((error: unknown) => {
-        if (this.#closed !== undefined || entry.status.state === 'connected') return
-        if (this.libp2p.getConnections().some((c) => c.remotePeer.toString() === entry.peer)) return
-        this.#report(entry, { address, state: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) })
-      })
-    }
+    this.#bootstrap = new BootstrapDialer(libp2p, options.bootstrap)
   }
 
   /** Listens to the peer's events (`bootstrap`: a bootstrap peer connected or could not be reached); returns what stops it. */
   on<K extends keyof NodePeerEvents> (type: K, listener: (event: NodePeerEvents[K]) => void): Unsubscribe {
-    return this.#events.on(type, listener)
+    return this.#bootstrap.on(type, listener)
   }
 
   /** Open connections, and where each bootstrap peer stands. */
   get status (): NodePeerStatus {
-    return { connections: this.libp2p.getConnections().length, bootstrap: this.#bootstrap.map((b) => b.status) }
-  }
-
-  readonly #onConnection = (event: CustomEvent<Connection>): void => {
-    const peer = event.detail.remotePeer.toString()
-    for (const entry of this.#bootstrap) {
-      if (entry.peer === peer && entry.status.state !== 'connected') this.#report(entry, { address: entry.status.address, state: 'connected' })
-    }
-  }
-
-  #report (entry: { status: BootstrapStatus }, status: BootstrapStatus): void {
-    entry.status = status
-    this.#events.emit('bootstrap', status)
+    return { connections: this.libp2p.getConnections().length, bootstrap: this.#bootstrap.statuses }
   }
 
   /** The peer's id, derived from its key. */
@@ -186,7 +154,8 @@ export class NodePeer implements Peer {
    */
   async dial (target: DialTarget, options?: DialRetryOptions): Promise<Connection> {
     this.#throwIfClosed()
-    return dialWithRetries(this.libp2p, target, options)
+    const signal = options?.signal === undefined ? this.#stopping.signal : AbortSignal.any([options.signal, this.#stopping.signal])
+    return dialWithRetries(this.libp2p, target, { ...options, signal })
   }
 
   /**
@@ -249,7 +218,7 @@ export class NodePeer implements Peer {
 
   async #close (): Promise<void> {
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
-    this.libp2p.removeEventListener('connection:open', this.#onConnection)
+    this.#bootstrap.stop()
     const errors: unknown[] = []
     const attempt = async (step: () => void | Promise<void>): Promise<void> => {
       try {

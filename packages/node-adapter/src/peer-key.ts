@@ -8,26 +8,16 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { PeerKeyError } from '@kadmium/core'
+import { encodePeerKey } from '@kadmium/core/profile'
+import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { PeerKeyError } from './errors.ts'
+
+// The key as bytes (libp2p's protobuf form), to move an identity: shared by every adapter.
+export { encodePeerKey, decodePeerKey } from '@kadmium/core/profile'
 
 /** Name of the peer key file inside a data directory. */
 export const PEER_KEY_FILE = 'peer-key'
-
-/** The key as bytes, to move an identity to another device (then {@link decodePeerKey}). */
-export function encodePeerKey (key: PrivateKey): Uint8Array {
-  return privateKeyToProtobuf(key)
-}
-
-/** A key from the bytes {@link encodePeerKey} made; throws {@link PeerKeyError} if they are not a key. */
-export function decodePeerKey (bytes: Uint8Array): PrivateKey {
-  try {
-    return privateKeyFromProtobuf(bytes)
-  } catch (cause) {
-    throw new PeerKeyError('these bytes are not a protobuf-encoded libp2p private key', { cause })
-  }
-}
 
 /**
  * The peer key stored in `dataDir`, or `undefined` if there is none.
@@ -59,7 +49,7 @@ export async function writePeerKey (dataDir: string, key: PrivateKey): Promise<v
   const path = join(dataDir, PEER_KEY_FILE)
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    await writeFile(temporary, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx', flush: true })
+    await writeFile(temporary, encodePeerKey(key), { mode: 0o600, flag: 'wx', flush: true })
     await chmod(temporary, 0o600) // the umask may have narrowed it further, never widened it: set it exactly
     await rename(temporary, path)
   } catch (cause) {

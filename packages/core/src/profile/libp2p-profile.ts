@@ -13,6 +13,13 @@
  * Encryption (noise) and stream muxing (yamux) are part of the profile:
  * two Kadmium peers can only connect if they share both, and both are
  * plain JavaScript that runs in Node.js and in browsers alike.
+ *
+ * Beside the profile, what every adapter's `Peer` is made with, so that
+ * adapters behave alike: the checks of the addresses a peer is given
+ * ({@link checkBootstrapAddress}, `AddressError`), bootstrap dials with
+ * retries and their status ({@link BootstrapDialer}), the key as bytes to
+ * move an identity ({@link encodePeerKey}, {@link decodePeerKey}), and
+ * {@link TrackedStorage}.
  * @example
  * ```ts
  * import { kadmiumLibp2pOptions } from '@kadmium/core/profile'
@@ -43,6 +50,14 @@ import { PING_STREAMS } from '../peer/peer.ts'
 
 export { PING_STREAMS } from '../peer/peer.ts'
 export type { KadmiumServices, KadmiumLibp2p } from '../peer/peer.ts'
+// What every peer adapter shares beside the profile: address checks, bootstrap dials, the key's bytes, storage tracking.
+export { parseAddress, checkBootstrapAddress, peerOfAddress } from '../peer/addresses.ts'
+export { dialWithRetries, DIAL_ATTEMPTS, DIAL_BACKOFF_MS } from '../peer/dial.ts'
+export type { DialRetryOptions, DialTarget } from '../peer/dial.ts'
+export { BootstrapDialer } from '../peer/bootstrap.ts'
+export type { BootstrapStatus, BootstrapEvents } from '../peer/bootstrap.ts'
+export { encodePeerKey, decodePeerKey } from '../peer/peer-key.ts'
+export { TrackedStorage } from '../peer/tracked-storage.ts'
 
 /**
  * Which network a peer runs on:

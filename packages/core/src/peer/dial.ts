@@ -1,14 +1,14 @@
 /**
  * Dialing with retries: on loopback and LANs, immediate redials and two
  * peers dialing each other at once sometimes fail
- * (`EncryptionFailedError`), and succeed a moment later.
+ * (`EncryptionFailedError`), and succeed a moment later; a browser's
+ * WebRTC dial through a relay sometimes times out once.
  * @module
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 
-/** Options of `NodePeer.dial`. */
+/** Options of {@link dialWithRetries}. */
 export interface DialRetryOptions {
   /** How many times to try in all. @default 4 */
   readonly attempts?: number
@@ -49,6 +49,32 @@ export async function dialWithRetries (libp2p: Libp2p, target: DialTarget, optio
       if (attempt >= attempts || signal?.aborted === true) throw error
     }
     const wait = backoff * 2 ** (attempt - 1)
-    await sleep(wait * (0.5 + Math.random() / 2), undefined, signal === undefined ? {} : { signal })
+    await sleep(wait * (0.5 + Math.random() / 2), signal)
   }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+async function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(reasonOf(signal))
+      return
+    }
+    const done = (): void => {
+      signal?.removeEventListener('abort', aborted)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    const aborted = (): void => {
+      clearTimeout(timer)
+      if (signal !== undefined) reject(reasonOf(signal))
+    }
+    signal?.addEventListener('abort', aborted, { once: true })
+  })
+}
+
+/** Why `signal` aborted, as an error. */
+function reasonOf (signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  return reason instanceof Error ? reason : new Error(String(reason))
 }

@@ -1,9 +1,13 @@
-import type { BatchOperation, ScanOptions, StorageAdapter } from '@kadmium/core'
+/**
+ * Storage that tells its owner when it closes: a peer adapter closes, at
+ * its own close, the storages nobody closed, and forgets the others.
+ * @module
+ */
+import type { BatchOperation, ScanOptions, StorageAdapter } from '../storage/storage.ts'
 
 /**
- * A storage adapter that tells its owner when it closes: the peer closes,
- * at its own close, the storages nobody closed, and forgets the others.
- * Every call goes to `inner` unchanged.
+ * A storage adapter that calls `onClose` once it closed. Every call goes
+ * to `inner` unchanged.
  */
 export class TrackedStorage implements StorageAdapter {
   readonly #inner: StorageAdapter

@@ -1,0 +1,108 @@
+/**
+ * Joining the network through bootstrap peers: each is dialed at once, in
+ * the background and with retries, and where it stands is reported.
+ * @module
+ */
+import type { Connection, Libp2p } from '@libp2p/interface'
+import { PeerClosedError } from '../errors.ts'
+import { TypedEmitter, type Unsubscribe } from '../events.ts'
+import { checkBootstrapAddress, peerOfAddress } from './addresses.ts'
+import { dialWithRetries, type DialRetryOptions } from './dial.ts'
+
+/** Where the dial of one bootstrap peer stands. */
+export interface BootstrapStatus {
+  /** The address, as given. */
+  readonly address: string
+  /**
+   * `dialing` while the first dials (with retries) run; `connected` once a
+   * connection to that peer opened (by this dial or later, by libp2p's
+   * bootstrap discovery); `unreachable` when every attempt failed and no
+   * connection is open (libp2p keeps trying while the peer has few
+   * connections).
+   */
+  readonly state: 'dialing' | 'connected' | 'unreachable'
+  /** Why the last dial failed, for `unreachable`. */
+  readonly error?: Error
+}
+
+/** What a {@link BootstrapDialer} reports. */
+export interface BootstrapEvents {
+  /** A bootstrap peer's state changed (it connected, or could not be reached). */
+  bootstrap: BootstrapStatus
+}
+
+/** One bootstrap peer: where it stands, and its peer id. */
+interface Entry {
+  status: BootstrapStatus
+  readonly peer: string
+}
+
+/**
+ * Dials a peer's bootstrap addresses once it started (libp2p's bootstrap
+ * discovery dials too, but only after a delay and once), each with
+ * retries, and follows each one's state: see {@link BootstrapStatus}.
+ * A peer adapter makes one beside its libp2p node and stops it at close.
+ *
+ * @example
+ * ```ts
+ * const dialer = new BootstrapDialer(libp2p, ['/dns4/boot.example.com/tcp/4001/ws/p2p/12D3KooW...'])
+ * dialer.on('bootstrap', (status) => console.log(status.address, status.state))
+ * // ...
+ * dialer.stop()
+ * ```
+ */
+export class BootstrapDialer {
+  readonly #libp2p: Libp2p
+  readonly #entries: Entry[] = []
+  readonly #events = new TypedEmitter<BootstrapEvents>()
+  /** Aborts the dials under way at {@link stop}. */
+  readonly #stopping = new AbortController()
+
+  /**
+   * Starts dialing `addresses` (each with `/p2p/<peer id>`: check them first
+   * with `checkBootstrapAddress`, which this throws on too).
+   * @throws {AddressError} an address is not a bootstrap address
+   */
+  constructor (libp2p: Libp2p, addresses: readonly string[], options: Omit<DialRetryOptions, 'signal'> = {}) {
+    this.#libp2p = libp2p
+    const entries = addresses.map((address): Entry => ({ status: { address, state: 'dialing' }, peer: peerOfAddress(checkBootstrapAddress(address)) ?? '' }))
+    this.#entries.push(...entries)
+    if (entries.length > 0) libp2p.addEventListener('connection:open', this.#onConnection)
+    for (const entry of entries) {
+      dialWithRetries(libp2p, entry.status.address, { ...options, signal: this.#stopping.signal }).catch((error: unknown) => {
+        if (this.#stopping.signal.aborted || entry.status.state === 'connected') return
+        if (libp2p.getConnections().some((c) => c.remotePeer.toString() === entry.peer)) return
+        this.#report(entry, { address: entry.status.address, state: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) })
+      })
+    }
+  }
+
+  /** Each bootstrap peer's state, in the order given. */
+  get statuses (): readonly BootstrapStatus[] {
+    return this.#entries.map((entry) => entry.status)
+  }
+
+  /** Listens to the dialer's events (`bootstrap`: a bootstrap peer connected or could not be reached); returns what stops it. */
+  on<K extends keyof BootstrapEvents> (type: K, listener: (event: BootstrapEvents[K]) => void): Unsubscribe {
+    return this.#events.on(type, listener)
+  }
+
+  /** Stops the dials under way and the following of connections. Calling it again does nothing. */
+  stop (): void {
+    if (this.#stopping.signal.aborted) return
+    this.#stopping.abort(new PeerClosedError('the peer is closed'))
+    this.#libp2p.removeEventListener('connection:open', this.#onConnection)
+  }
+
+  readonly #onConnection = (event: CustomEvent<Connection>): void => {
+    const peer = event.detail.remotePeer.toString()
+    for (const entry of this.#entries) {
+      if (entry.peer === peer && entry.status.state !== 'connected') this.#report(entry, { address: entry.status.address, state: 'connected' })
+    }
+  }
+
+  #report (entry: Entry, status: BootstrapStatus): void {
+    entry.status = status
+    this.#events.emit('bootstrap', status)
+  }
+}
