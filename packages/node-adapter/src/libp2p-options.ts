@@ -1,6 +1,7 @@
 /**
  * The libp2p configuration of a Node.js Kadmium peer: what is Node's
- * (transports, peer discovery, addresses, key, LevelDB datastore) around
+ * (transports — TCP, WebSockets, WebRTC-Direct if asked for, memory —,
+ * peer discovery, addresses, key, LevelDB datastore, the relay server) around
  * the platform-neutral Kadmium profile of `@kadmium/core/profile`
  * (services, noise, yamux, the merging datastore wrapper, the local
  * network's connection settings).
@@ -11,6 +12,7 @@ import { kadmiumLibp2pOptions } from '@kadmium/core/profile'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey } from '@libp2p/interface'
+import { keychain } from '@libp2p/keychain'
 import { mdns } from '@libp2p/mdns'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
@@ -31,14 +33,23 @@ export type NodePeerServices = KadmiumServices
  * addresses, and Kadmium's profile tuned for `options.network`, as a DHT
  * server. The datastore is wrapped so that this peer's DHT server merges
  * Kadmium heads instead of replacing them.
+ *
+ * WebRTC-Direct (`@libp2p/webrtc`, on the native `node-datachannel`) is
+ * loaded only for a peer that has it: it takes a few hundred ms and tens
+ * of MB to load. Its certificate's key is kept by libp2p's keychain in the
+ * datastore, so the peer's `/certhash/...` survives restarts.
  */
-export function libp2pOptions (
+export async function libp2pOptions (
   options: ResolvedNodePeerOptions,
   privateKey: PrivateKey,
   datastore: LevelDatastore
-): Libp2pOptions<NodePeerServices> {
+): Promise<Libp2pOptions<NodePeerServices>> {
   const transports: NonNullable<Libp2pOptions['transports']> = [tcp(), webSockets()]
   if (options.memory) transports.push(memory())
+  if (options.webRTCDirect) {
+    const { webRTCDirect } = await import('@libp2p/webrtc')
+    transports.push(webRTCDirect())
+  }
 
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (options.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap] }))
@@ -62,7 +73,9 @@ export function libp2pOptions (
                 defaultDataLimit: BigInt(relay.connectionBytes)
               }
             })
-          })
+          }),
+      // Keeps the key of the WebRTC-Direct certificate in the datastore (the certificate is kept there too).
+      ...(options.webRTCDirect ? { keychain: keychain() } : {})
     },
     privateKey,
     addresses: {

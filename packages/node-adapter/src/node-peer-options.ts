@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@kadmium/core'
 import { checkBootstrapAddress, parseAddress, type NetworkMode } from '@kadmium/core/profile'
 import type { PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 // Which network a peer runs on: defined with Kadmium's profile, re-exported for nodePeer's options.
 export type { NetworkMode } from '@kadmium/core/profile'
@@ -16,8 +17,12 @@ export interface NodePeerOptions {
    */
   readonly dataDir: string
   /**
-   * Multiaddrs to listen on. TCP, WebSockets (`.../ws`) and, in-process,
-   * memory (`/memory/<name>`) addresses are understood.
+   * Multiaddrs to listen on. TCP, WebSockets (`.../tcp/<port>/ws`: browsers
+   * dial it, `wss` behind a TLS proxy from an `https` page), WebRTC-Direct
+   * (`.../udp/<port>/webrtc-direct`: browsers dial it from any page, with
+   * no TLS certificate; the address the peer then reports carries the hash
+   * of its own certificate, `/certhash/...`) and, in-process, memory
+   * (`/memory/<name>`) addresses are understood.
    * @default ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
    */
   readonly listen?: readonly string[]
@@ -52,6 +57,18 @@ export interface NodePeerOptions {
    * @default false
    */
   readonly memory?: boolean
+  /**
+   * Add the WebRTC-Direct transport even if no address of `listen` or
+   * `bootstrap` is a `.../webrtc-direct` one (it is added then anyway):
+   * for a peer that only dials WebRTC-Direct addresses it learns later.
+   * The transport runs on `node-datachannel` (a native module, installed
+   * from npm); its certificate is kept in the data directory, so the
+   * address's `/certhash/...` stays the same across restarts until the
+   * certificate is renewed (libp2p renews it a day before it expires, 30
+   * days after it was made).
+   * @default false
+   */
+  readonly webRTCDirect?: boolean
   /**
    * The identity to run with, for example imported from another device
    * with `decodePeerKey`. Stored in `dataDir` if that holds no key yet;
@@ -103,13 +120,16 @@ export interface ResolvedNodePeerOptions {
   readonly mdns: boolean
   readonly network: NetworkMode
   readonly memory: boolean
+  /** Whether the peer has the WebRTC-Direct transport. */
+  readonly webRTCDirect: boolean
   /** The relay server's limits, if the peer runs one. */
   readonly relay: Required<RelayOptions> | undefined
 }
 
 /**
- * Checks the options and fills in defaults; `memory` becomes true when an
- * address needs the memory transport. Throws {@link InvalidArgumentError}.
+ * Checks the options and fills in defaults; `memory` and `webRTCDirect`
+ * become true when an address needs their transport. Throws
+ * {@link InvalidArgumentError} (`AddressError` for an address).
  */
 export function resolveOptions (options: NodePeerOptions): ResolvedNodePeerOptions {
   const given: unknown = options
@@ -126,8 +146,10 @@ export function resolveOptions (options: NodePeerOptions): ResolvedNodePeerOptio
   }
   const listen = options.listen ?? DEFAULT_LISTEN
   const bootstrap = options.bootstrap ?? []
-  for (const address of [...listen, ...options.announce ?? []]) parseAddress(address)
-  for (const address of bootstrap) checkBootstrapAddress(address)
+  const parsed = [...listen, ...options.announce ?? []].map(parseAddress)
+  const dialed = bootstrap.map(checkBootstrapAddress)
+  if (options.webRTCDirect !== undefined && typeof options.webRTCDirect !== 'boolean') throw new InvalidArgumentError('webRTCDirect must be true or false')
+  const isWebRTCDirect = (address: Multiaddr): boolean => address.getComponents().some((c) => c.name === 'webrtc-direct')
   const isMemory = (address: string): boolean => address.startsWith('/memory/')
   return {
     dataDir: options.dataDir,
@@ -137,6 +159,7 @@ export function resolveOptions (options: NodePeerOptions): ResolvedNodePeerOptio
     mdns: options.mdns ?? true,
     network: options.network ?? 'public',
     memory: (options.memory ?? false) || listen.some(isMemory) || bootstrap.some(isMemory),
+    webRTCDirect: (options.webRTCDirect ?? false) || parsed.slice(0, listen.length).some(isWebRTCDirect) || dialed.some(isWebRTCDirect),
     relay: relayOptions(options.relay)
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `nodePeer()`: a Kadmium peer for Node.js — a libp2p node (TCP,
- * WebSockets, mDNS, and Kadmium's profile from `@kadmium/core/profile`:
+ * WebSockets, WebRTC-Direct when asked for, mDNS, a relay server for
+ * browsers when asked for, and Kadmium's profile from `@kadmium/core/profile`:
  * noise, yamux, kad-dht, gossipsub) whose key, DHT records and peer store
  * live in a data directory (its DHT server merging Kadmium heads:
  * `kadmiumDatastore`), and LevelDB storage for each database.
@@ -71,7 +72,7 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   try {
     const privateKey = await loadPeerKey(resolved.dataDir, options.privateKey)
     // libp2pOptions wraps the datastore so that this peer's DHT server merges Kadmium heads instead of replacing them.
-    const libp2p = await createLibp2p(libp2pOptions(resolved, privateKey, datastore))
+    const libp2p = await createLibp2p(await libp2pOptions(resolved, privateKey, datastore))
     return new NodePeer(libp2p, privateKey, datastore, resolved)
   } catch (error) {
     await datastore.close()

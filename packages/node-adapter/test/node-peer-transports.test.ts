@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, describe, test } from 'node:test'
+import { nodePeer } from '@kadmium/node'
 import { PeerSandbox, waitFor } from './fixtures/peers.ts'
 
 const TEST_TIMEOUT = { timeout: 30_000 }
@@ -37,6 +38,29 @@ describe('nodePeer: transports', () => {
     const connection = await b.dial(address.toString())
     assert.ok(connection.remotePeer.equals(a.peerId))
     assert.match(connection.remoteAddr.toString(), /\/ws\//)
+  })
+
+  test('WebRTC-Direct: a peer dials the other\'s /webrtc-direct address on 127.0.0.1 (UDP), certificate hash included', TEST_TIMEOUT, async () => {
+    const a = await sandbox.peer('webrtc-direct-a', { listen: ['/ip4/127.0.0.1/udp/0/webrtc-direct'] })
+    const address = a.multiaddrs.find((m) => m.toString().includes('/webrtc-direct/'))
+    assert.ok(address !== undefined, `A listens on a WebRTC-Direct address: ${a.multiaddrs.join(', ')}`)
+    assert.match(address.toString(), /^\/ip4\/127\.0\.0\.1\/udp\/\d+\/webrtc-direct\/certhash\/\w+\/p2p\//)
+    // B listens on TCP only: dialing a WebRTC-Direct bootstrap address brings the transport.
+    const b = await sandbox.peer('webrtc-direct-b', { bootstrap: [address.toString()] })
+    await waitFor('B to connect to A over WebRTC-Direct', () => b.libp2p.getConnections(a.peerId).some((c) => c.remoteAddr.toString().includes('/webrtc-direct/')))
+    assert.ok((await b.libp2p.services.ping.ping(a.peerId, { signal: AbortSignal.timeout(5_000) })) >= 0)
+  })
+
+  test('WebRTC-Direct: the certificate (its hash in the address) outlives a restart on the same data directory', TEST_TIMEOUT, async () => {
+    const dataDir = await sandbox.dir('webrtc-direct-restart')
+    const certhash = (peer: { multiaddrs: ReadonlyArray<{ toString: () => string }> }): string | undefined =>
+      peer.multiaddrs.map(String).map((a) => /\/certhash\/(\w+)\//.exec(a)?.[1]).find((h) => h !== undefined)
+    const first = await nodePeer({ dataDir, listen: ['/ip4/127.0.0.1/udp/0/webrtc-direct'], mdns: false, network: 'local' })
+    const before = certhash(first)
+    await first.close()
+    const again = await sandbox.peer('webrtc-direct-restart', { listen: ['/ip4/127.0.0.1/udp/0/webrtc-direct'] })
+    assert.ok(before !== undefined)
+    assert.equal(certhash(again), before)
   })
 
   test('TCP and WebSockets side by side, as by default', TEST_TIMEOUT, async () => {
