@@ -64,6 +64,10 @@ describe('the kadmium command', { timeout: 180_000 }, () => {
       assert.match(help.stdout, new RegExp(`^usage: kadmium ${name}`))
       assert.match(help.stdout, /--help/)
     }
+    const serveHelp = await kadmium(['serve', '--help'])
+    for (const address of ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws', '/ip4/0.0.0.0/udp/4001/webrtc-direct']) {
+      assert.ok(serveHelp.stdout.includes(address), `serve listens on ${address} by default: ${serveHelp.stdout}`)
+    }
     for (const bad of [['nope'], ['get', 'only-one'], ['serve', '--bogus'], ['pin'], ['pin', 'not-an-address'], ['serve', '--pin', 'not-an-address'], ['get', 'not-an-address', 'todos'], ['put', 'a', 'b', 'not json'], ['serve', '--network', 'lan']]) {
       const ran = await kadmium(bad)
       assert.equal(ran.code, 2, `${bad.join(' ')}: ${ran.stderr}`)
@@ -83,11 +87,12 @@ describe('the kadmium command', { timeout: 180_000 }, () => {
 
   test('serve: a writer writes through the server and stops; a reader that never met it reads everything; get and put from the shell', async () => {
     const dir = await sandbox.dir('server')
-    const server = await serve(['--data', dir, ...LOOPBACK, '--metrics', '127.0.0.1:0'])
+    const server = await serve(['--data', dir, ...LOOPBACK, '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct', '--metrics', '127.0.0.1:0'])
     servers.push(server)
     assert.match(server.peerId, /^12D3Koo/)
-    assert.ok(server.tcp.length > 0 && server.ws.length > 0, server.output())
-    assert.ok(server.tcp.every((a) => a.endsWith(`/p2p/${server.peerId}`)))
+    assert.ok(server.tcp.length > 0 && server.ws.length > 0 && server.webRTCDirect.length > 0, server.output())
+    assert.ok([...server.tcp, ...server.ws, ...server.webRTCDirect].every((a) => a.startsWith('/ip4/127.0.0.1/') && a.endsWith(`/p2p/${server.peerId}`)), server.output())
+    assert.ok(server.webRTCDirect.every((a) => /\/udp\/\d+\/webrtc-direct\/certhash\/\w+\/p2p\//.test(a)), server.output())
 
     const writerPeer = await sandbox.peer('writer', { bootstrap: [server.tcp[0] ?? ''] })
     const writer = await createDatabase({ name: 'shared-todos', peer: writerPeer })

@@ -34,8 +34,11 @@ export interface Command {
 
 /** The data directory when `--data` is not given. */
 export const DEFAULT_DATA = process.env.KADMIUM_DATA ?? 'kadmium-data'
-/** What `serve` listens on when `--listen` is not given. */
-export const DEFAULT_SERVE_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+/**
+ * What `serve` listens on when `--listen` is not given: TCP for Node
+ * peers, WebSockets and WebRTC-Direct (UDP) for browsers.
+ */
+export const DEFAULT_SERVE_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws', '/ip4/0.0.0.0/udp/4001/webrtc-direct']
 
 export const DATA = { type: 'string', value: 'DIR', help: `the data directory (default: $KADMIUM_DATA or ./${DEFAULT_DATA})` } as const
 export const NETWORK = { type: 'string', value: 'MODE', help: "'public' (default) or 'local' (loopback and LAN test networks)" } as const
@@ -80,7 +83,10 @@ export const serve: Command = {
       metrics: { type: 'string', value: 'HOST:PORT', help: 'serve /metrics (Prometheus text format) and /health over HTTP here' },
       config: { type: 'string', value: 'FILE', help: 'a JSON file of these options ({ "listen": [...], "pin": [...], ... }); flags add to it' }
     },
-    details: ['It prints its peer id and the addresses to give Node peers and browsers, then "ready".']
+    details: [
+      'It prints its peer id and the addresses to give Node peers (TCP) and browsers (WebSockets: ws from an http page,',
+      'wss behind a TLS proxy from an https page; WebRTC-Direct from any page, no certificate needed), then "ready".'
+    ]
   },
   async run (parsed, io) {
     const config = await readConfig(text(parsed, 'config'))
@@ -101,25 +107,35 @@ export const serve: Command = {
       log: (line) => { io.out(`${new Date().toISOString()} ${line}\n`) },
       ...(metrics === undefined ? {} : { metrics: metricsAddress(metrics) })
     })
-    const addresses = server.peer.multiaddrs.map(String)
-    const ws = addresses.filter((a) => a.includes('/ws/') || a.includes('/wss/'))
-    const tcp = addresses.filter((a) => !ws.includes(a))
-    io.out([
-      `peer id ${server.peer.peerId.toString()}`,
-      'for Node peers (nodePeer({ bootstrap })):',
-      ...tcp.map((a) => `  ${a}`),
-      'for browsers (WebSockets):',
-      ...(ws.length === 0 ? ['  (none: add --listen /ip4/0.0.0.0/tcp/4002/ws)'] : ws.map((a) => `  ${a}`)),
-      ...(server.metricsUrl === undefined ? [] : [`metrics ${server.metricsUrl}`]),
-      'ready',
-      ''
-    ].join('\n'))
+    io.out(addressLines(server.peer.multiaddrs.map(String), server.peer.peerId.toString(), server.metricsUrl).join('\n') + '\n')
     const signal = await io.stopped
     io.out(`${signal}: storing and closing\n`)
     await server.close()
     io.out('closed\n')
     return 0
   }
+}
+
+/**
+ * What `serve` prints once it runs: its peer id, its addresses by who
+ * dials them (each with `/p2p/<peer id>`), the metrics URL, then `ready`.
+ */
+export function addressLines (addresses: readonly string[], peerId: string, metricsUrl: string | undefined): string[] {
+  const ws = addresses.filter((a) => a.includes('/ws/') || a.includes('/wss/'))
+  const webRTCDirect = addresses.filter((a) => a.includes('/webrtc-direct/'))
+  const tcp = addresses.filter((a) => !ws.includes(a) && !webRTCDirect.includes(a))
+  const listed = (list: readonly string[], none: string): string[] => list.length === 0 ? [`  (none: add --listen ${none})`] : list.map((a) => `  ${a}`)
+  return [
+    `peer id ${peerId}`,
+    'for Node peers (nodePeer({ bootstrap })):',
+    ...listed(tcp, '/ip4/0.0.0.0/tcp/4001'),
+    'for browsers (browserPeer({ bootstrap })), WebSockets:',
+    ...listed(ws, '/ip4/0.0.0.0/tcp/4002/ws'),
+    'for browsers, WebRTC-Direct:',
+    ...listed(webRTCDirect, '/ip4/0.0.0.0/udp/4001/webrtc-direct'),
+    ...(metricsUrl === undefined ? [] : [`metrics ${metricsUrl}`]),
+    'ready'
+  ]
 }
 
 /** Sends a request to the server running on the data directory; `undefined` if none runs. */
