@@ -9,7 +9,8 @@
  * that differ with it): these facts are dealt with here.
  * @module
  */
-import type { KadDHT, QueryEvent } from '@libp2p/kad-dht'
+import type { KadDHT, QueryEvent, SingleKadDHT } from '@libp2p/kad-dht'
+import type { PeerId } from '@libp2p/interface'
 import { bytesEqual, sha256, toHex } from '../util/hash.ts'
 import { takeRefusal } from './validators.ts'
 
@@ -20,6 +21,24 @@ export type OnRefused = (reason: string, from: string) => void
 function refused (event: QueryEvent, key: Uint8Array, onRefused: OnRefused | undefined): void {
   if (onRefused === undefined || event.name !== 'QUERY_ERROR' || !/invalid record/.test(event.error.message)) return
   onRefused(takeRefusal(key) ?? 'MalformedUpdateError: a value failed validation', event.from.toString())
+}
+
+/** Errors of a query that mean the peer could not be reached. */
+const UNREACHABLE = new Set(['NoValidAddressesError', 'DialError', 'ConnectionFailedError', 'TimeoutError', 'AbortError'])
+
+/**
+ * Drops a peer that a query of ours could not reach from kad-dht's routing
+ * table, as go-libp2p's DHT does. kad-dht keeps a peer that left until a
+ * full bucket pings it, and once libp2p forgets its addresses (an hour),
+ * a lookup that meets it waits for a dial that looks the peer up in the
+ * DHT, up to the dial timeout: long enough to fail every put whose closest
+ * peers include it. A peer that comes back is added again when it connects.
+ */
+export function forgetUnreachable (dht: KadDHT, event: QueryEvent, signal: AbortSignal): void {
+  if (event.name !== 'QUERY_ERROR' || signal.aborted || !UNREACHABLE.has(event.error.name)) return
+  // (kad-dht 16's routing table has `remove`, though its public type names `size` only.)
+  const table = (dht as Partial<SingleKadDHT> as { routingTable?: { remove?: (peer: PeerId) => Promise<void> } }).routingTable
+  if (typeof table?.remove === 'function') table.remove(event.from).catch(() => {})
 }
 
 /** A put under way (see {@link startPut}). */
@@ -49,6 +68,7 @@ export function startPut (dht: KadDHT, key: Uint8Array, value: Uint8Array, signa
   const done = (async () => {
     try {
       for await (const event of dht.put(key, value, { signal })) {
+        forgetUnreachable(dht, event, signal)
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE' &&
           event.record !== undefined && bytesEqual(event.record.value, value)) {
           acknowledged.add(event.from.toString())
@@ -121,6 +141,7 @@ export async function streamValues (
   try {
     for await (const event of dht.get(key, { signal })) {
       refused(event, key, options.onRefused)
+      forgetUnreachable(dht, event, signal)
       if (event.name === 'VALUE') {
         add(event.value)
       } else if (event.path.index === CORRECTION_PATH) {
@@ -158,6 +179,7 @@ export async function getFirstValue (
   try {
     for await (const event of dht.get(key, { signal })) {
       refused(event, key, onRefused)
+      forgetUnreachable(dht, event, signal)
       if (event.name !== 'VALUE' && event.path.index === CORRECTION_PATH) break
       const value = valueOf(event)
       if (value !== undefined && accept(value)) return value

@@ -124,3 +124,34 @@ test('a replica down across its records\' slots puts them within minutes of its 
   }
   assert.deepEqual(heads.filter((key) => !put.has(key)), [], 'every record put again within 12 minutes')
 })
+
+test('the writer gone for good, one pinning peer alive, 100 hours later a newcomer opens the database by address and reads everything', { timeout: 300_000 }, async () => {
+  const mesh = await Promise.all([peer(), peer(), peer()])
+  for (let i = 0; i < mesh.length; i++) for (let j = i + 1; j < mesh.length; j++) await connect(mesh[i] as TestPeer, mesh[j] as TestPeer)
+  const writerPeer = await peer({}, mesh)
+  const writer = await open({ name: 'pinned-for-days', peer: writerPeer, replication })
+  const todos = writer.collection('todos', { schema: Todo })
+  const records = new Map<string, { title: string, done: boolean }>()
+  for (let n = 0; n < 20; n++) {
+    const value = { title: `todo ${n}`, done: n % 3 === 0 }
+    records.set(await todos.insert(value, { durability: { replicas: 2 } }), value)
+  }
+
+  // The pinning peer opens it by address, as `kadmium serve --pin` does, and keeps it.
+  const pinnerPeer = await peer({}, [...mesh, writerPeer])
+  const pinned = await open({ address: writer.address, peer: pinnerPeer, replication })
+  const held = pinned.collection('todos', { schema: Todo })
+  await waitFor(async () => await held.count() === records.size, 'the pinning peer holds every record', 30_000)
+  await writer.close()
+  await writerPeer.close()
+
+  // (Every DHT peer keeps the writer in its routing table: lookups that meet it must not stall the puts.)
+  await pass(100, pinned)
+
+  const newcomerPeer = await peer({ never: [pinnerPeer.libp2p.peerId] }, mesh)
+  const newcomer = await open({ address: writer.address, peer: newcomerPeer, replication })
+  assert.equal(newcomer.name, 'pinned-for-days', 'the manifest, republished by the pinning peer, found in the DHT')
+  const theirs = newcomer.collection('todos', { schema: Todo })
+  assert.equal(await theirs.fetchFromDht(), records.size)
+  for (const [id, value] of records) assert.deepEqual(await theirs.get(id, { network: false }), { id, ...value })
+})
