@@ -269,6 +269,15 @@ export class Collection<T extends object, I = T> {
     return this.#ctx.track(async () => await this.#ctx.fetchAll())
   }
 
+  /**
+   * The number of live records held here, from the collection index: no
+   * row is read (unlike `count()`, which counts records that pass the
+   * schema and match a query). A monitor's count of a large collection.
+   */
+  async size (): Promise<number> {
+    return this.#ctx.track(async () => await this.#ctx.store.size())
+  }
+
   /** The records a query selects, in its order. Records that fail the schema are skipped. */
   async find (query: Query<T> = {}): Promise<Array<Row<T>>> {
     return this.#ctx.track(async () => await this.#ctx.store.find(compileQuery(query as Query<unknown>)) as Array<Row<T>>)

@@ -155,7 +155,7 @@ export class KadmiumServer {
       records: async () => {
         const samples: Array<readonly [Record<string, string>, number]> = []
         for (const [address, db] of open()) {
-          for (const name of await db.collectionNames()) samples.push([{ database: address, collection: name }, await db.collection(name, { schema: anyRecord }).count()])
+          for (const name of await db.collectionNames()) samples.push([{ database: address, collection: name }, await db.collection(name, { schema: anyRecord }).size()])
         }
         return samples
       }
@@ -222,7 +222,7 @@ export class KadmiumServer {
     const db = pin.db
     if (db === undefined) return { address, state: 'opening', ...(pin.error !== undefined ? { error: pin.error } : {}) }
     const records: Record<string, number> = {}
-    for (const name of await db.collectionNames()) records[name] = await db.collection(name, { schema: anyRecord }).count()
+    for (const name of await db.collectionNames()) records[name] = await db.collection(name, { schema: anyRecord }).size()
     const status = db.status
     return {
       address,
