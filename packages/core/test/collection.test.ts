@@ -62,6 +62,7 @@ describe('Collection writes and reads', () => {
     await todos.delete(id)
     assert.equal(await todos.get(id), undefined)
     assert.equal(await todos.count(), 0)
+    assert.equal(await todos.size(), 0)
     await assert.rejects(todos.delete(id), { name: 'RecordDeletedError' })
     await assert.rejects(todos.update(id, (t) => { t.done = true }), { name: 'RecordDeletedError' })
     await assert.rejects(todos.insert({ title: 'again', done: false }, { id }), { name: 'RecordDeletedError' })

@@ -62,6 +62,7 @@ describe('records that fail the schema (from peers)', () => {
 
     assert.deepEqual((await here.find()).map((r) => r.id), [good])
     assert.equal(await here.count(), 1)
+    assert.equal(await here.size(), 4, 'size() counts every live record held, failing ones too')
     assert.equal(await here.count({ where: { done: false } }), 1)
     assert.deepEqual(await here.find({ where: { title: 42 as never } }), [])
     assert.deepEqual((await here.find({ where: { done: false }, orderBy: 'title', limit: 10 })).map((r) => r.id), [good])
