@@ -283,9 +283,17 @@ export class Replicator {
     return this.#libp2p.peerId.toString() < peer.toString()
   }
 
+  /**
+   * The periodic catch-up: with every connected peer this side leads, and
+   * with those it never caught up with yet (its own session, or the
+   * leader's, may have failed, and the leader may run none: a peer whose
+   * subscription was missed never triggers one). A peer that does not hold
+   * the database says so once, and is not asked again until it reconnects.
+   */
   #syncAll (): void {
     for (const connection of this.#libp2p.getConnections()) {
-      if (this.#leads(connection.remotePeer)) this.sync(connection.remotePeer).catch(() => {})
+      const peer = connection.remotePeer
+      if (this.#leads(peer) || !this.#catchUp.hasSynced(peer)) this.sync(peer).catch(() => {})
     }
   }
 }

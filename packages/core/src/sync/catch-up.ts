@@ -51,6 +51,8 @@ export class CatchUp {
   /** Sessions served (dialed by the peer) now, by peer. */
   readonly #served = new Map<string, Promise<void>>()
   #lastSync: Date | undefined
+  /** Peers a session with ended well, either way. */
+  readonly #synced = new Set<string>()
   #stopped = false
 
   constructor (libp2p: KadmiumLibp2p, replica: Replica, security: ReplicaSecurity, events: CatchUpEvents, timeout: number) {
@@ -65,6 +67,11 @@ export class CatchUp {
   /** When the last session ended well. */
   get lastSync (): Date | undefined {
     return this.#lastSync
+  }
+
+  /** Whether a session with `peer` ended well (dialed or served) since this database opened. */
+  hasSynced (peer: PeerId): boolean {
+    return this.#synced.has(peer.toString())
   }
 
   /** Whether a session runs now, dialed or served. */
@@ -285,6 +292,7 @@ export class CatchUp {
       onRejected: (reason) => { this.#events.onRejected({ reason, via: 'sync', peer: key }) }
     })
     this.#lastSync = new Date()
+    this.#synced.add(key)
     this.#events.onSync({ peer: key, phase: 'done', done: result.received, total: last.total })
   }
 }

@@ -106,3 +106,33 @@ test('sessions that cross (both peers call sync at once) run once, and each side
   assert.equal(await ta.count(), 2)
   assert.equal(await tb.count(), 2)
 })
+
+test('a peer that does not lead catches up on its periodic timer when no session with the leader ever ran', { timeout: 60_000 }, async () => {
+  const [leader, follower] = (await Promise.all([createTestPeer(), createTestPeer()])).sort((x, y) => x.libp2p.peerId.toString() < y.libp2p.peerId.toString() ? -1 : 1)
+  peers.push(leader, follower)
+  // Every session the leader dials fails (it leads: the follower would wait for it forever), and the follower's too, at first.
+  const failing = (peer: TestPeer, failed: () => boolean): void => {
+    const dial = peer.libp2p.dialProtocol.bind(peer.libp2p)
+    peer.libp2p.dialProtocol = async (...args) => {
+      if (String(args[1]).includes('/kadmium/sync') && failed()) throw new Error('session refused by the test')
+      return dial(...args)
+    }
+  }
+  let followerFails = true
+  let followerTried = 0
+  failing(leader, () => true)
+  failing(follower, () => {
+    followerTried++
+    return followerFails
+  })
+  const a = await createDatabase({ name: 'led', peer: leader, replication: { discoveryInterval: 3_600_000, syncInterval: 3_600_000 } })
+  dbs.push(a)
+  const id = await a.collection('todos', { schema: Todo }).insert({ title: 'only by catch-up', done: false })
+  await connect(follower, leader)
+  const b = await createDatabase({ name: 'led', peer: follower, replication: { discoveryInterval: 3_600_000, syncInterval: 500 } })
+  dbs.push(b)
+  await waitFor(() => followerTried > 0, 'the follower\'s first session to fail', 10_000)
+  followerFails = false
+  const todos = b.collection('todos', { schema: Todo })
+  await waitFor(async () => (await todos.get(id, { network: false })) !== undefined, 'the record, by the follower\'s periodic catch-up', 20_000)
+})
