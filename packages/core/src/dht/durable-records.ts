@@ -136,7 +136,8 @@ export class DurableRecords {
         }
         if (!this.#source.durable(collection)) continue
         records.push({ collection, id: null })
-        for (const id of (await this.#source.digests(collection)).keys()) records.push({ collection, id })
+        // The index lists them (its document is in memory): the records' digests stay unloaded until a catch-up needs them.
+        for (const id of liveIdsIn(await this.#source.indexDiff(collection, EMPTY_STATE_VECTOR))) records.push({ collection, id })
       }
       this.store.track(records, since, (collection, id) => async () => await this.#state(collection, id))
       this.#tracking = !this.#stopped
