@@ -112,7 +112,7 @@ export const serve: Scenario = {
         const rssMB = server.rssMB()
         const memory = (await serverStatus(dir))?.memory
         log(`serve: restarted and serving every pin in ${fmt(startupMs)} ms (ready after ${fmt(server.readyMs)} ms), RSS ${fmt(rssMB)} MB, JS heap in use ${fmt(memory?.heapUsedMB ?? NaN)} MB`)
-        notes.push(`The server's memory once it serves every pin: RSS ${fmt(rssMB)} MB, of which the JavaScript heap in use ${fmt(memory?.heapUsedMB ?? NaN)} MB (after a status call: every pinned collection's rows are loaded to count them).`)
+        notes.push(`The server's memory once it serves every pin: RSS ${fmt(rssMB)} MB, of which the JavaScript heap in use ${fmt(memory?.heapUsedMB ?? NaN)} MB (after a status call, which counts each pinned collection's records from its index).`)
 
         const serverAddress = server.tcp[0] ?? ''
         const results = await interleave([
