@@ -20,6 +20,7 @@ import { webSockets } from '@libp2p/websockets'
 import type { LevelDatastore } from 'datastore-level'
 import type { Libp2pOptions } from 'libp2p'
 import type { ResolvedNodePeerOptions } from './node-peer-options.ts'
+import { holdWebRTCDirect } from './webrtc-direct.ts'
 
 /**
  * The services of a Node.js peer: Kadmium's ({@link KadmiumServices},
@@ -37,7 +38,9 @@ export type NodePeerServices = KadmiumServices
  * WebRTC-Direct (`@libp2p/webrtc`, on the native `node-datachannel`) is
  * loaded only for a peer that has it: it takes a few hundred ms and tens
  * of MB to load. Its certificate's key is kept by libp2p's keychain in the
- * datastore, so the peer's `/certhash/...` survives restarts.
+ * datastore, so the peer's `/certhash/...` survives restarts. The caller
+ * must call `releaseWebRTCDirect()` once the node stopped, or failed to
+ * be created, if `options.webRTCDirect`.
  */
 export async function libp2pOptions (
   options: ResolvedNodePeerOptions,
@@ -46,10 +49,8 @@ export async function libp2pOptions (
 ): Promise<Libp2pOptions<NodePeerServices>> {
   const transports: NonNullable<Libp2pOptions['transports']> = [tcp(), webSockets()]
   if (options.memory) transports.push(memory())
-  if (options.webRTCDirect) {
-    const { webRTCDirect } = await import('@libp2p/webrtc')
-    transports.push(webRTCDirect())
-  }
+  // Held by the peer: it releases it when it stops (see webrtc-direct.ts).
+  if (options.webRTCDirect) transports.push(await holdWebRTCDirect())
 
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (options.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...options.bootstrap] }))

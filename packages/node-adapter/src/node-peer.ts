@@ -29,6 +29,7 @@ import { libp2pOptions, type NodePeerServices } from './libp2p-options.ts'
 import { resolveOptions, type NodePeerOptions, type ResolvedNodePeerOptions } from './node-peer-options.ts'
 import { levelStorage } from './level-storage.ts'
 import { loadPeerKey } from './peer-key.ts'
+import { releaseWebRTCDirect } from './webrtc-direct.ts'
 
 // Where a bootstrap peer stands: shared by every adapter.
 export type { BootstrapStatus } from '@kadmium/core/profile'
@@ -72,7 +73,10 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   try {
     const privateKey = await loadPeerKey(resolved.dataDir, options.privateKey)
     // libp2pOptions wraps the datastore so that this peer's DHT server merges Kadmium heads instead of replacing them.
-    const libp2p = await createLibp2p(await libp2pOptions(resolved, privateKey, datastore))
+    const libp2p = await createLibp2p(await libp2pOptions(resolved, privateKey, datastore)).catch(async (error: unknown) => {
+      if (resolved.webRTCDirect) await releaseWebRTCDirect()
+      throw error
+    })
     return new NodePeer(libp2p, privateKey, datastore, resolved)
   } catch (error) {
     await datastore.close()
@@ -105,6 +109,8 @@ export class NodePeer implements Peer {
   readonly #stopping = new AbortController()
   /** Dials the bootstrap peers and follows where each stands. */
   readonly #bootstrap: BootstrapDialer
+  /** Whether the node has the WebRTC-Direct transport, to release at close. */
+  readonly #webRTCDirect: boolean
   #closed: Promise<void> | undefined
 
   /** Use {@link nodePeer}: it loads the key and opens the datastore this takes. */
@@ -115,6 +121,7 @@ export class NodePeer implements Peer {
     this.#databasesDir = join(options.dataDir, DATABASES_DIR)
     this.#manifestsDir = join(options.dataDir, MANIFESTS_DIR)
     this.#bootstrap = new BootstrapDialer(libp2p, options.bootstrap)
+    this.#webRTCDirect = options.webRTCDirect
   }
 
   /** Listens to the peer's events (`bootstrap`: a bootstrap peer connected or could not be reached); returns what stops it. */
@@ -229,6 +236,7 @@ export class NodePeer implements Peer {
       }
     }
     await attempt(() => this.libp2p.stop())
+    if (this.#webRTCDirect) await attempt(releaseWebRTCDirect)
     await Promise.all([...this.#storages].map((storage) => attempt(() => storage.close?.())))
     await attempt(() => this.#datastore.close())
     if (errors.length === 1) throw errors[0]
