@@ -6,7 +6,7 @@ import { TypedEmitter, type Unsubscribe } from './events.ts'
 import { checkCollectionName } from './model/ids.ts'
 import { META_KEY } from './storage/layout.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './model/schema.ts'
-import type { StorageAdapter } from './storage/storage.ts'
+import type { SharedStorage, StorageAdapter } from './storage/storage.ts'
 import type { Peer } from './peer/peer.ts'
 import type { DhtStatus, Replicator, ReplicationOptions } from './replication/replicator.ts'
 import type { ManifestAnswer } from './sync/manifest-request.ts'
@@ -69,6 +69,16 @@ export interface DatabaseOptions {
    * device is not encrypted.
    */
   readonly encryption?: EncryptionOptions
+  /**
+   * The storage is written by other databases at the same time (browser
+   * tabs of one origin, each with the same IndexedDB database open:
+   * `@kadmium/browser`'s tabs do this), and this is how they take turns.
+   * Compactions of update logs then run as exclusive work, folding in
+   * what the others stored; a record is loaded from its whole stored log;
+   * and an update another of them sends (`applyRemoteUpdate`), found
+   * already stored, is shown all the same. @default not shared
+   */
+  readonly sharedStorage?: SharedStorage
   /** Records' `Y.Doc`s kept in memory at most per collection (more are loaded on demand). @default 1000 */
   readonly cacheSize?: number
   /** Compact a record's update log into one snapshot once it holds this many updates. @default 64 */
@@ -91,6 +101,16 @@ export interface DatabaseEvents {
   rejected: RejectedEvent
   /** The access list changed (a writer was granted or revoked, here or by a peer). */
   access: { readonly writers: readonly string[] }
+}
+
+/** Options of {@link Database.applyRemoteUpdate}. */
+export interface ApplyOptions {
+  /**
+   * Hands the update to replication as this peer's own, so that its peers
+   * hear of it: an update another database on this device's storage made
+   * (another tab, which has no network of its own). @default false
+   */
+  readonly publish?: boolean
 }
 
 /** What {@link Database.status} reports. */
@@ -134,9 +154,7 @@ const DEFAULT_OPEN_TIMEOUT = 15_000
 export async function createDatabase (options: DatabaseOptions): Promise<Database> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage } or { name, peer }')
   const { peer } = options
-  if (peer !== undefined && (typeof peer.storage !== 'function' || typeof peer.libp2p !== 'object')) {
-    throw new InvalidArgumentError('"peer" must be a Peer (nodePeer(), browserPeer())')
-  }
+  if (peer !== undefined) checkPeer(peer)
   // The network layer loads with the first database that has a peer: start loading it now,
   // while the manifest or the storage is awaited (a fresh process spends tens of ms on it).
   if (peer !== undefined) import('./replication/replicator.ts').catch(() => {})
@@ -208,7 +226,7 @@ export class Database {
    * gossip topic and DHT records.
    */
   readonly address: string
-  readonly #peer: Peer | undefined
+  #peer: Peer | undefined
   readonly #replication: ReplicationOptions | undefined
   /** The data on this device, as replication sees it. */
   readonly #replica: LocalReplica
@@ -218,7 +236,7 @@ export class Database {
   #closed: Promise<void> | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #setup: DatabaseSetup
-  readonly #signer: Signer | undefined
+  #signer: Signer | undefined
   #loaded: Promise<void> | undefined
 
   /** @internal Use {@link createDatabase}. */
@@ -234,6 +252,7 @@ export class Database {
       manifest: setup.manifest,
       owners: setup.owners,
       storage: options.storage,
+      shared: sharedStorage(options.sharedStorage),
       signer: this.#signer,
       known,
       cacheSize: positive(options.cacheSize, 'cacheSize') ?? 1000,
@@ -312,8 +331,11 @@ export class Database {
    * anything; updates of collections not opened here are stored too.
    * @throws {MalformedUpdateError} the bytes are not a valid update (checked before Yjs sees them); nothing changed
    */
-  async applyRemoteUpdate (remote: RemoteUpdate): Promise<boolean> {
-    return this.#replica.apply(remote)
+  async applyRemoteUpdate (remote: RemoteUpdate, options: ApplyOptions = {}): Promise<boolean> {
+    const changed = await this.#replica.apply(remote)
+    // (Published whether or not it changed anything here: the tab that made it stored it first.)
+    if (options.publish === true) this.#replica.publish({ ...remote, origin: 'local' })
+    return changed
   }
 
   /**
@@ -344,6 +366,37 @@ export class Database {
   /** The peer this database replicates through, if any. */
   get peer (): Peer | undefined {
     return this.#peer
+  }
+
+  /**
+   * Starts replicating through `peer`, for a database opened without one:
+   * a browser tab that takes the network over from another (see
+   * `@kadmium/browser`'s tabs). Its key signs this database's writes from
+   * now on. Resolves once replication runs; the database keeps the peer
+   * until it closes (closing the peer stays the caller's).
+   * @throws {InvalidArgumentError} the database has a peer already, or `peer` is not a Peer
+   * @throws {DatabaseClosedError} the database is closed
+   */
+  async replicate (peer: Peer): Promise<void> {
+    this.#assertOpen()
+    if (this.#peer !== undefined) throw new InvalidArgumentError('the database has a peer already')
+    checkPeer(peer)
+    const signer = signerOf(peer.privateKey)
+    this.#peer = peer
+    this.#signer = signer
+    this.#replica.useSigner(signer)
+    await peer.keepManifest?.(this.address, this.#setup.manifest).catch(() => {})
+    try {
+      await this.startReplication()
+    } catch (error) {
+      const started = this.#replicator
+      this.#replicator = undefined
+      this.#peer = undefined
+      this.#signer = undefined
+      this.#replica.useSigner(undefined)
+      await started?.stop().catch(() => {})
+      throw error
+    }
   }
 
   /**
@@ -409,6 +462,17 @@ export class Database {
   #assertOpen (): void {
     if (this.#closed !== undefined) throw new DatabaseClosedError()
   }
+}
+
+function checkPeer (peer: Peer): void {
+  if (typeof peer !== 'object' || peer === null || typeof peer.storage !== 'function' || typeof peer.libp2p !== 'object') {
+    throw new InvalidArgumentError('"peer" must be a Peer (nodePeer(), browserPeer())')
+  }
+}
+
+function sharedStorage (shared: SharedStorage | undefined): SharedStorage | undefined {
+  if (shared !== undefined && typeof shared?.exclusive !== 'function') throw new InvalidArgumentError('"sharedStorage" must be { exclusive(work) }')
+  return shared
 }
 
 function positive (value: number | undefined, name: string): number | undefined {

@@ -5,14 +5,14 @@
  * @module
  */
 export { createDatabase, Database } from './database.ts'
-export type { DatabaseOptions, DatabaseEvents, DatabaseStatus } from './database.ts'
+export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, ApplyOptions } from './database.ts'
 export type { Refusal, RemoteRecord, RemoteUpdate, SyncEvent, RejectedEvent } from './replica/replica.ts'
 export { Collection } from './collection.ts'
 export type { InvalidRecord } from './collection.ts'
 export type { CollectionOptions, CollectionType, CollectionInput, InsertOptions, WriteOptions, GetOptions, Durability, Row, StringField } from './collection.ts'
 export type { ChangeEvent, UpdateEvent, Origin, WriteMode } from './store/types.ts'
 export type { Query, Where, OrderBy, FieldOperators } from './query/query.ts'
-export type { StorageAdapter, BatchOperation, ScanOptions } from './storage/storage.ts'
+export type { StorageAdapter, BatchOperation, ScanOptions, SharedStorage } from './storage/storage.ts'
 export { PREFIX_END } from './storage/storage.ts'
 export { memoryStorage } from './storage/memory-storage.ts'
 export { newId, MAX_ID_LENGTH } from './model/ids.ts'

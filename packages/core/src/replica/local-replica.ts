@@ -13,7 +13,7 @@ import { InvalidArgumentError } from '../errors.ts'
 import { checkUpdate } from '../guard/update-guard.ts'
 import { checkCollectionName, checkId } from '../model/ids.ts'
 import { SequenceKeys } from '../storage/layout.ts'
-import type { StorageAdapter } from '../storage/storage.ts'
+import type { SharedStorage, StorageAdapter } from '../storage/storage.ts'
 import { WriteQueue } from '../storage/write-queue.ts'
 import type { ApplyMeter } from '../store/apply-meter.ts'
 import { CollectionStore } from '../store/collection-store.ts'
@@ -34,7 +34,9 @@ export interface LocalReplicaOptions {
   /** Raw keys of the owners; empty: an open database. */
   readonly owners: readonly Uint8Array[]
   readonly storage: StorageAdapter
-  /** This peer's signer; none for a database without a peer. */
+  /** Other databases write the storage at the same time (see `DatabaseOptions.sharedStorage`). */
+  readonly shared?: SharedStorage | undefined
+  /** This peer's signer; none for a database without a peer (yet: see {@link LocalReplica.useSigner}). */
   readonly signer: Signer | undefined
   /** Collections the storage holds. */
   readonly known: ReadonlySet<string>
@@ -68,18 +70,21 @@ export class LocalReplica implements Replica {
   /** Parts that are not collections (the access list). */
   readonly #fixed = new Map<string, ReplicaPart>()
   #link: ReplicaLink | undefined
+  #signer: Signer | undefined
 
   constructor (options: LocalReplicaOptions) {
     this.address = options.address
     this.manifest = options.manifest
     this.#options = options
     this.#known = new Set(options.known)
+    this.#signer = options.signer
     this.queue = new WriteQueue(options.storage)
+    const signer = (): Signer | undefined => this.#signer
     this.access = new AccessControl({
       list: new AccessList(options.address, options.owners),
       storage: options.storage,
       queue: this.queue,
-      signer: options.signer,
+      get signer () { return signer() },
       publish: (id, update) => { this.#link?.local({ collection: ACCESS_COLLECTION, target: 'record', id, update, origin: 'local' }) },
       changed: () => { options.onAccess(this.access.writers()) }
     })
@@ -89,6 +94,21 @@ export class LocalReplica implements Replica {
   /** Loads what storage holds that is needed before anything replicates: the access list. */
   async load (): Promise<void> {
     await this.access.load()
+  }
+
+  /** Signs as `signer` from now on: the database got a peer after it opened (none: starting it failed). */
+  useSigner (signer: Signer | undefined): void {
+    this.#signer = signer
+  }
+
+  /**
+   * Hands an update to the attached replication as a local one (sent to
+   * peers), when this peer may write: an update another database on this
+   * device's storage made and stored (another tab), which has no network of
+   * its own. Returns whether a peer listens.
+   */
+  publish (update: UpdateEvent): boolean {
+    return this.access.canWrite() && this.#link?.local(update) === true
   }
 
   attach (link: ReplicaLink): () => void {
@@ -110,14 +130,16 @@ export class LocalReplica implements Replica {
       cacheSize: options.cacheSize,
       compactEvery: options.compactEvery,
       maxRecordBytes: options.maxRecordBytes,
-      // A collection the storage never listed holds nothing there (its listing is written before any record).
-      fresh: !this.#known.has(name),
+      // A collection the storage never listed holds nothing there (its listing is written before any record),
+      // unless other databases write the storage too: they may have listed it since.
+      fresh: !this.#known.has(name) && options.shared === undefined,
       onChange: options.onChange,
       checkWrite: (collection) => { this.access.assertWritable(collection) },
       // (Edits a non-writer makes through `doc(id)` stay on this device: peers would refuse them.)
       onPublish: (event) => this.access.canWrite() && this.#link?.local(event) === true,
       onUpdate: options.onUpdate,
-      onError: options.onError
+      onError: options.onError,
+      shared: options.shared
     })
     this.#stores.set(name, store)
     if (!this.#known.has(name)) {

@@ -45,5 +45,18 @@ export interface StorageAdapter {
   close? (): Promise<void>
 }
 
+/**
+ * How databases that write one storage at the same time take turns: tabs
+ * of a browser origin, each with the same IndexedDB database open (see
+ * `DatabaseOptions.sharedStorage`).
+ */
+export interface SharedStorage {
+  /**
+   * Runs `work` while no other database of the storage runs its own
+   * exclusive work (in browsers, a Web Lock), and resolves with its result.
+   */
+  exclusive<T> (work: () => Promise<T>): Promise<T>
+}
+
 /** A character above every other a key may hold: `prefix + PREFIX_END` bounds a prefix scan. */
 export const PREFIX_END = '\u{10FFFF}'

@@ -1,9 +1,9 @@
 import * as Y from 'yjs'
 import type { CollectionKeys } from '../storage/layout.ts'
-import { changedBy } from './entry.ts'
+import { changedBy, foldStored } from './entry.ts'
 import { loadDoc } from './load-doc.ts'
 import { LOCAL_WRITE, REMOTE_WRITE } from './origins.ts'
-import type { BatchOperation, StorageAdapter } from '../storage/storage.ts'
+import type { BatchOperation, SharedStorage, StorageAdapter } from '../storage/storage.ts'
 import type { WriteQueue } from '../storage/write-queue.ts'
 
 /** The index's map of live record ids (a root `Y.Map` of the index document). */
@@ -46,9 +46,9 @@ export class CollectionIndex {
     this.#liveCount = n
   }
 
-  /** Reads the index of a collection from storage (empty if there is none). */
-  static async load (storage: StorageAdapter, keys: CollectionKeys): Promise<CollectionIndex> {
-    const loaded = await loadDoc(storage, keys.index)
+  /** Reads the index of a collection from storage (empty if there is none); `shared`: see `loadDoc`. */
+  static async load (storage: StorageAdapter, keys: CollectionKeys, shared?: SharedStorage): Promise<CollectionIndex> {
+    const loaded = await loadDoc(storage, keys.index, false, undefined, shared)
     return new CollectionIndex(loaded.doc, loaded.updateKeys)
   }
 
@@ -168,9 +168,19 @@ export class CollectionIndex {
     return Y.encodeStateAsUpdate(this.doc)
   }
 
-  /** Folds the stored update log into the stored snapshot, if {@link needsCompaction}. */
-  async compact (queue: WriteQueue, keys: CollectionKeys, every: number): Promise<void> {
+  /**
+   * Folds the stored update log into the stored snapshot, if {@link needsCompaction}.
+   * With `shared` (storage other databases write at once, this call running
+   * as their exclusive work), all that storage holds of the index is folded
+   * in, and every log entry read deleted (see `compactRecordLog`).
+   */
+  async compact (queue: WriteQueue, keys: CollectionKeys, every: number, shared?: StorageAdapter): Promise<void> {
     if (!this.needsCompaction(every)) return
+    if (shared !== undefined) {
+      await queue.write(await foldStored(shared, keys.index, this.doc))
+      this.updateKeys = []
+      return
+    }
     const logKeys = this.updateKeys.slice()
     const ops: BatchOperation[] = [{ type: 'put', key: keys.indexSnapshot, value: this.snapshot() }]
     for (const key of logKeys) ops.push({ type: 'del', key })

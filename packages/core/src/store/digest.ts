@@ -28,9 +28,14 @@ export function docDigest (doc: Y.Doc): Digest {
   return { sv, hash: sha256(material).subarray(0, DIGEST_HASH_BYTES) }
 }
 
-/** A record's stored digest, with the keys of its update log (so that loading it needs no scan). */
+/**
+ * A record's stored digest, with the keys of its update log (so that
+ * loading it needs no scan) — or without (`undefined`): a digest written on
+ * storage that other databases write at once lists no log, since theirs
+ * would be missing from it; loads then scan.
+ */
 export interface StoredDigest extends Digest {
-  readonly log: readonly string[]
+  readonly log: readonly string[] | undefined
 }
 
 /** Digits of a log key's counter (see `SequenceKeys`). */
@@ -111,8 +116,10 @@ function expandLog (value: unknown, prefix: string): string[] | undefined {
  * Encodes a digest for storage, with the record's update-log keys: `log`,
  * then `more` (`logPrefix`: the record's update-log prefix, left out of
  * them). `log` may only grow between calls (its compact form is kept).
+ * `log` null: no list (shared storage; see {@link StoredDigest}).
  */
-export function encodeDigest (digest: Digest, log: readonly string[], logPrefix: string, more: readonly string[] = []): Uint8Array {
+export function encodeDigest (digest: Digest, log: readonly string[] | null, logPrefix: string, more: readonly string[] = []): Uint8Array {
+  if (log === null) return encode([digest.sv, digest.hash, null])
   let out = compactOf(log, logPrefix)
   if (more.length > 0) {
     // A copy, its last run too: what is kept for `log` stays as it is.
@@ -127,6 +134,7 @@ export function decodeDigest (bytes: Uint8Array, logPrefix = ''): StoredDigest |
   try {
     const value: unknown = decode(bytes)
     if (Array.isArray(value) && value[0] instanceof Uint8Array && value[1] instanceof Uint8Array) {
+      if (value[2] === null) return { sv: value[0], hash: value[1], log: undefined }
       const log = expandLog(value[2], logPrefix)
       if (log !== undefined) return { sv: value[0], hash: value[1], log }
     }

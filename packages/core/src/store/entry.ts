@@ -8,8 +8,9 @@ import type { CollectionKeys } from '../storage/layout.ts'
 import { loadDoc } from './load-doc.ts'
 import type { Row } from '../query/query.ts'
 import { encodeFields, makeRow } from '../query/row.ts'
-import type { BatchOperation, StorageAdapter } from '../storage/storage.ts'
+import type { BatchOperation, SharedStorage, StorageAdapter } from '../storage/storage.ts'
 import type { WriteQueue } from '../storage/write-queue.ts'
+import { MalformedUpdateError } from '../errors.ts'
 import type { StoredObject } from '../model/values.ts'
 import { readFields } from '../model/yjs-mapping.ts'
 
@@ -102,12 +103,13 @@ export function newEntry (keys: CollectionKeys, id: string): Entry {
 /**
  * Loads record `id` from storage: the log its stored digest lists (or a
  * scan), applied over its snapshot. With `fresh` (an id just made here),
- * storage is not read.
+ * storage is not read; with `shared` (storage other databases write at
+ * once), the whole log is read (see `loadDoc`).
  */
-export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, id: string, fresh: boolean): Promise<Entry> {
-  const stored = fresh ? undefined : await storage.get(keys.digest(id))
+export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, id: string, fresh: boolean, shared?: SharedStorage): Promise<Entry> {
+  const stored = fresh || shared !== undefined ? undefined : await storage.get(keys.digest(id))
   const log = stored === undefined ? undefined : decodeDigest(stored, keys.updates(id))?.log
-  const loaded = await loadDoc(storage, keys.doc(id), fresh, log)
+  const loaded = await loadDoc(storage, keys.doc(id), fresh, log, shared)
   const fields = readFields(loaded.doc)
   return { id, doc: loaded.doc, fields, row: makeRow(id, fields), updateKeys: loaded.updateKeys, pending: [], unstored: [], storing: 0, pinned: false, behind: 0 }
 }
@@ -116,9 +118,25 @@ export async function loadEntry (storage: StorageAdapter, keys: CollectionKeys, 
  * Folds a record's update log into its snapshot once the log holds `every`
  * updates. Not while a peer's live updates wait to be stored (the stored
  * row would stay behind the snapshot): storing them compacts it.
+ *
+ * With `shared` (storage other databases write at once, this call running
+ * as their exclusive work), what storage holds of the record is folded in
+ * too, and every log entry read is deleted, whoever wrote it: the snapshot
+ * then holds all it replaces, even another writer's updates this document
+ * has not seen yet (written over, they would be lost).
  */
-export async function compactRecordLog (queue: WriteQueue, keys: CollectionKeys, entry: Entry, every: number): Promise<void> {
+export async function compactRecordLog (queue: WriteQueue, keys: CollectionKeys, entry: Entry, every: number, shared?: StorageAdapter): Promise<void> {
   if (entry.updateKeys.length < every || entry.unstored.length > 0) return
+  if (shared !== undefined) {
+    await queue.write([
+      ...await foldStored(shared, keys.doc(entry.id), entry.doc),
+      { type: 'put', key: keys.digest(entry.id), value: encodeDigest(docDigest(entry.doc), null, keys.updates(entry.id)) }
+    ])
+    // (Keys of this document's log that were not read are gone already, taken by another writer's compaction,
+    // or still being stored: forgetting them only leaves them to the next compaction's scan.)
+    entry.updateKeys = []
+    return
+  }
   const logKeys = entry.updateKeys.slice()
   const ops: BatchOperation[] = [
     { type: 'put', key: keys.snapshot(entry.id), value: Y.encodeStateAsUpdate(entry.doc) },
@@ -128,6 +146,31 @@ export async function compactRecordLog (queue: WriteQueue, keys: CollectionKeys,
   for (const key of logKeys) ops.push({ type: 'del', key })
   await queue.write(ops)
   entry.updateKeys = entry.updateKeys.slice(logKeys.length)
+}
+
+/**
+ * Storage operations that fold a document's stored snapshot and log
+ * (`<prefix>s`, `<prefix>u/...`, as storage holds them now) and `doc` into
+ * one snapshot, deleting the log entries read.
+ */
+export async function foldStored (storage: StorageAdapter, prefix: string, doc: Y.Doc): Promise<BatchOperation[]> {
+  const merged = new Y.Doc({ gc: true, guid: prefix })
+  const ops: BatchOperation[] = []
+  try {
+    Y.applyUpdate(merged, Y.encodeStateAsUpdate(doc))
+    for await (const [key, value] of storage.scan(prefix)) {
+      try {
+        Y.applyUpdate(merged, value)
+      } catch (cause) {
+        throw new MalformedUpdateError(`stored data under "${key}" does not decode: ${String(cause)}`, { cause })
+      }
+      if (key !== prefix + 's') ops.push({ type: 'del', key })
+    }
+    ops.unshift({ type: 'put', key: prefix + 's', value: Y.encodeStateAsUpdate(merged) })
+  } finally {
+    merged.destroy()
+  }
+  return ops
 }
 
 /** What storing a commit of a record writes: its updates, appended to its log, then its row and digest. */
@@ -142,9 +185,10 @@ export interface CommitOps {
 /**
  * Storage operations of a record's commit: `updates` appended to its log
  * under keys from `nextKey`, its row (`rowBytes`, else its fields encoded)
- * and its digest, listing the whole log.
+ * and its digest, listing the whole log (with `shared`: listing none, see
+ * `StoredDigest`).
  */
-export function commitOps (keys: CollectionKeys, entry: Entry, updates: readonly Uint8Array[], nextKey: () => string, rowBytes?: Uint8Array): CommitOps {
+export function commitOps (keys: CollectionKeys, entry: Entry, updates: readonly Uint8Array[], nextKey: () => string, rowBytes?: Uint8Array, shared = false): CommitOps {
   const ops: BatchOperation[] = []
   const prefix = keys.updates(entry.id)
   const logKeys = updates.map((value) => {
@@ -154,7 +198,7 @@ export function commitOps (keys: CollectionKeys, entry: Entry, updates: readonly
   })
   ops.push({ type: 'put', key: keys.row(entry.id), value: rowBytes ?? encodeFields(entry.fields) })
   const digest = docDigest(entry.doc)
-  ops.push({ type: 'put', key: keys.digest(entry.id), value: encodeDigest(digest, entry.updateKeys, prefix, logKeys) })
+  ops.push({ type: 'put', key: keys.digest(entry.id), value: encodeDigest(digest, shared ? null : entry.updateKeys, prefix, logKeys) })
   return { ops, logKeys, digest }
 }
 

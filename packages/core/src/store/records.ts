@@ -27,7 +27,7 @@ import { RowChecks, type CheckedRow } from '../query/row-check.ts'
 import type { ApplyMeter } from './apply-meter.ts'
 import type { BatchOperation } from '../storage/storage.ts'
 import { readFields } from '../model/yjs-mapping.ts'
-import { commitOps, compactRecordLog, deletionOps, loadEntry, type Entry } from './entry.ts'
+import { commitOps, compactRecordLog, deletionOps, loadEntry, type CommitOps, type Entry } from './entry.ts'
 import { KeyedWatchers } from './watchers.ts'
 
 /** The lock key of the collection index (record ids never begin with `/`). */
@@ -68,7 +68,7 @@ export class CollectionRecords {
     if (ctx.fresh === true) this.digests.startEmpty()
     this.read = new StoredRows(ctx.storage, this.keys, this.docs, this.unstored, this.shown, this.checks)
     this.rows = new LazyRowView((skip) => this.#storedRows(skip))
-    this.ready = CollectionIndex.load(ctx.storage, this.keys).then((index) => {
+    this.ready = CollectionIndex.load(ctx.storage, this.keys, ctx.shared).then((index) => {
       this.index = index
       if (index.needsCompaction(this.ctx.compactEvery)) this.schedule(this.compactIndex())
       return index
@@ -97,7 +97,7 @@ export class CollectionRecords {
     }
     // A peer's live updates of the record not yet stored go along.
     const earlier = this.unstored.take(entry)
-    const { ops, logKeys, digest } = commitOps(this.keys, entry, earlier.length === 0 ? updates : [...earlier, ...updates], () => this.ctx.seq.next(), valid?.rowBytes)
+    const { ops, logKeys, digest } = this.#commitOps(entry, earlier.length === 0 ? updates : [...earlier, ...updates], valid?.rowBytes)
     const indexWrites = this.indexOps(index, ops, [], indexUpdates)
     // Resolved once durable; if storing fails, the stored row is announced again.
     const persisted = this.persist(ops, entry.id)
@@ -141,7 +141,7 @@ export class CollectionRecords {
       const updates = entry.pending
       entry.pending = []
       logs.push(updates)
-      const written = commitOps(this.keys, entry, updates, () => this.ctx.seq.next())
+      const written = this.#commitOps(entry, updates)
       for (const op of written.ops) ops.push(op)
       entry.updateKeys.push(...written.logKeys)
       this.digests.set(entry.id, written.digest)
@@ -162,7 +162,7 @@ export class CollectionRecords {
     const ops: BatchOperation[] = []
     const batch = this.unstored.takeDue((id) => this.lock.isHeld(id))
     for (const { entry, updates } of batch) {
-      const written = commitOps(this.keys, entry, updates, () => this.ctx.seq.next())
+      const written = this.#commitOps(entry, updates)
       ops.push(...written.ops)
       entry.updateKeys.push(...written.logKeys)
       this.digests.set(entry.id, written.digest)
@@ -181,7 +181,7 @@ export class CollectionRecords {
   /** Reports a record's stored updates; compacts its log if it grew long. */
   stored (entry: Entry, updates: readonly Uint8Array[], origin: Origin): void {
     for (const update of updates) this.ctx.onUpdate({ collection: this.name, target: 'record', id: entry.id, update, origin })
-    if (updates.length > 0 && entry.updateKeys.length >= this.ctx.compactEvery) this.schedule(this.lock.run(entry.id, () => this.compactRecord(entry.id)))
+    if (updates.length > 0 && entry.updateKeys.length >= this.ctx.compactEvery) this.#compactSoon(entry.id)
   }
 
   /** Announces a committed record, checked against the schema (a `valid` local write passes as it is). */
@@ -249,7 +249,7 @@ export class CollectionRecords {
   async entry (id: string, fresh = false): Promise<Entry> {
     const cached = this.docs.use(id)
     if (cached !== undefined) return cached
-    const entry = await loadEntry(this.ctx.storage, this.keys, id, fresh || this.digests.holdsNothing(id))
+    const entry = await loadEntry(this.ctx.storage, this.keys, id, fresh || this.digests.holdsNothing(id), this.ctx.shared)
     entry.onUpdate = (update: Uint8Array, origin: unknown) => {
       entry.pending.push(update)
       // An edit made by user code through `doc(id)`: commit it as a local write.
@@ -257,7 +257,7 @@ export class CollectionRecords {
     }
     entry.doc.on('update', entry.onUpdate)
     this.docs.add(entry)
-    if (entry.updateKeys.length >= this.ctx.compactEvery) this.schedule(this.lock.run(id, () => this.compactRecord(id)))
+    if (entry.updateKeys.length >= this.ctx.compactEvery) this.#compactSoon(id)
     return entry
   }
 
@@ -267,12 +267,29 @@ export class CollectionRecords {
     else entry.pending = []
   }
 
+  /** Compacts a record's log. Call holding its lock (and, on shared storage, as exclusive work: see {@link #compactSoon}). */
   async compactRecord (id: string): Promise<void> {
-    if ((this.index as CollectionIndex).isLive(id)) await compactRecordLog(this.ctx.queue, this.keys, await this.entry(id), this.ctx.compactEvery)
+    if ((this.index as CollectionIndex).isLive(id)) await compactRecordLog(this.ctx.queue, this.keys, await this.entry(id), this.ctx.compactEvery, this.ctx.shared === undefined ? undefined : this.ctx.storage)
   }
 
   compactIndex (): Promise<void> {
-    return this.lock.run(INDEX_LOCK, async () => (this.index as CollectionIndex).compact(this.ctx.queue, this.keys, this.ctx.compactEvery))
+    return this.#exclusive(async () => this.lock.run(INDEX_LOCK, async () =>
+      (this.index as CollectionIndex).compact(this.ctx.queue, this.keys, this.ctx.compactEvery, this.ctx.shared === undefined ? undefined : this.ctx.storage)))
+  }
+
+  /** Compacts a record's log in the background. */
+  #compactSoon (id: string): void {
+    this.schedule(this.#exclusive(async () => this.lock.run(id, async () => this.compactRecord(id))))
+  }
+
+  /** Runs `work` as exclusive work of a shared storage (compactions never overlap across its databases), or at once. */
+  async #exclusive<T> (work: () => Promise<T>): Promise<T> {
+    return this.ctx.shared === undefined ? work() : this.ctx.shared.exclusive(work)
+  }
+
+  /** What storing a commit of a record writes (on shared storage, its digest lists no log). */
+  #commitOps (entry: Entry, updates: readonly Uint8Array[], rowBytes?: Uint8Array): CommitOps {
+    return commitOps(this.keys, entry, updates, () => this.ctx.seq.next(), rowBytes, this.ctx.shared !== undefined)
   }
 
   /** Runs background work, reporting its failure as an `error` event. */

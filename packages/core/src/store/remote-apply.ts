@@ -9,7 +9,8 @@
 import { MalformedUpdateError } from '../errors.ts'
 import type { BatchOperation } from '../storage/storage.ts'
 import type { ApplyMeter } from './apply-meter.ts'
-import type { Transition } from './collection-index.ts'
+import type { CollectionIndex, Transition } from './collection-index.ts'
+import { docDigest } from './digest.ts'
 import { applyPeerUpdate, farBehind, hasFields, hasPending, newEntry, type Entry } from './entry.ts'
 import { REMOTE_WRITE } from './origins.ts'
 import { INDEX_LOCK, type CollectionRecords } from './records.ts'
@@ -19,7 +20,8 @@ export async function applyRemoteRecord (records: CollectionRecords, id: string,
   const index = records.index ?? await records.ready
   return records.lock.run(id, async () => {
     if (index.isDeleted(id)) return false
-    const entry = records.docs.use(id) ?? await records.entry(id)
+    const cached = records.docs.use(id)
+    const entry = cached ?? await records.entry(id)
     // Live updates for a record far behind are left to the catch-up its gap asks for.
     if (meter !== undefined && farBehind(entry)) return meter.gap(records.name, id)
     meter?.start()
@@ -39,11 +41,24 @@ export async function applyRemoteRecord (records: CollectionRecords, id: string,
     const waiting = hasPending(entry.doc)
     entry.behind = waiting ? entry.behind + 1 : 0
     if (waiting) meter?.gap(records.name, id)
-    if (!changed && !waiting) return false
+    if (!changed && !waiting) return cached === undefined && records.ctx.shared !== undefined ? await showStored(records, entry) : false
     entry.pending.push(update)
     await records.commit(entry, 'remote', hadData ? 'update' : 'insert', undefined, meter)
     return true
   })
+}
+
+/**
+ * On storage other databases write at once, an update that changed nothing
+ * in a record just read from storage was stored there by the database that
+ * sent it (another tab): what storage holds is newer than what this one
+ * showed, so it is shown. Resolves `true`.
+ */
+async function showStored (records: CollectionRecords, entry: Entry): Promise<boolean> {
+  records.digests.set(entry.id, docDigest(entry.doc))
+  const index = records.index as CollectionIndex
+  await records.show(entry, index, 'update', 'remote', false)
+  return true
 }
 
 /** A record a peer sent whole: its id and its stored updates. */

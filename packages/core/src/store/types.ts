@@ -4,7 +4,7 @@
  * @module
  */
 import type { SequenceKeys } from '../storage/layout.ts'
-import type { StorageAdapter } from '../storage/storage.ts'
+import type { SharedStorage, StorageAdapter } from '../storage/storage.ts'
 import type { WriteQueue } from '../storage/write-queue.ts'
 
 /** Who made a change: this replica, or a peer. */
@@ -47,6 +47,8 @@ export interface StoreContext {
   readonly onError: (error: Error) => void
   /** Throws (`UnauthorizedWriterError`) when this peer may not write to the collection (a restricted database). */
   readonly checkWrite?: (collection: string) => void
+  /** Other databases write the storage at the same time (see `DatabaseOptions.sharedStorage`). */
+  readonly shared?: SharedStorage | undefined
 }
 
 /** How a write treats an existing record. */
