@@ -1,16 +1,29 @@
 /**
- * `@kadmium/browser`: Kadmium in browsers. For now the storage of a
- * database on the device: {@link indexedDbStorage}, the `StorageAdapter`
- * of `@kadmium/core` on IndexedDB.
+ * `@kadmium/browser`: Kadmium in browsers — {@link browserPeer}, the
+ * libp2p peer of a page (WebSockets and WebRTC-Direct to always-on peers,
+ * WebRTC between browsers, its identity kept in IndexedDB), and
+ * {@link indexedDbStorage}, the `StorageAdapter` of `@kadmium/core` on
+ * IndexedDB.
  *
  * @example
  * ```ts
  * import { createDatabase } from '@kadmium/core'
- * import { indexedDbStorage } from '@kadmium/browser'
+ * import { browserPeer } from '@kadmium/browser'
  *
- * const db = await createDatabase({ name: 'acme-todos', storage: indexedDbStorage('acme-todos') })
+ * const peer = await browserPeer({ bootstrap: ['/dns4/sync.example.org/tcp/443/wss/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })
+ * const db = await createDatabase({ name: 'acme-todos', peer })
  * ```
  * @module
  */
 export { indexedDbStorage, deleteIndexedDbStorage } from './indexeddb-storage.ts'
 export type { IndexedDbStorageOptions } from './indexeddb-storage.ts'
+export { browserPeer, BrowserPeer } from './browser-peer.ts'
+export type { BrowserPeerEvents, BrowserPeerStatus } from './browser-peer.ts'
+export type { BrowserPeerOptions, NetworkMode } from './browser-peer-options.ts'
+export { RELAYED_LISTEN } from './browser-libp2p-options.ts'
+export { readPeerKey, writePeerKey } from './peer-key.ts'
+export { DEFAULT_PEER_STORE } from './peer-store.ts'
+// Shared by every adapter: the key as bytes, bootstrap and dial types, the errors of peers.
+export { encodePeerKey, decodePeerKey } from '@kadmium/core/profile'
+export type { BootstrapStatus, DialRetryOptions, DialTarget } from '@kadmium/core/profile'
+export { AddressError, PeerKeyError, PeerClosedError } from '@kadmium/core'
