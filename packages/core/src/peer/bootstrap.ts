@@ -14,11 +14,11 @@ export interface BootstrapStatus {
   /** The address, as given. */
   readonly address: string
   /**
-   * `dialing` while the first dials (with retries) run; `connected` once a
-   * connection to that peer opened (by this dial or later, by libp2p's
-   * bootstrap discovery); `unreachable` when every attempt failed and no
-   * connection is open (libp2p keeps trying while the peer has few
-   * connections).
+   * `dialing` while the first dials (with retries) run, and once the last
+   * connection to it closed (it is dialed again); `connected` once a
+   * connection to that peer opened (by this dial or another); `unreachable`
+   * when every attempt failed and no connection is open (it is dialed
+   * again every 30 s).
    */
   readonly state: 'dialing' | 'connected' | 'unreachable'
   /** Why the last dial failed, for `unreachable`. */
@@ -35,13 +35,24 @@ export interface BootstrapEvents {
 interface Entry {
   status: BootstrapStatus
   readonly peer: string
+  /** Whether a dial of it (with retries) runs, or waits to run. */
+  dialing: boolean
 }
+
+/** How long after losing its last connection to a bootstrap peer it is dialed again (ms). */
+const REDIAL_AFTER = 1000
+/** How long after a bootstrap peer could not be reached it is dialed again, while no connection to it is open (ms). */
+const REDIAL_EVERY = 30_000
 
 /**
  * Dials a peer's bootstrap addresses once it started (libp2p's bootstrap
  * discovery dials too, but only after a delay and once), each with
  * retries, and follows each one's state: see {@link BootstrapStatus}.
- * A peer adapter makes one beside its libp2p node and stops it at close.
+ * It keeps them: a bootstrap peer whose last connection closed is dialed
+ * again a second later, and one that cannot be reached every 30 s, until
+ * a connection to it opens (an always-on server that lost its peers finds
+ * them again). A peer adapter makes one beside its libp2p node and stops
+ * it at close.
  *
  * @example
  * ```ts
@@ -57,6 +68,9 @@ export class BootstrapDialer {
   readonly #events = new TypedEmitter<BootstrapEvents>()
   /** Aborts the dials under way at {@link stop}. */
   readonly #stopping = new AbortController()
+  readonly #options: Omit<DialRetryOptions, 'signal'>
+  /** The timers of dials to come. */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
 
   /**
    * Starts dialing `addresses` (each with `/p2p/<peer id>`: check them first
@@ -65,16 +79,41 @@ export class BootstrapDialer {
    */
   constructor (libp2p: Libp2p, addresses: readonly string[], options: Omit<DialRetryOptions, 'signal'> = {}) {
     this.#libp2p = libp2p
-    const entries = addresses.map((address): Entry => ({ status: { address, state: 'dialing' }, peer: peerOfAddress(checkBootstrapAddress(address)) ?? '' }))
+    this.#options = options
+    const entries = addresses.map((address): Entry => ({ status: { address, state: 'dialing' }, peer: peerOfAddress(checkBootstrapAddress(address)) ?? '', dialing: false }))
     this.#entries.push(...entries)
-    if (entries.length > 0) libp2p.addEventListener('connection:open', this.#onConnection)
-    for (const entry of entries) {
-      dialWithRetries(libp2p, entry.status.address, { ...options, signal: this.#stopping.signal }).catch((error: unknown) => {
-        if (this.#stopping.signal.aborted || entry.status.state === 'connected') return
-        if (libp2p.getConnections().some((c) => c.remotePeer.toString() === entry.peer)) return
-        this.#report(entry, { address: entry.status.address, state: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) })
-      })
+    if (entries.length > 0) {
+      libp2p.addEventListener('connection:open', this.#onConnection)
+      libp2p.addEventListener('connection:close', this.#onClose)
     }
+    for (const entry of entries) this.#dial(entry)
+  }
+
+  /** Dials a bootstrap peer (with retries) unless connected; if it cannot be reached, reports it and tries again in {@link REDIAL_EVERY} ms. */
+  #dial (entry: Entry): void {
+    if (entry.dialing || this.#stopping.signal.aborted || this.#connected(entry)) return
+    entry.dialing = true
+    dialWithRetries(this.#libp2p, entry.status.address, { ...this.#options, signal: this.#stopping.signal }).then(() => {
+      entry.dialing = false
+    }, (error: unknown) => {
+      entry.dialing = false
+      if (this.#stopping.signal.aborted || this.#connected(entry)) return
+      if (entry.status.state !== 'unreachable') this.#report(entry, { address: entry.status.address, state: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) })
+      this.#later(entry, REDIAL_EVERY)
+    })
+  }
+
+  #later (entry: Entry, ms: number): void {
+    if (this.#stopping.signal.aborted) return
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      this.#dial(entry)
+    }, ms)
+    this.#timers.add(timer)
+  }
+
+  #connected (entry: Entry): boolean {
+    return this.#libp2p.getConnections().some((c) => c.remotePeer.toString() === entry.peer)
   }
 
   /** Each bootstrap peer's state, in the order given. */
@@ -92,12 +131,24 @@ export class BootstrapDialer {
     if (this.#stopping.signal.aborted) return
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
     this.#libp2p.removeEventListener('connection:open', this.#onConnection)
+    this.#libp2p.removeEventListener('connection:close', this.#onClose)
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
   }
 
   readonly #onConnection = (event: CustomEvent<Connection>): void => {
     const peer = event.detail.remotePeer.toString()
     for (const entry of this.#entries) {
       if (entry.peer === peer && entry.status.state !== 'connected') this.#report(entry, { address: entry.status.address, state: 'connected' })
+    }
+  }
+
+  readonly #onClose = (event: CustomEvent<Connection>): void => {
+    const peer = event.detail.remotePeer.toString()
+    for (const entry of this.#entries) {
+      if (entry.peer !== peer || this.#connected(entry)) continue
+      this.#report(entry, { address: entry.status.address, state: 'dialing' })
+      this.#later(entry, REDIAL_AFTER)
     }
   }
 
