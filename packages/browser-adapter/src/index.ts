@@ -3,7 +3,8 @@
  * libp2p peer of a page (WebSockets and WebRTC-Direct to always-on peers,
  * WebRTC between browsers, its identity kept in IndexedDB), and
  * {@link indexedDbStorage}, the `StorageAdapter` of `@kadmium/core` on
- * IndexedDB.
+ * IndexedDB, and {@link shareAcrossTabs}, one database shared by the tabs
+ * of an origin (one store, one tab running the network for all).
  *
  * @example
  * ```ts
@@ -17,6 +18,9 @@
  */
 export { indexedDbStorage, deleteIndexedDbStorage } from './indexeddb-storage.ts'
 export type { IndexedDbStorageOptions } from './indexeddb-storage.ts'
+export { shareAcrossTabs, tabNames } from './tabs.ts'
+export type { SharedDatabase, TabNames, TabRole, TabsEvents, TabsOptions } from './tabs.ts'
+export { LeaderPeerError, TabMessageError, TabsUnsupportedError } from './tabs-errors.ts'
 export { browserPeer, BrowserPeer } from './browser-peer.ts'
 export type { BrowserPeerEvents, BrowserPeerStatus } from './browser-peer.ts'
 export type { BrowserPeerOptions, NetworkMode } from './browser-peer-options.ts'
