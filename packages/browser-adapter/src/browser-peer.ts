@@ -1,7 +1,8 @@
 /**
  * `browserPeer()`: a Kadmium peer for browsers — a libp2p node
  * (WebSockets and WebRTC-Direct to always-on peers, WebRTC between
- * browsers signalled through circuit relays, kad-dht as a client,
+ * browsers signalled through circuit relays, relayed connections upgraded
+ * to direct WebRTC ones, kad-dht as a client,
  * gossipsub: Kadmium's profile from `@kadmium/core/profile`) whose key
  * and manifests live in the origin's IndexedDB, and IndexedDB storage for
  * each database.
@@ -22,6 +23,7 @@ import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { browserLibp2pOptions } from './browser-libp2p-options.ts'
+import { DirectUpgrader } from './browser-peer-upgrade.ts'
 import { resolveOptions, type BrowserPeerOptions, type ResolvedBrowserPeerOptions } from './browser-peer-options.ts'
 import { indexedDbStorage } from './indexeddb-storage.ts'
 import { loadPeerKey } from './peer-key.ts'
@@ -96,6 +98,8 @@ export class BrowserPeer implements Peer {
   readonly #stopping = new AbortController()
   /** Dials the bootstrap peers and follows where each stands. */
   readonly #bootstrap: BootstrapDialer
+  /** Turns relayed connections to other browsers into direct WebRTC ones. */
+  readonly #upgrader: DirectUpgrader
   #closed: Promise<void> | undefined
 
   /** Use {@link browserPeer}: it loads the key and opens the peer store this takes. */
@@ -105,6 +109,7 @@ export class BrowserPeer implements Peer {
     this.#store = store
     this.#storage = options.storage ?? ((name) => indexedDbStorage(name))
     this.#bootstrap = new BootstrapDialer(libp2p, options.bootstrap)
+    this.#upgrader = new DirectUpgrader(libp2p)
   }
 
   /** The peer's id, derived from its key. */
@@ -209,6 +214,7 @@ export class BrowserPeer implements Peer {
   async #close (): Promise<void> {
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
     this.#bootstrap.stop()
+    this.#upgrader.stop()
     const errors: unknown[] = []
     const attempt = async (step: () => void | Promise<void>): Promise<void> => {
       try {

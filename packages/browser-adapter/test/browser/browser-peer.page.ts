@@ -129,6 +129,15 @@ export const actions = {
     }, boundMs)
     return found as string
   },
+  /** Waits until the peer has a relayed address (with no /webrtc: a limited connection through the relay); resolves it. */
+  relayedAddress: async (boundMs: number): Promise<string> => {
+    let found: string | undefined
+    await waitUntil('a /p2p-circuit address', () => {
+      found = thePeer().multiaddrs.map(String).find((a) => a.includes('/p2p-circuit/p2p/'))
+      return found !== undefined
+    }, boundMs)
+    return found as string
+  },
   /** Dials `address` (with retries); resolves the connection as {@link ConnectionInfo}. */
   dial: async (address: string): Promise<ConnectionInfo> => {
     const connection = await thePeer().dial(address, { attempts: 5 })
