@@ -18,7 +18,7 @@ export interface BootstrapStatus {
    * connection to it closed (it is dialed again); `connected` once a
    * connection to that peer opened (by this dial or another); `unreachable`
    * when every attempt failed and no connection is open (it is dialed
-   * again every 30 s).
+   * again every 30 s, and at once when a browser says it is online again).
    */
   readonly state: 'dialing' | 'connected' | 'unreachable'
   /** Why the last dial failed, for `unreachable`. */
@@ -37,6 +37,12 @@ interface Entry {
   readonly peer: string
   /** Whether a dial of it (with retries) runs, or waits to run. */
   dialing: boolean
+}
+
+/** The platform's events, where it has them: a browser says when the device is online again. */
+const platform = globalThis as unknown as {
+  addEventListener?: (type: 'online', listener: () => void) => void
+  removeEventListener?: (type: 'online', listener: () => void) => void
 }
 
 /** How long after losing its last connection to a bootstrap peer it is dialed again (ms). */
@@ -85,6 +91,7 @@ export class BootstrapDialer {
     if (entries.length > 0) {
       libp2p.addEventListener('connection:open', this.#onConnection)
       libp2p.addEventListener('connection:close', this.#onClose)
+      platform.addEventListener?.('online', this.#onOnline)
     }
     for (const entry of entries) this.#dial(entry)
   }
@@ -132,6 +139,7 @@ export class BootstrapDialer {
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
     this.#libp2p.removeEventListener('connection:open', this.#onConnection)
     this.#libp2p.removeEventListener('connection:close', this.#onClose)
+    platform.removeEventListener?.('online', this.#onOnline)
     for (const timer of this.#timers) clearTimeout(timer)
     this.#timers.clear()
   }
@@ -141,6 +149,11 @@ export class BootstrapDialer {
     for (const entry of this.#entries) {
       if (entry.peer === peer && entry.status.state !== 'connected') this.#report(entry, { address: entry.status.address, state: 'connected' })
     }
+  }
+
+  /** The device is online again (a browser's `online` event): every bootstrap peer not connected is dialed now, not at its next try. */
+  readonly #onOnline = (): void => {
+    for (const entry of this.#entries) this.#dial(entry)
   }
 
   readonly #onClose = (event: CustomEvent<Connection>): void => {
