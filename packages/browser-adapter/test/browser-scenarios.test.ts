@@ -25,10 +25,10 @@ type Peer = typeof peerActions
 type Scenario = typeof scenarioActions
 const PEER_ENTRY = join(import.meta.dirname, 'browser', 'browser-peer.page.ts')
 const SCENARIO_ENTRY = join(import.meta.dirname, 'browser', 'browser-scenarios.page.ts')
-const CASE = { timeout: 120_000 }
+const CASE = { timeout: 240_000 }
 const START = { timeout: 120_000 }
 /** Bound of each wait for a condition, in a page or here. */
-const WAIT_MS = 20_000
+const WAIT_MS = 60_000
 /** Coming back online: the bootstrap redial (1 s after a close, every 30 s while unreachable), then catch-up. */
 const RECONNECT_MS = 60_000
 const OPEN_TIMEOUT_MS = 15_000

@@ -188,6 +188,10 @@ describe('tabs sharing a database in Chromium', () => {
 
     await one.closeAbruptly()
     await two.act('waitForRole', name, 'leader', WAIT_MS)
+    await waitFor('the leader event, with its peer', async () => {
+      const events: unknown = await two.act('events', name)
+      return Array.isArray(events) && events.includes('leader+peer')
+    })
     assert.deepEqual(await two.act('events', name), ['leader+peer'])
     assert.notEqual(await two.act('peerId', name), null)
     await waitFor('the new leader on the database\'s topic', () => db.status.peers === 1)

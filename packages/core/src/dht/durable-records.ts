@@ -62,7 +62,7 @@ export class DurableRecords {
   /** Whether every record held was taken in for republishing (so stopping may note how far it went). */
   #tracking = false
   /** The read of the access list from the DHT (a restricted database's, once per open). */
-  #accessRead: Promise<void> | undefined
+  #accessRead: Promise<boolean> | undefined
   /** Applies of states that DHT reads found after they had answered (`stop` awaits them). */
   readonly #applying = new Set<Promise<void>>()
 
@@ -258,18 +258,25 @@ export class DurableRecords {
   }
 
   /**
-   * Reads a restricted database's access list from the DHT (once per
-   * open; again with `again`), so that heads of the writers its owners
-   * granted are taken: each operation is checked before it counts.
+   * Reads a restricted database's access list from the DHT (at open, and
+   * before DHT reads until it was found once; again with `again`), so that
+   * the writers its owners granted are known without a peer of the
+   * database, and their heads taken: each operation is checked before it counts.
    */
   async readAccess (timeout: number, again = false): Promise<void> {
     if (!this.#security.access.restricted) return
     if (again) this.#accessRead = undefined
-    this.#accessRead ??= (async () => {
-      const found = await this.store.getRecordContent(ACCESS_COLLECTION, ACCESS_RECORD, { timeout }).catch(() => undefined)
-      if (found !== undefined && !isTombstone(found)) await this.#applyAccess(found)
-    })()
-    await this.#accessRead
+    const read = this.#accessRead ?? this.#readAccessOnce(timeout)
+    this.#accessRead = read
+    if (!await read && this.#accessRead === read) this.#accessRead = undefined
+  }
+
+  /** Reads the access list from the DHT and applies it; resolves whether it was found (else the next DHT read tries again: offline, or not put yet). */
+  async #readAccessOnce (timeout: number): Promise<boolean> {
+    const found = await this.store.getRecordContent(ACCESS_COLLECTION, ACCESS_RECORD, { timeout }).catch(() => undefined)
+    if (found === undefined || isTombstone(found)) return false
+    await this.#applyAccess(found)
+    return true
   }
 
   /** Applies the operations of an access-list state read from the DHT (each refused one is reported). */

@@ -210,6 +210,8 @@ export class Replicator {
     this.#gossip.start()
     this.#durable.announce()
     this.#durable.startRepublishing()
+    // A restricted database: who may write, from the DHT too (a writer just granted need not wait for a peer of the database).
+    this.#durable.readAccess(this.#options.dhtReadTimeout).catch(() => {})
     this.#timers.push(setInterval(() => { this.#syncAll() }, this.#options.syncInterval))
     this.#timers.push(setInterval(() => { void this.discover() }, this.#options.discoveryInterval))
     void this.discover()
