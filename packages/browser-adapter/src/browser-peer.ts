@@ -11,6 +11,7 @@
 import { InvalidArgumentError, PeerClosedError, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
 import {
   BootstrapDialer,
+  Closing,
   dialWithRetries,
   encodePeerKey,
   TrackedStorage,
@@ -215,18 +216,10 @@ export class BrowserPeer implements Peer {
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
     this.#bootstrap.stop()
     this.#upgrader.stop()
-    const errors: unknown[] = []
-    const attempt = async (step: () => void | Promise<void>): Promise<void> => {
-      try {
-        await step()
-      } catch (error) {
-        errors.push(error)
-      }
-    }
-    await attempt(() => this.libp2p.stop())
-    await Promise.all([...this.#storages].map((storage) => attempt(() => storage.close?.())))
-    await attempt(() => { this.#store.close() })
-    if (errors.length === 1) throw errors[0]
-    if (errors.length > 1) throw new AggregateError(errors, 'closing the peer failed')
+    const closing = new Closing()
+    await closing.attempt(() => this.libp2p.stop())
+    await Promise.all([...this.#storages].map((storage) => closing.attempt(() => storage.close?.())))
+    await closing.attempt(() => { this.#store.close() })
+    closing.done()
   }
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { InvalidArgumentError, PeerClosedError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
 import {
   BootstrapDialer,
+  Closing,
   dialWithRetries,
   encodePeerKey,
   TrackedStorage,
@@ -227,20 +228,12 @@ export class NodePeer implements Peer {
   async #close (): Promise<void> {
     this.#stopping.abort(new PeerClosedError('the peer is closed'))
     this.#bootstrap.stop()
-    const errors: unknown[] = []
-    const attempt = async (step: () => void | Promise<void>): Promise<void> => {
-      try {
-        await step()
-      } catch (error) {
-        errors.push(error)
-      }
-    }
-    await attempt(() => this.libp2p.stop())
-    if (this.#webRTCDirect) await attempt(releaseWebRTCDirect)
-    await Promise.all([...this.#storages].map((storage) => attempt(() => storage.close?.())))
-    await attempt(() => this.#datastore.close())
-    if (errors.length === 1) throw errors[0]
-    if (errors.length > 1) throw new AggregateError(errors, 'closing the peer failed')
+    const closing = new Closing()
+    await closing.attempt(() => this.libp2p.stop())
+    if (this.#webRTCDirect) await closing.attempt(releaseWebRTCDirect)
+    await Promise.all([...this.#storages].map((storage) => closing.attempt(() => storage.close?.())))
+    await closing.attempt(() => this.#datastore.close())
+    closing.done()
   }
 }
 

@@ -53,6 +53,7 @@ export type { KadmiumServices, KadmiumLibp2p } from '../peer/peer.ts'
 // What every peer adapter shares beside the profile: address checks, bootstrap dials, the key's bytes, storage tracking.
 export { parseAddress, checkBootstrapAddress, peerOfAddress } from '../peer/addresses.ts'
 export { dialWithRetries, DIAL_ATTEMPTS, DIAL_BACKOFF_MS } from '../peer/dial.ts'
+export { Closing } from '../peer/closing.ts'
 export type { DialRetryOptions, DialTarget } from '../peer/dial.ts'
 export { BootstrapDialer } from '../peer/bootstrap.ts'
 export type { BootstrapStatus, BootstrapEvents } from '../peer/bootstrap.ts'
