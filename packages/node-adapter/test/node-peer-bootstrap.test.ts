@@ -57,16 +57,4 @@ describe('nodePeer: bootstrap peers', () => {
     assert.equal(reported?.state, 'unreachable', 'an event said so')
   })
 
-  test('a bootstrap peer whose connection closed is dialed again: the peer is connected to it once more', { timeout: 120_000 }, async () => {
-    const boot = await sandbox.peer('boot-again')
-    const address = boot.multiaddrs[0]?.toString() ?? ''
-    const peer = await sandbox.peer('keeps-it', { bootstrap: [address] })
-    await waitFor('connected to the bootstrap peer', () => peer.status.bootstrap[0]?.state === 'connected', 30_000)
-    const before = new Set(peer.libp2p.getConnections(boot.libp2p.peerId).map((c) => c.id))
-    // The bootstrap peer drops the connection (a restart, a network change, an overloaded peer's timeouts).
-    await boot.libp2p.hangUp(peer.libp2p.peerId)
-    // (A second later; if those dials fail, as on a loaded machine, 30 s later.)
-    await waitFor('the peer to dial it again: a new connection', () => peer.libp2p.getConnections(boot.libp2p.peerId).some((c) => !before.has(c.id)), 90_000)
-    await waitFor('its status: connected', () => peer.status.bootstrap[0]?.state === 'connected', 30_000)
-  })
 })
