@@ -56,5 +56,4 @@ describe('nodePeer: bootstrap peers', () => {
     const reported = events.find((e) => e.address === unreachable)
     assert.equal(reported?.state, 'unreachable', 'an event said so')
   })
-
 })
