@@ -64,9 +64,13 @@ test('an author over its apply budget is dropped and reported; another author\'s
   const tc = c.collection('todos', { schema: Todo })
 
   const ids: string[] = []
+  const burstStarted = performance.now()
   for (let i = 0; i < 200; i++) ids.push(await ta.insert({ title: `burst ${i}`, done: false }))
   await waitFor(() => rejected.some((e) => e.reason.startsWith('PeerThrottledError') && e.peer === pa.libp2p.peerId.toString()), 'a throttled at b')
-  assert.equal(rejected.filter((e) => e.reason.startsWith('PeerThrottledError')).length, 1, 'reported once a window')
+  // Once a 10 s window: a burst that a slow machine stretches over several windows is reported in each.
+  const windows = Math.ceil((performance.now() - burstStarted) / 10_000) + 1
+  const reports = rejected.filter((e) => e.reason.startsWith('PeerThrottledError')).length
+  assert.ok(reports >= 1 && reports <= windows, `reported once a window (${reports} reports in at most ${windows} windows)`)
   assert.ok(await tb.count() < 200, 'some of a\'s burst was dropped')
 
   const fromC = await tc.insert({ title: 'from c', done: false })
