@@ -10,8 +10,8 @@
  * `'go'` message) and `{ sent, failed, ms, rate }` at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'

@@ -2,8 +2,8 @@
  * Real kad-dht nodes in one process, over libp2p's memory transport, for
  * the DHT store's tests.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type KadDHT, type QueryEvent, type Validators } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'

@@ -3,8 +3,8 @@
  * over the memory transport with gossipsub and kad-dht, and in-memory
  * storage. (`@kadmium/node`'s tests run the same over TCP and LevelDB.)
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, type Validators } from '@libp2p/kad-dht'
