@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { after, describe, test } from 'node:test'
 import { nodePeer, type BootstrapStatus } from '@kadmium/node'
 import { PeerSandbox, waitFor } from './fixtures/peers.ts'
@@ -56,4 +57,35 @@ describe('nodePeer: bootstrap peers', () => {
     const reported = events.find((e) => e.address === unreachable)
     assert.equal(reported?.state, 'unreachable', 'an event said so')
   })
+
+  test('a bootstrap peer that restarts is dialed again: the peer reports it lost, then connected once more', { timeout: 150_000 }, async () => {
+    const port = await freePort()
+    const listen = [`/ip4/127.0.0.1/tcp/${port}`]
+    const boot = await sandbox.peer('boot-restarts', { listen })
+    const address = `${listen[0] ?? ''}/p2p/${boot.libp2p.peerId.toString()}`
+    const peer = await sandbox.peer('keeps-it', { bootstrap: [address] })
+    const states: string[] = []
+    peer.on('bootstrap', (status) => states.push(status.state))
+    await waitFor('connected to the bootstrap peer', () => peer.status.bootstrap[0]?.state === 'connected', 30_000)
+    // The server restarts: its connections close, and for a while nothing listens there.
+    await boot.close()
+    await waitFor('the peer to see the bootstrap peer gone', () => peer.status.bootstrap[0]?.state !== 'connected', 30_000)
+    const again = await sandbox.peer('boot-restarts', { listen })
+    assert.equal(again.libp2p.peerId.toString(), boot.libp2p.peerId.toString(), 'the same identity, from its data directory')
+    // Redialed: by the bootstrap dialer a second after the close or at its next 30 s retry, or by libp2p's
+    // reconnect queue (kad-dht keeps its closest peers alive), whichever comes first.
+    await waitFor('the peer to connect to it again', () => peer.libp2p.getConnections(again.libp2p.peerId).length > 0, 100_000)
+    await waitFor('its status: connected', () => peer.status.bootstrap[0]?.state === 'connected', 10_000)
+    assert.ok(states.includes('dialing') || states.includes('unreachable'), `the loss was reported (${states.join(', ')})`)
+  })
 })
+
+/** A TCP port on loopback that nothing listens on now. */
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => { resolve() }))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}

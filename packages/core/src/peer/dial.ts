@@ -21,12 +21,21 @@ export interface DialRetryOptions {
   readonly backoff?: number
   /** Stops retrying, and the dial under way. */
   readonly signal?: AbortSignal
+  /**
+   * How long one attempt may take, in ms. (libp2p applies its own dial
+   * timeout only to a dial given no signal: without this bound, a dial
+   * that hangs would hold the retries forever.)
+   * @default 10000
+   */
+  readonly timeout?: number
 }
 
 /** Default number of dial attempts. */
 export const DIAL_ATTEMPTS = 4
 /** Default first wait between attempts, in ms. */
 export const DIAL_BACKOFF_MS = 100
+/** Default bound of one dial attempt, in ms (libp2p's own default dial timeout). */
+export const DIAL_TIMEOUT_MS = 10_000
 
 /** What to dial: a multiaddr (as text or parsed) or a known peer. */
 export type DialTarget = string | Multiaddr | PeerId
@@ -41,10 +50,12 @@ export async function dialWithRetries (libp2p: Libp2p, target: DialTarget, optio
   const attempts = Math.max(1, options.attempts ?? DIAL_ATTEMPTS)
   const backoff = options.backoff ?? DIAL_BACKOFF_MS
   const signal = options.signal
+  const timeout = options.timeout ?? DIAL_TIMEOUT_MS
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted()
     try {
-      return await libp2p.dial(address, signal === undefined ? {} : { signal })
+      const bound = AbortSignal.timeout(timeout)
+      return await libp2p.dial(address, { signal: signal === undefined ? bound : AbortSignal.any([signal, bound]) })
     } catch (error) {
       if (attempt >= attempts || signal?.aborted === true) throw error
     }
