@@ -9,8 +9,8 @@
  * @module
  */
 
-import { systemClock, type Clock, type ClockTimer } from '../util/clock.ts'
-import { MinHeap } from '../util/min-heap.ts'
+import { systemClock, type Clock } from '../util/clock.ts'
+import { RepublishSchedule } from './republish-schedule.ts'
 
 /** Options of a {@link PutQueue}; every field but `maxHold`, `clock` and `salt` is required here (the DHT store fills in defaults). */
 export interface PutQueueOptions {
@@ -60,13 +60,6 @@ export interface PutQueueHooks<J> {
   failed (key: string, job: J, error: unknown, attempt: number, retryIn: number | undefined): void
 }
 
-/** A key kept for republishing. */
-interface Kept<J> {
-  readonly due: number
-  readonly job?: J
-  readonly make?: (key: string) => J
-}
-
 interface Running<J> {
   /** The job scheduled for the key while it ran: it runs next. */
   next: J | undefined
@@ -113,30 +106,17 @@ export class PutQueue<J> {
   readonly #running = new Map<string, Running<J>>()
   readonly #retrying = new Map<string, Retrying<J>>()
   readonly #attempts = new Map<string, number>()
-  /**
-   * Keys to run again, with their due time and their latest job — or, for
-   * keys taken in by {@link track}, what makes the job when due (a replica
-   * may track 100,000s of records).
-   */
-  readonly #republish = new Map<string, Kept<J>>()
-  /** The due times of {@link #republish}, earliest first; an entry whose key is no longer kept with that due time is stale (skipped). */
-  readonly #dues = new MinHeap<{ readonly key: string, readonly at: number }>()
-  #republishTimer: ClockTimer = undefined
-  /** When the republish timer fires. */
-  #armedAt: number | undefined = undefined
+  /** Keys to run again, each at its slot, with their latest job (or what makes it, for keys taken in by {@link track}). */
+  readonly #republish: RepublishSchedule<J>
   #pumpQueued = false
   #stopped = false
   #idle: Array<() => void> = []
 
-  readonly #clock: Clock
-  readonly #phase: (key: string) => number
-
   constructor (options: PutQueueOptions, hooks: PutQueueHooks<J>) {
     this.#options = options
     this.#hooks = hooks
-    this.#clock = options.clock ?? systemClock
-    const salt = options.salt ?? ''
-    this.#phase = (key) => keyPhase(salt + key)
+    const clock: Clock = options.clock ?? systemClock
+    this.#republish = new RepublishSchedule<J>({ interval: options.republishInterval, clock, salt: options.salt ?? '' }, (key, job) => { this.schedule(key, job) })
   }
 
   /**
@@ -145,11 +125,7 @@ export class PutQueue<J> {
    * republishes a key at its slots, whenever it started.
    */
   nextSlot (key: string, time: number): number {
-    const interval = this.#options.republishInterval
-    if (interval <= 0) return time
-    const offset = Math.floor(this.#phase(key) * interval)
-    const k = Math.ceil((time - offset) / interval)
-    return k * interval + offset
+    return this.#republish.nextSlot(key, time)
   }
 
   /** Jobs delayed, ready, running or waiting for a retry (parked ones aside). */
@@ -164,7 +140,7 @@ export class PutQueue<J> {
 
   /** When the next republish is due (ms since the epoch), if any key is kept for it. */
   get nextRepublish (): number | undefined {
-    return this.#firstDue()?.at
+    return this.#republish.next
   }
 
   /** Keys that will be republished. */
@@ -181,7 +157,7 @@ export class PutQueue<J> {
    */
   track (entries: ReadonlyArray<{ readonly key: string, readonly due: number }>, make: (key: string) => J): void {
     if (this.#stopped) return
-    for (const { key, due } of entries) if (!this.#knows(key)) this.#keep(key, { due, make })
+    for (const { key, due } of entries) if (!this.#knows(key)) this.#republish.track(key, due, make)
   }
 
   /**
@@ -295,12 +271,8 @@ export class PutQueue<J> {
     this.#ready.clear()
     for (const { timer } of this.#retrying.values()) clearTimeout(timer)
     this.#retrying.clear()
-    this.#republish.clear()
-    this.#dues.clear()
+    this.#republish.stop()
     this.#attempts.clear()
-    this.#clock.clearTimeout(this.#republishTimer)
-    this.#republishTimer = undefined
-    this.#armedAt = undefined
     for (const running of this.#running.values()) running.next = undefined
     await this.flush()
   }
@@ -353,7 +325,7 @@ export class PutQueue<J> {
       const latest = running.next ?? job
       if (!failed) {
         this.#attempts.delete(key)
-        if (!running.forgotten) this.#renew(key, latest)
+        if (!running.forgotten) this.#republish.renew(key, latest)
         if (running.next !== undefined) this.#ready.set(key, running.next)
       } else if (!running.forgotten) {
         this.#retry(key, latest, error)
@@ -366,7 +338,7 @@ export class PutQueue<J> {
     const attempt = (this.#attempts.get(key) ?? 0) + 1
     if (attempt >= this.#options.maxAttempts) {
       this.#attempts.delete(key)
-      this.#renew(key, job)
+      this.#republish.renew(key, job)
       // Given up: tried again once the peer is online again (or at its republish).
       this.#parked.set(key, job)
       this.#report(key, job, error, attempt, undefined)
@@ -393,52 +365,6 @@ export class PutQueue<J> {
     }
   }
 
-  /**
-   * Keeps `key` for republishing at its first slot half an interval from
-   * now or later (so within 1.5 intervals: a restart in between finds the
-   * slot, see {@link nextSlot}).
-   */
-  #renew (key: string, job: J): void {
-    this.#keep(key, { due: this.nextSlot(key, this.#clock.now() + this.#options.republishInterval / 2), job })
-  }
-
-  #keep (key: string, kept: Kept<J>): void {
-    this.#republish.set(key, kept)
-    this.#dues.push({ key, at: kept.due })
-    if (this.#armedAt === undefined || kept.due < this.#armedAt) this.#armRepublish()
-  }
-
-  /** The earliest due time of a key still kept (stale entries dropped on the way). */
-  #firstDue (): { readonly key: string, readonly at: number } | undefined {
-    for (let top = this.#dues.peek(); top !== undefined; top = this.#dues.peek()) {
-      if (this.#republish.get(top.key)?.due === top.at) return top
-      this.#dues.pop()
-    }
-    return undefined
-  }
-
-  #armRepublish (): void {
-    this.#clock.clearTimeout(this.#republishTimer)
-    this.#republishTimer = undefined
-    this.#armedAt = undefined
-    const first = this.#firstDue()
-    if (first === undefined || this.#stopped) return
-    this.#armedAt = first.at
-    this.#republishTimer = this.#clock.setTimeout(() => {
-      this.#republishTimer = undefined
-      this.#armedAt = undefined
-      const now = this.#clock.now()
-      for (let next = this.#firstDue(); next !== undefined && next.at <= now; next = this.#firstDue()) {
-        this.#dues.pop()
-        const kept = this.#republish.get(next.key) as Kept<J>
-        this.#republish.delete(next.key)
-        const job = kept.job ?? kept.make?.(next.key)
-        if (job !== undefined) this.schedule(next.key, job)
-      }
-      this.#armRepublish()
-    }, Math.max(0, first.at - this.#clock.now()))
-  }
-
   /** Whether `key` has a job waiting, running, or to republish. */
   #knows (key: string): boolean {
     return this.#delayed.has(key) || this.#parked.has(key) || this.#ready.has(key) || this.#running.has(key) || this.#retrying.has(key) || this.#republish.has(key)
@@ -450,11 +376,4 @@ export class PutQueue<J> {
     this.#idle = []
     for (const resolve of waiters) resolve()
   }
-}
-
-/** A key's own phase in [0, 1): its FNV-1a hash, scaled. */
-function keyPhase (key: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
-  return (hash >>> 0) / 2 ** 32
 }
