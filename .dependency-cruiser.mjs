@@ -7,8 +7,9 @@
 // 2 store/ and query/ stay off the network; 3 core's layers only import
 // downwards; 4 core imports no adapter and no Node.js built-in; 5 adapters
 // import no other adapter and reach core only by `@kadmium/core` entry
-// points; 6 bench/ and examples/ likewise. @kadmium/browser's sources (and
-// its tests' page files) import no Node.js built-in either.
+// points; 6 bench/ and examples/ likewise, but for bench/ importing the
+// browser tests' fixtures (below). @kadmium/browser's sources (and its tests'
+// and the bench's page files) import no Node.js built-in either.
 //
 // A rule broken on purpose fails `npm test`: there is no list of exceptions.
 import fs from 'node:fs'
@@ -90,6 +91,12 @@ const ADAPTERS = [
   '^@kadmium/(?!core(/|$))'
 ]
 const LIBP2P = '(^|(^|/)node_modules/)(@libp2p/|@chainsafe/|libp2p(/|$))'
+/**
+ * The browser tests' fixtures (headless Chromium, page bundling and serving, `kadmium serve`, network
+ * namespaces, the minimal app's build): the bench's `browser` scenario runs on them too, rather than on
+ * a copy. bench/ alone may import them from outside the package (see `browser-fixtures-for-bench`).
+ */
+const BROWSER_FIXTURES = '^packages/browser-adapter/test/fixtures/'
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -170,8 +177,8 @@ export default {
       severity: 'error',
       comment:
         '@kadmium/browser runs in browsers: its src/ and the test files that run in a page (test/browser/, ' +
-        'test/fixtures/browser/) import no node: module and no Node.js built-in. Its Node-side tests may.',
-      from: { path: '^packages/browser-adapter/(src|test/browser|test/fixtures/browser)/' },
+        'test/fixtures/browser/, and the bench\'s pages, bench/browser/) import no node: module and no Node.js built-in. Its Node-side tests may.',
+      from: { path: ['^packages/browser-adapter/(src|test/browser|test/fixtures/browser)/', '^bench/browser/'] },
       to: { dependencyTypes: ['core'] }
     },
 
@@ -192,7 +199,7 @@ export default {
         "Outside a package (adapters, bench/, examples/), its files are reached only through the package's " +
         'entry points (`@kadmium/core`, `@kadmium/core/testing`, `@kadmium/node/level`, ...): never a non-exported file.',
       from: { path: '^(packages/([^/]+)/|bench/|examples/)' },
-      to: { path: '^packages/([^/]+)/', pathNot: ['^packages/$2/', ...entryPoints] }
+      to: { path: '^packages/([^/]+)/', pathNot: ['^packages/$2/', ...entryPoints, BROWSER_FIXTURES] }
     },
     {
       name: 'packages-not-by-relative-path',
@@ -202,10 +209,20 @@ export default {
       // a relative import is 'local' alone; `@kadmium/x` (a workspace link) is 'local' and 'aliased'
       to: {
         path: '^packages/([^/]+)/',
-        pathNot: '^packages/$2/',
+        pathNot: ['^packages/$2/', BROWSER_FIXTURES],
         dependencyTypes: ['local'],
         dependencyTypesNot: ['aliased', 'aliased-workspace']
       }
+    },
+
+    {
+      name: 'browser-fixtures-for-bench',
+      severity: 'error',
+      comment:
+        "The browser tests' fixtures (packages/browser-adapter/test/fixtures/) are reached from outside the package " +
+        "by bench/ alone (the `browser` scenario runs Chromium, pages and `kadmium serve` with them), by a relative path.",
+      from: { path: '^(packages/(?!browser-adapter/)|examples/)' },
+      to: { path: BROWSER_FIXTURES }
     },
 
     // Housekeeping -----------------------------------------------------------

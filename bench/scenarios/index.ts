@@ -5,6 +5,7 @@
  * @module
  */
 import type { Scenario } from '../lib/scenario.ts'
+import { browser } from './browser.ts'
 import { coldJoin } from './cold-join.ts'
 import { coldStart } from './cold-start.ts'
 import { dht } from './dht.ts'
@@ -24,6 +25,6 @@ import { update } from './update.ts'
 import { wire } from './wire.ts'
 
 /** Every scenario, in the order `npm run bench` runs them; each lives in `bench/scenarios/<name>.ts`. */
-export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, guard, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate, coldJoin, serve]
+export const scenarios: readonly Scenario[] = [insert, update, get, find, rss, coldStart, guard, live, wire, replicate, propagation, dht, fanout, orbitdbInsert, orbitdbReplicate, coldJoin, serve, browser]
 
 export { runScenario, type RunScenarioArgs } from './run-one.ts'

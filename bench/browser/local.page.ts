@@ -1,0 +1,106 @@
+/**
+ * The `browser` scenario's page of IndexedDB alone: Kadmium databases on
+ * `indexedDbStorage`, and the baseline, raw Yjs on IndexedDB through
+ * `idb` (the library `indexedDbStorage` itself uses), one awaited put per
+ * record into one object store — the IndexedDB counterpart of the Node
+ * scenarios' raw Yjs + classic-level. Every write transaction of both is
+ * `relaxed` (`indexedDbStorage`'s default).
+ * @module
+ */
+import { createDatabase, newId } from '@kadmium/core'
+import { deleteIndexedDbStorage, indexedDbStorage } from '@kadmium/browser'
+import { deleteDB, openDB } from 'idb'
+import * as Y from 'yjs'
+import { exposePage } from '../../packages/browser-adapter/test/fixtures/browser/expose.ts'
+import { FIRST_QUERY, type ColdOpen, type LocalActions } from '../lib/browser-protocol.ts'
+import { BASELINE_PREFIX, BASELINE_ROOT, COLLECTION, todos, todoSchema, type Todo, type Todos } from './records.ts'
+
+const STORE = 'entries'
+const CHUNK = 100
+
+async function openKadmium (name: string): Promise<{ close: () => Promise<void>, todos: Todos }> {
+  const db = await createDatabase({ name, storage: indexedDbStorage(name) })
+  return { close: async () => { await db.close() }, todos: db.collection(COLLECTION, { schema: todoSchema }) }
+}
+
+/** The baseline's record: a fresh Y.Doc, the fields set in a Y.Map, the update encoded (as `bench/lib/fixtures.ts`'s `encodeRecord`). */
+function encodeRecord (record: Todo): Uint8Array {
+  const doc = new Y.Doc()
+  const map = doc.getMap<unknown>(BASELINE_ROOT)
+  doc.transact(() => {
+    for (const [key, value] of Object.entries(record)) map.set(key, value)
+  })
+  const update = Y.encodeStateAsUpdate(doc)
+  doc.destroy()
+  return update
+}
+
+export const actions: LocalActions = {
+  kadmiumInsert: async (records: number, name: string): Promise<number> => {
+    const list = todos(records)
+    const { close, todos: collection } = await openKadmium(name)
+    let ms: number
+    try {
+      await collection.count() // the collection's index is loaded before the clock starts
+      const t0 = performance.now()
+      for (const record of list) await collection.insert(record)
+      ms = performance.now() - t0
+      const count = await collection.count()
+      if (count !== records) throw new Error(`inserted ${records} records, the collection counts ${count}`)
+    } finally {
+      await close()
+    }
+    await deleteIndexedDbStorage(name)
+    return ms
+  },
+
+  baselineInsert: async (records: number, name: string): Promise<number> => {
+    const list = todos(records)
+    const db = await openDB(name, 1, { upgrade: (d) => { d.createObjectStore(STORE) } })
+    let ms: number
+    try {
+      const t0 = performance.now()
+      for (const record of list) {
+        const tx = db.transaction(STORE, 'readwrite', { durability: 'relaxed' })
+        await Promise.all([tx.store.put(encodeRecord(record), BASELINE_PREFIX + newId()), tx.done])
+      }
+      ms = performance.now() - t0
+      const count = await db.count(STORE)
+      if (count !== records) throw new Error(`put ${records} records, the store counts ${count}`)
+    } finally {
+      db.close()
+    }
+    await deleteDB(name)
+    return ms
+  },
+
+  fill: async (records: number, name: string): Promise<number> => {
+    const list = todos(records)
+    const { close, todos: collection } = await openKadmium(name)
+    const t0 = performance.now()
+    try {
+      for (let i = 0; i < list.length; i += CHUNK) await Promise.all(list.slice(i, i + CHUNK).map(async (r) => collection.insert(r)))
+    } finally {
+      await close()
+    }
+    return performance.now() - t0
+  },
+
+  coldOpen: async (name: string): Promise<ColdOpen> => {
+    const t0 = performance.now()
+    const { close, todos: collection } = await openKadmium(name)
+    try {
+      const rows = await collection.find(FIRST_QUERY)
+      const t1 = performance.now()
+      return { openMs: t1 - t0, sinceNavigationMs: t1, rows: rows.length, records: await collection.count() }
+    } finally {
+      await close()
+    }
+  },
+
+  drop: async (name: string): Promise<void> => {
+    await deleteIndexedDbStorage(name)
+  }
+}
+
+exposePage({ actions })
