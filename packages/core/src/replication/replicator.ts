@@ -68,6 +68,8 @@ export interface ReplicatorEvents {
 
 /** Envelopes in flight beyond which an owed catch-up waits for the backlog. */
 const BACKLOG_ENVELOPES = 64
+/** Longest wait of the first announce and discovery for the sessions started at open (ms). */
+const DISCOVER_AFTER_MS = 3000
 
 /**
  * Replicates one database with the peers of a libp2p node: live updates
@@ -88,6 +90,9 @@ export class Replicator {
   readonly #timers: Array<ReturnType<typeof setInterval>> = []
   #detach: (() => void) | undefined
   #resumeTimer: ReturnType<typeof setTimeout> | undefined
+  /** The first announce and discovery, waiting for the sessions started at open. */
+  #discoverTimer: ReturnType<typeof setTimeout> | undefined
+  #discovering = false
   #stopped = false
   readonly #onIdentify = (event: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
     const { peerId, protocols } = event.detail
@@ -200,21 +205,35 @@ export class Replicator {
   async start (ridden?: ManifestAnswer): Promise<void> {
     this.#detach = this.#replica.attach({ local: (update) => this.publish(update) })
     await this.#catchUp.start()
-    if (ridden !== undefined) this.#catchUp.ride(ridden).catch(() => {})
+    const sessions: Array<Promise<void>> = []
+    const started = (session: Promise<void>): void => { sessions.push(session.catch(() => {})) }
+    if (ridden !== undefined) started(this.#catchUp.ride(ridden))
     this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
     // A database just opened catches up with every peer already connected at once, whichever
     // peer leads (a database opened by address: the peer that gave the manifest): waiting
     // for it to see this side's subscription would cost a round trip. Sessions start before the
     // subscription goes out, so that the peer, seeing it, finds a session with this side under way.
-    for (const connection of this.#libp2p.getConnections()) this.sync(connection.remotePeer).catch(() => {})
+    for (const connection of this.#libp2p.getConnections()) started(this.sync(connection.remotePeer))
     this.#gossip.start()
-    this.#durable.announce()
     this.#durable.startRepublishing()
     // A restricted database: who may write, from the DHT too (a writer just granted need not wait for a peer of the database).
     this.#durable.readAccess(this.#options.dhtReadTimeout).catch(() => {})
     this.#timers.push(setInterval(() => { this.#syncAll() }, this.#options.syncInterval))
     this.#timers.push(setInterval(() => { void this.discover() }, this.#options.discoveryInterval))
-    void this.discover()
+    // Announcing the database and looking for more of its peers (DHT queries, answered by the
+    // peers just connected) go once the first sessions ended, or after DISCOVER_AFTER_MS at most:
+    // they would compete with the sessions for the CPU on both sides.
+    const discover = (): void => {
+      clearTimeout(this.#discoverTimer)
+      this.#discoverTimer = undefined
+      if (this.#stopped || this.#discovering) return
+      this.#discovering = true
+      this.#durable.announce()
+      void this.discover()
+    }
+    if (sessions.length === 0) return discover()
+    this.#discoverTimer = setTimeout(discover, DISCOVER_AFTER_MS)
+    void Promise.all(sessions).then(discover)
   }
 
   /** Sends a local update to the database's peers and queues its DHT put; returns whether a peer listens. */
@@ -261,6 +280,7 @@ export class Replicator {
     this.#owed.stop()
     this.#intake.stop()
     clearTimeout(this.#resumeTimer)
+    clearTimeout(this.#discoverTimer)
     this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
     const discovery = this.#discovery.stop()
     await this.#catchUp.stop()
