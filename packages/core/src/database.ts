@@ -174,11 +174,13 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
         return found.manifest
       })
     const db = await openDatabase(options, setup)
-    // (Not keeping it only means the next open by address asks the network.)
-    await peer?.keepManifest?.(setup.address, setup.manifest).catch(() => {})
+    // Kept while replication starts: a write to the device that the catch-up need not wait
+    // for. (Not keeping it only means the next open by address asks the network.)
+    const keeping = peer?.keepManifest?.(setup.address, setup.manifest).catch(() => {})
     const session = ridden
     ridden = undefined
     await db.startReplication(session)
+    await keeping
     return db
   } finally {
     const unused: ManifestAnswer | undefined = ridden
