@@ -14,14 +14,35 @@ export interface IndexedDbStorageOptions {
   readonly durability?: 'relaxed' | 'strict'
 }
 
-/** The one object store of a Kadmium IndexedDB database: string keys, byte values. */
+/**
+ * The object stores of a Kadmium IndexedDB database: `entries`, string keys
+ * and byte values; `journal`, batches written and not yet folded into
+ * `entries` (see {@link IndexedDbStorage}), under keys IndexedDB numbers in
+ * the order they were added.
+ */
 interface Schema extends DBSchema {
   entries: { key: string, value: Uint8Array }
+  journal: { key: number, value: JournalBatch }
 }
 
+/** A batch in the journal: its operations in order, `[key, value]` a put, `[key]` a deletion. */
+type JournalBatch = Array<[string, Uint8Array] | [string]>
+
 const STORE = 'entries'
-/** The schema version: 1 holds the object store `entries` and nothing else. */
-const VERSION = 1
+const JOURNAL = 'journal'
+/** The schema version: 1 held the object store `entries`; 2 adds `journal`. */
+const VERSION = 2
+/**
+ * The journal is folded into `entries` once no write came for this long
+ * (ms), or at once when it holds {@link FOLD_BATCHES} batches. Folding
+ * costs as much per entry as writing it did (~0.1 ms in Chromium), but in
+ * one transaction rather than one per batch; folded every 50 ms while
+ * writes went on, the folds took half of the time of sequential writes
+ * (each waiting for the fold before it), so they wait for a pause. Every
+ * read reads the journal, so it is kept short.
+ */
+const FOLD_IDLE_MS = 100
+const FOLD_BATCHES = 512
 const EMPTY = new Uint8Array(0)
 /**
  * Entries a scan reads per transaction: its first round, then four times
@@ -97,6 +118,18 @@ export async function deleteIndexedDbStorage (name: string): Promise<void> {
   }
 }
 
+/**
+ * Writes go to the journal, one record per batch in one transaction: a
+ * transaction costs a round trip to the browser's storage process, and
+ * each record in it costs more again, so a batch of several keys is
+ * stored as one record (a record of 4 keys took ~0.8 ms less per
+ * transaction than 4 records in Chromium). A batch is as durable as
+ * before once its transaction completes. The journal is folded into
+ * `entries` a moment later, many batches in one transaction, by whichever
+ * connection comes first; every read reads the journal in the same
+ * transaction as `entries` and applies what it holds over them, so a
+ * write is seen by every connection (every tab) once it resolves.
+ */
 class IndexedDbStorage implements StorageAdapter {
   readonly #name: string
   readonly #durability: 'relaxed' | 'strict'
@@ -105,6 +138,10 @@ class IndexedDbStorage implements StorageAdapter {
   #closed: Promise<void> | undefined
   /** Why the connection was lost without `close` (deleted or upgraded elsewhere, or ended by the browser). */
   #lost: string | undefined
+  /** Batches this connection wrote to the journal since its last fold, and the fold scheduled, or running. */
+  #unfolded = 0
+  #foldTimer: ReturnType<typeof setTimeout> | undefined
+  #folding: Promise<void> | undefined
 
   constructor (name: string, durability: 'relaxed' | 'strict') {
     this.#name = name
@@ -112,18 +149,26 @@ class IndexedDbStorage implements StorageAdapter {
     this.#opened = openDB<Schema>(name, VERSION, {
       upgrade: (db) => {
         if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE)
+        if (!db.objectStoreNames.contains(JOURNAL)) db.createObjectStore(JOURNAL, { autoIncrement: true })
       },
       // Another connection wants to delete or upgrade the database: let it.
       blocking: (_current, _blocked, event) => {
         this.#lost = 'it was deleted or upgraded by another connection'
+        this.#cancelFold()
         ;(event.target as IDBDatabase).close()
       },
       terminated: () => {
         this.#lost = 'the browser closed its connection'
+        this.#cancelFold()
       }
     }).then((db) => {
       this.#db = db
-      if (this.#closed !== undefined) db.close()
+      if (this.#closed !== undefined) {
+        db.close()
+      } else {
+        // What a connection that did not close left in the journal.
+        this.#scheduleFold()
+      }
       return db
     }, (cause: unknown) => {
       throw new StorageError(`cannot open IndexedDB storage "${name}": ${reason(cause)}`, { cause })
@@ -135,7 +180,7 @@ class IndexedDbStorage implements StorageAdapter {
     checkKey(key)
     const db = this.#db ?? await this.#open()
     this.#check()
-    const value = await this.#run('get', () => db.get(STORE, key))
+    const value = await this.#run('get', async () => readKey(unwrap(db), key))
     return value === undefined ? undefined : bytesOf(key, value)
   }
 
@@ -159,21 +204,15 @@ class IndexedDbStorage implements StorageAdapter {
     const db = this.#db ?? await this.#open()
     this.#check()
     if (operations.length === 0) return
+    // (IndexedDB clones the values when the record is added: the caller may reuse its buffers once this returns.)
+    const batch: JournalBatch = operations.map((op) => op.type === 'put' ? [op.key, storedBytes(op.value)] : [op.key])
     await this.#run('batch', async () => {
-      const tx = db.transaction(STORE, 'readwrite', { durability: this.#durability })
-      const pending: Array<Promise<unknown>> = [tx.done]
-      try {
-        for (const op of operations) {
-          pending.push(op.type === 'put' ? tx.store.put(storedBytes(op.value), op.key) : tx.store.delete(op.key))
-        }
-      } catch (error) {
-        // A request the browser refused at once: undo the others (their promises then reject, handled here).
-        for (const request of pending) request.catch(() => {})
-        tx.abort()
-        throw error
-      }
-      await Promise.all(pending)
+      const tx = unwrap(db).transaction(JOURNAL, 'readwrite', { durability: this.#durability })
+      tx.objectStore(JOURNAL).add(batch)
+      await completion(tx)
     })
+    this.#unfolded++
+    this.#scheduleFold()
   }
 
   async * scan (prefix: string, options: ScanOptions = {}): AsyncIterable<[string, Uint8Array]> {
@@ -190,26 +229,77 @@ class IndexedDbStorage implements StorageAdapter {
     while (left > 0) {
       const count = Math.min(left, round)
       this.#check()
-      const [keys, values] = await this.#run('scan', async () => readRound(unwrap(db), range, count, keysOnly))
+      const read = await this.#run('scan', async () => readRound(unwrap(db), range, count, keysOnly))
+      // Entries up to the last key read (all of the range's, if the round was not full), with the journal's writes applied.
+      const last = read.keys.length < count ? undefined : read.keys[read.keys.length - 1]
+      const entries = applyJournal(read, (key) => key.startsWith(prefix) && inRange(range, key) && (last === undefined || key <= last))
       let bytes = 0
-      for (const [i, key] of keys.entries()) {
-        const value = values === undefined ? EMPTY : bytesOf(key, values[i])
-        bytes += value.byteLength
-        yield [key, value]
+      for (const [key, value] of entries) {
+        if (left <= 0) return
+        const checked = keysOnly ? EMPTY : bytesOf(key, value)
+        bytes += checked.byteLength
+        left--
+        yield [key, checked]
       }
-      if (keys.length < count) return
-      left -= keys.length
-      range = rangeAfter(whole, keys[keys.length - 1] as string)
-      round = Math.min(round * 4, MAX_ROUND, Math.max(FIRST_ROUND, Math.floor(MAX_ROUND_BYTES / Math.max(1, bytes / keys.length))))
+      if (last === undefined) return
+      range = rangeAfter(whole, last)
+      round = Math.min(round * 4, MAX_ROUND, Math.max(FIRST_ROUND, Math.floor(MAX_ROUND_BYTES / Math.max(1, bytes / Math.max(1, entries.length)))))
     }
+  }
+
+  /** Resolves once every batch written so far is in `entries` (the journal folded). */
+  async settled (): Promise<void> {
+    const db = this.#db ?? await this.#open()
+    this.#check()
+    await this.#run('fold', async () => this.#fold(db))
   }
 
   close (): Promise<void> {
     this.#closed ??= (async () => {
+      this.#cancelFold()
+      const db = this.#db
+      // What this connection wrote goes into `entries` first, if it can (else the next open folds it).
+      if (db !== undefined && this.#lost === undefined) await this.#fold(db).catch(() => {})
       // IndexedDB closes the connection once its pending transactions are done.
-      this.#db?.close()
+      db?.close()
     })()
     return this.#closed
+  }
+
+  /** Folds the journal soon: at once if it grew long, else once writes pause for {@link FOLD_IDLE_MS}. */
+  #scheduleFold (): void {
+    if (this.#closed !== undefined || this.#lost !== undefined) return
+    this.#cancelFold()
+    if (this.#unfolded >= FOLD_BATCHES && this.#folding === undefined) {
+      void this.#foldNow()
+      return
+    }
+    this.#foldTimer = setTimeout(() => {
+      this.#foldTimer = undefined
+      void this.#foldNow()
+    }, FOLD_IDLE_MS)
+  }
+
+  #cancelFold (): void {
+    if (this.#foldTimer !== undefined) clearTimeout(this.#foldTimer)
+    this.#foldTimer = undefined
+  }
+
+  /** A background fold: a failure leaves the journal as it was (reads apply it; the next write or open folds it). */
+  async #foldNow (): Promise<void> {
+    const db = this.#db
+    if (db === undefined || this.#closed !== undefined || this.#lost !== undefined) return
+    await this.#fold(db).catch(() => {})
+  }
+
+  /** Folds the journal into `entries`, one fold at a time per connection. */
+  async #fold (db: IDBPDatabase<Schema>): Promise<void> {
+    while (this.#folding !== undefined) await this.#folding.catch(() => {})
+    const written = this.#unfolded
+    this.#folding = foldJournal(unwrap(db), this.#durability).then(() => {
+      this.#unfolded = Math.max(0, this.#unfolded - written)
+    }).finally(() => { this.#folding = undefined })
+    await this.#folding
   }
 
   /** Waits for the database to open, rejecting if this storage is closed. */
@@ -234,6 +324,89 @@ class IndexedDbStorage implements StorageAdapter {
   }
 }
 
+/** Resolves once a transaction completes; rejects if it fails. */
+async function completion (tx: IDBTransaction): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    tx.oncomplete = () => { resolve() }
+    const failed = (): void => { reject(tx.error ?? new DOMException('the transaction was aborted', 'AbortError')) }
+    tx.onerror = failed
+    tx.onabort = failed
+  })
+}
+
+/** Reads `key`: its value in `entries`, with the journal's writes of it applied, in one transaction. */
+async function readKey (db: IDBDatabase, key: string): Promise<unknown> {
+  return await new Promise((resolve, reject) => {
+    const tx = db.transaction([STORE, JOURNAL], 'readonly')
+    const failed = (): void => { reject(tx.error ?? new DOMException('the transaction was aborted', 'AbortError')) }
+    tx.onerror = failed
+    tx.onabort = failed
+    const stored = tx.objectStore(STORE).get(key)
+    const journal = tx.objectStore(JOURNAL).getAll()
+    journal.onsuccess = () => {
+      let value: unknown = stored.result
+      for (const batch of journal.result as JournalBatch[]) {
+        for (const op of batch) if (op[0] === key) value = op[1]
+      }
+      resolve(value)
+    }
+  })
+}
+
+/** What a scan round read: keys of `entries` and their values (none if keys only), and the journal's batches. */
+interface Round {
+  readonly keys: string[]
+  readonly values: unknown[] | undefined
+  readonly journal: JournalBatch[]
+}
+
+/** The entries of a round with the journal's writes of keys that `within` accepts applied over them, in key order. */
+function applyJournal (round: Round, within: (key: string) => boolean): Array<[string, unknown]> {
+  const { keys, values, journal } = round
+  if (journal.length === 0) return keys.map((key, i) => [key, values?.[i]])
+  const written = new Map<string, unknown>()
+  for (const batch of journal) {
+    for (const op of batch) if (within(op[0])) written.set(op[0], op.length === 2 ? op[1] : DELETED)
+  }
+  if (written.size === 0) return keys.map((key, i) => [key, values?.[i]])
+  const merged = new Map<string, unknown>()
+  keys.forEach((key, i) => { merged.set(key, values?.[i]) })
+  for (const [key, value] of written) {
+    if (value === DELETED) merged.delete(key)
+    else merged.set(key, value)
+  }
+  return [...merged].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+}
+
+/** A deletion, in {@link applyJournal}. */
+const DELETED = Symbol('deleted')
+
+/** Whether `key` is in `range` (every key if none). */
+function inRange (range: IDBKeyRange | undefined, key: string): boolean {
+  return range === undefined || range.includes(key)
+}
+
+/** Applies every batch of the journal to `entries`, in order, and empties it, in one transaction. */
+async function foldJournal (db: IDBDatabase, durability: 'relaxed' | 'strict'): Promise<void> {
+  const tx = db.transaction([STORE, JOURNAL], 'readwrite', { durability })
+  const done = completion(tx)
+  const journal = tx.objectStore(JOURNAL)
+  const request = journal.getAll()
+  request.onsuccess = () => {
+    const batches = request.result as JournalBatch[]
+    if (batches.length === 0) return
+    const store = tx.objectStore(STORE)
+    for (const batch of batches) {
+      for (const op of batch) {
+        if (op.length === 2) store.put(op[1], op[0])
+        else store.delete(op[0])
+      }
+    }
+    journal.clear()
+  }
+  await done
+}
+
 /** An object store with `getAllRecords` (keys and values in one request: Chromium 141 and later), where the browser has it. */
 interface RecordsStore {
   getAllRecords?: (options: { query: IDBKeyRange | null, count: number }) => IDBRequest<Array<{ primaryKey: IDBValidKey, value: unknown }>>
@@ -241,33 +414,36 @@ interface RecordsStore {
 
 /**
  * One round of a scan: up to `count` keys of `range` and (unless
- * `keysOnly`) their values, in one read-only transaction; resolves as soon
- * as the results are in (the transaction then ends by itself).
+ * `keysOnly`) their values, and the journal, in one read-only transaction;
+ * resolves as soon as the results are in (the transaction then ends by itself).
  */
-async function readRound (db: IDBDatabase, range: IDBKeyRange | undefined, count: number, keysOnly: boolean): Promise<[string[], unknown[] | undefined]> {
+async function readRound (db: IDBDatabase, range: IDBKeyRange | undefined, count: number, keysOnly: boolean): Promise<Round> {
   return await new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, 'readonly')
+    const tx = db.transaction([STORE, JOURNAL], 'readonly')
     const store = tx.objectStore(STORE)
     const failed = (): void => { reject(tx.error ?? new DOMException('the transaction was aborted', 'AbortError')) }
     tx.onerror = failed
     tx.onabort = failed
     const query = range ?? null
     const records = (store as RecordsStore).getAllRecords
+    let read: () => Pick<Round, 'keys' | 'values'>
     if (keysOnly) {
       const request = store.getAllKeys(query, count)
-      request.onsuccess = () => { resolve([request.result as string[], undefined]) }
+      read = () => ({ keys: request.result as string[], values: undefined })
     } else if (records !== undefined) {
       const request = records.call(store, { query, count })
-      request.onsuccess = () => {
+      read = () => {
         const result = request.result
-        resolve([result.map((r) => r.primaryKey as string), result.map((r) => r.value)])
+        return { keys: result.map((r) => r.primaryKey as string), values: result.map((r) => r.value) }
       }
     } else {
       const keys = store.getAllKeys(query, count)
       const values = store.getAll(query, count)
-      // (Requests of a transaction succeed in order: the values come last.)
-      values.onsuccess = () => { resolve([keys.result as string[], values.result]) }
+      read = () => ({ keys: keys.result as string[], values: values.result })
     }
+    // (Requests of a transaction succeed in order: the journal's comes last.)
+    const journal = tx.objectStore(JOURNAL).getAll()
+    journal.onsuccess = () => { resolve({ ...read(), journal: journal.result as JournalBatch[] }) }
   })
 }
 

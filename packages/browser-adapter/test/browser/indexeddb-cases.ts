@@ -84,10 +84,41 @@ export const indexedDbCases: readonly ConformanceCase[] = [
       assert(found.every((k, i) => k === key(i)), `scan("r/", { limit: ${limit} }) yields the first keys in order`)
     }
   }),
+  withStorage('writes in the journal are read by another connection at once, in gets and in scans across rounds, and after the fold', async (storage, location) => {
+    const key = (i: number): string => `j/${String(i).padStart(4, '0')}`
+    await storage.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: key(i * 2), value: new Uint8Array([1]) })))
+    await storage.settled?.()
+    const other = indexedDbStorage(location)
+    try {
+      // Odd keys put, every fourth even key deleted, one rewritten: in the journal, then folded.
+      const ops = [
+        ...Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: key(i * 2 + 1), value: new Uint8Array([2]) })),
+        ...Array.from({ length: 250 }, (_, i) => ({ type: 'del' as const, key: key(i * 8) }))
+      ]
+      await storage.batch(ops.slice(0, 600))
+      await storage.batch(ops.slice(600))
+      await storage.put(key(2), new Uint8Array([3]))
+      const expected = Array.from({ length: 2000 }, (_, i) => i).filter((i) => i % 8 !== 0).map(key)
+      for (const when of ['before the fold', 'after the fold']) {
+        assertDeepEqual(await keys(other, 'j/'), expected, `keys another connection scans, ${when}`)
+        assertDeepEqual(await keys(other, 'j/', 700), expected.slice(0, 700), `keys of a scan with a limit, ${when}`)
+        assertBytes(await other.get(key(2)), new Uint8Array([3]), `get of a key rewritten, ${when}`)
+        assertBytes(await other.get(key(3)), new Uint8Array([2]), `get of a key put, ${when}`)
+        assertEqual(await other.get(key(8)), undefined, `get of a key deleted, ${when}`)
+        const values = new Map<string, number>()
+        for await (const [k, v] of other.scan('j/000')) values.set(k, v[0] as number)
+        assertDeepEqual([...values], [[key(1), 2], [key(2), 3], [key(3), 2], [key(4), 1], [key(5), 2], [key(6), 1], [key(7), 2], [key(9), 2]], `entries of scan("j/000"), ${when}`)
+        await storage.settled?.()
+      }
+    } finally {
+      await other.close?.()
+    }
+  }),
   withStorage('a value that is a view into a larger buffer is stored as just its bytes', async (storage, location) => {
     const backing = new Uint8Array(4096).fill(7)
     await storage.put('view', backing.subarray(10, 13))
     await storage.batch([{ type: 'put', key: 'view-batch', value: backing.subarray(100, 101) }])
+    await storage.settled?.() // (in the object store of entries, not only in the journal)
     const raw = await openDB(location)
     try {
       for (const [key, length] of [['view', 3], ['view-batch', 1]] as const) {
