@@ -13,10 +13,12 @@ import type { ReplicaSecurity } from '../access/replica-security.ts'
 import { signedBytes } from '../access/identity.ts'
 import type { KadmiumLibp2p } from '../peer/peer.ts'
 import type { RejectedEvent, Replica, SyncEvent } from '../replica/replica.ts'
+import { bytesEqual } from '../util/hash.ts'
 import { retry } from '../util/retry.ts'
 import type { ManifestAnswer } from './manifest-request.ts'
 import { SESSION_NONCE_BYTES, SYNC_PROTOCOL } from './sync-messages.ts'
 import { SyncRegistry, type Hello } from './sync-registry.ts'
+import { replicaSummary } from './replica-summary.ts'
 import { messages, readMessage, runSession, writeMessage } from './sync-session.ts'
 
 /**
@@ -169,7 +171,8 @@ export class CatchUp {
       const lp = ridden?.lp ?? messages(stream)
       const mine = nonce()
       const empty = await this.#replica.holdsNothing()
-      await writeMessage(lp, { t: 'h', v: 2, db: this.#replica.address, n: mine, ...await this.#proof(this.#libp2p.peerId, peer), ...(empty ? { e: true } : {}) })
+      const summary = empty ? undefined : await replicaSummary(this.#replica)
+      await writeMessage(lp, { t: 'h', v: 2, db: this.#replica.address, n: mine, ...await this.#proof(this.#libp2p.peerId, peer), ...(summary === undefined ? { e: true } : { s: summary }) })
       const answer = await readMessage(lp, this.#timeout)
       if (answer.t === 'e') {
         await stream.close()
@@ -183,7 +186,7 @@ export class CatchUp {
       }
       if (answer.t !== 'o') throw new SyncError(`unexpected answer "${answer.t}" to hello`)
       await this.#checkProof(answer.p, peer, this.#libp2p.peerId)
-      await this.#session(lp, peer, mine, answer.n)
+      await this.#session(lp, peer, mine, answer.n, { same: sameSummary(summary, answer.s) })
       await stream.close()
       return 'done'
     } catch (error) {
@@ -221,8 +224,9 @@ export class CatchUp {
         throw error
       }
       const mine = nonce()
-      await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer) })
-      await this.#session(lp, peer, mine, hello.n, hello.e === true)
+      const summary = await replicaSummary(this.#replica)
+      await writeMessage(lp, { t: 'o', n: mine, ...await this.#proof(this.#libp2p.peerId, peer), s: summary })
+      await this.#session(lp, peer, mine, hello.n, { peerHoldsNothing: hello.e === true, same: sameSummary(hello.s, summary) })
     } catch (error) {
       this.#failed(peer.toString(), error)
       throw error
@@ -269,7 +273,12 @@ export class CatchUp {
     return signedBytes('kadmium/sync-proof', encoder.encode(this.#replica.address), encoder.encode(from.toString()), encoder.encode(to.toString()))
   }
 
-  async #session (lp: LengthPrefixedStream<Stream>, peer: PeerId, mine: Uint8Array, theirs: Uint8Array, peerHoldsNothing = false): Promise<void> {
+  /**
+   * Runs the session proper, after hello and ok; with `same` (both sides'
+   * summaries are the same: they hold the same), there is nothing to send
+   * and it ends at once, on both sides.
+   */
+  async #session (lp: LengthPrefixedStream<Stream>, peer: PeerId, mine: Uint8Array, theirs: Uint8Array, { peerHoldsNothing = false, same = false } = {}): Promise<void> {
     const key = peer.toString()
     if (peer.publicKey?.type !== 'Ed25519') throw new SyncError('catch-up peers have Ed25519 keys')
     this.#events.onSync({ peer: key, phase: 'start', done: 0, total: 0 })
@@ -282,7 +291,7 @@ export class CatchUp {
       theirs,
       access: this.#security.access
     }
-    const result = await runSession(lp, this.#replica, security, {
+    const result = same ? { sent: 0, received: 0 } : await runSession(lp, this.#replica, security, {
       idleTimeout: this.#timeout,
       peerHoldsNothing,
       onProgress: (done, total) => {
@@ -299,4 +308,9 @@ export class CatchUp {
 
 function nonce (): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(SESSION_NONCE_BYTES))
+}
+
+/** Whether both sides sent a summary, and the same. */
+function sameSummary (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a !== undefined && b !== undefined && bytesEqual(a, b)
 }

@@ -4,8 +4,8 @@
  *
  * | message | form | sent |
  * | --- | --- | --- |
- * | hello | `{ t: 'h', v: 2, db, n, p?, e? }` | by the dialer, first (or after a manifest, on its stream): `n` a fresh 16-byte nonce, `p` the key proof of an encrypted database, `e: true` if it holds nothing of the database (the listener then sends no digests and plans at once) |
- * | ok / error | `{ t: 'o', n, p? }` / `{ t: 'e', reason }` | by the listener, in answer: its own nonce (and proof) |
+ * | hello | `{ t: 'h', v: 2, db, n, p?, e?, s? }` | by the dialer, first (or after a manifest, on its stream): `n` a fresh 16-byte nonce, `p` the key proof of an encrypted database, `e: true` if it holds nothing of the database (the listener then sends no digests and plans at once), `s` the 32-byte summary of what it holds |
+ * | ok / error | `{ t: 'o', n, p?, s? }` / `{ t: 'e', reason }` | by the listener, in answer: its own nonce (and proof, and summary); if the hello's summary and the ok's are the same, both sides hold the same and the session ends there, on both sides |
  * | manifest request | `{ t: 'q', db }` | instead of a hello, by a peer opening the database by address |
  * | manifest | `{ t: 'm', m }` | by the listener, in answer, if it holds the database (else an error); the stream stays open a while for the dialer's hello, so that the session rides on it |
  * | digest | `{ t: 'd', c, i?: [sv, hash], r: [[id, sv, hash], ...] }` | both, per collection, in chunks; `i` (the index) in the first chunk |
@@ -27,6 +27,7 @@ import { decode, encode } from 'cborg'
 import { isBytes } from '../util/bytes.ts'
 import { MalformedMessageError } from '../errors.ts'
 import type { Digest } from '../store/digest.ts'
+import { SUMMARY_BYTES } from './replica-summary.ts'
 
 /** The protocol id. */
 export const SYNC_PROTOCOL = '/kadmium/sync/1.0.0'
@@ -48,8 +49,8 @@ export type SyncItem = readonly [collection: string, id: string | null, updates:
 
 /** A protocol message. */
 export type SyncMessage =
-  | { readonly t: 'h', readonly v: 2, readonly db: string, readonly n: Uint8Array, readonly p?: Uint8Array, readonly e?: true }
-  | { readonly t: 'o', readonly n: Uint8Array, readonly p?: Uint8Array }
+  | { readonly t: 'h', readonly v: 2, readonly db: string, readonly n: Uint8Array, readonly p?: Uint8Array, readonly e?: true, readonly s?: Uint8Array }
+  | { readonly t: 'o', readonly n: Uint8Array, readonly p?: Uint8Array, readonly s?: Uint8Array }
   | { readonly t: 'e', readonly reason: string }
   | { readonly t: 'q', readonly db: string }
   | { readonly t: 'm', readonly m: Uint8Array }
@@ -84,9 +85,9 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
   switch (m.t) {
     case 'h':
       if (m.v !== 2 || typeof m.db !== 'string' || m.db.length > 512) throw new MalformedMessageError('hello needs v: 2 and db')
-      return { t: 'h', v: 2, db: m.db, n: nonceOf(m.n), ...proofOf(m.p), ...(m.e === true ? { e: true } : {}) }
+      return { t: 'h', v: 2, db: m.db, n: nonceOf(m.n), ...proofOf(m.p), ...(m.e === true ? { e: true } : {}), ...summaryOf(m.s) }
     case 'o':
-      return { t: 'o', n: nonceOf(m.n), ...proofOf(m.p) }
+      return { t: 'o', n: nonceOf(m.n), ...proofOf(m.p), ...summaryOf(m.s) }
     case 'q':
       if (typeof m.db !== 'string' || m.db.length > 512) throw new MalformedMessageError('a manifest request needs db')
       return { t: 'q', db: m.db }
@@ -177,6 +178,12 @@ function proofOf (value: unknown): { p?: Uint8Array } {
   if (value === undefined) return {}
   if (!(isBytes(value)) || value.length > 256) throw new MalformedMessageError('a key proof is at most 256 bytes')
   return { p: value }
+}
+
+function summaryOf (value: unknown): { s?: Uint8Array } {
+  if (value === undefined) return {}
+  if (!(isBytes(value)) || value.length !== SUMMARY_BYTES) throw new MalformedMessageError(`a summary is ${SUMMARY_BYTES} bytes`)
+  return { s: value }
 }
 
 function digestOf (value: unknown): Digest {

@@ -105,6 +105,30 @@ describe('hostile catch-up sessions on an open database', { timeout: 90_000 }, (
     assert.equal(a.log.total, 0, a.log.describe())
   })
 
+  test('a hello whose summary is the honest peer\'s own: the ok carries the same, and the session ends there, clean, with no digests; a malformed summary is refused', async () => {
+    a.log.clear()
+    // A first session tells the honest peer's summary (in its ok); this side holds nothing like it.
+    const first = await adversary.openSync(a, address, { hello: { t: 'h', v: 2, db: address, n: nonce16(), s: randomBytes(32) } })
+    const ok = await first.waitFor('o')
+    assert.ok(ok.t === 'o' && ok.s?.length === 32, 'the ok carries a summary')
+    await first.waitFor('d')
+    await first.announce(0)
+    await first.send({ t: 'x' })
+    assert.ok(!(await first.ended).reset, 'a different summary: a whole session, ended cleanly')
+
+    const same = await adversary.openSync(a, address, { hello: { t: 'h', v: 2, db: address, n: nonce16(), s: ok.s } })
+    const end = await same.ended
+    assert.ok(!end.reset && end.error === undefined, `a clean end (got ${String(end.error)})`)
+    assert.deepEqual(same.received.map((m) => m.t), ['o'], 'the ok, and nothing more: no digests, no plan')
+    assert.equal(a.log.total, 0, a.log.describe())
+
+    const before = await snapshot(a)
+    const malformed = await adversary.openSync(a, address, { hello: { t: 'h', v: 2, db: address, n: nonce16(), s: randomBytes(31) } })
+    assert.ok((await malformed.ended).reset, 'a summary that is not 32 bytes: the stream is reset')
+    assert.equal(await snapshot(a), before)
+    await stillHealthy()
+  })
+
   test('garbage before the hello, and a hello for a database not served here', async () => {
     const before = await snapshot(a)
     const garbage = await adversary.openSync(a, address, { hello: false })
