@@ -5,9 +5,9 @@ import { InvalidArgumentError, InvalidRecordError, ValidationError, type Validat
 import type { Unsubscribe } from './events.ts'
 import { checkId, newId } from './model/ids.ts'
 import type { RejectedEvent } from './replica/replica.ts'
-import { compileQuery, type Query, type Row as AnyRow } from './query/query.ts'
+import { compileQuery, type CompiledQuery, type Query, type QueryContext, type Row as AnyRow } from './query/query.ts'
 import type { CheckedRow } from './query/row-check.ts'
-import { check, validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './model/schema.ts'
+import { check, knownFields, validate, type InferInput, type InferOutput, type StandardSchemaV1 } from './model/schema.ts'
 import { toStoredObject, type StoredObject } from './model/values.ts'
 
 /** A record as reads return it: its fields and its `id`, frozen. */
@@ -129,6 +129,8 @@ export class Collection<T extends object, I = T> {
   readonly #schema: StandardSchemaV1
   readonly #text: ReadonlySet<string>
   readonly #ctx: CollectionContext
+  /** What queries are checked against, once a query needed it. */
+  #queryContext: QueryContext | undefined
 
   /** @internal Made by {@link Database.collection}. */
   constructor (name: string, options: CollectionOptions<StandardSchemaV1>, ctx: CollectionContext) {
@@ -278,9 +280,12 @@ export class Collection<T extends object, I = T> {
     return this.#ctx.track(async () => await this.#ctx.store.size())
   }
 
-  /** The records a query selects, in its order. Records that fail the schema are skipped. */
+  /**
+   * The records a query selects, in its order. Records that fail the schema are skipped.
+   * @throws {QueryError} the query is malformed (see {@link Query}); nothing was read
+   */
   async find (query: Query<T> = {}): Promise<Array<Row<T>>> {
-    return this.#ctx.track(async () => await this.#ctx.store.find(compileQuery(query as Query<unknown>)) as Array<Row<T>>)
+    return this.#ctx.track(async () => await this.#ctx.store.find(this.#compile(query)) as Array<Row<T>>)
   }
 
   /**
@@ -291,9 +296,12 @@ export class Collection<T extends object, I = T> {
     return this.#ctx.track(async () => (await this.#ctx.store.invalid()).map(({ row, issues }) => ({ id: row.id, issues: issues ?? [], value: row })))
   }
 
-  /** How many records match a query (offset and limit aside). Records that fail the schema are not counted. */
+  /**
+   * How many records match a query (offset and limit aside). Records that fail the schema are not counted.
+   * @throws {QueryError} the query is malformed (see {@link Query}); nothing was read
+   */
   async count (query: Query<T> = {}): Promise<number> {
-    return this.#ctx.track(async () => this.#ctx.store.count(compileQuery(query as Query<unknown>)))
+    return this.#ctx.track(async () => this.#ctx.store.count(this.#compile(query)))
   }
 
   /**
@@ -307,13 +315,14 @@ export class Collection<T extends object, I = T> {
    * changed result. Each change is folded into the result incrementally.
    * A record that comes to fail the schema leaves the result; one that
    * passes again comes back.
+   * @throws {QueryError} (synchronously) the query is malformed (see {@link Query})
    */
   subscribe (query: Query<T>, callback: (rows: ReadonlyArray<Row<T>>) => void): Unsubscribe
   subscribe (target: string | Query<T>, callback: ((row: Row<T> | undefined) => void) | ((rows: ReadonlyArray<Row<T>>) => void)): Unsubscribe {
     this.#ctx.assertOpen()
     if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe takes a callback')
     if (typeof target === 'string') return this.#subscribeRecord(checkId(target), callback as (row: Row<T> | undefined) => void)
-    const compiled = compileQuery(target as Query<unknown>)
+    const compiled = this.#compile(target)
     let stopped = false
     let stop: (() => void) | undefined
     const guarded = (rows: readonly AnyRow[]): void => {
@@ -366,6 +375,12 @@ export class Collection<T extends object, I = T> {
       stopped = true
       unwatch()
     }
+  }
+
+  /** Checks a query (throws {@link QueryError}), against the schema's fields when it tells them. */
+  #compile (query: Query<T>): CompiledQuery {
+    this.#queryContext ??= { collection: this.name, fields: knownFields(this.#schema) }
+    return compileQuery(query as Query<unknown>, this.#queryContext)
   }
 
   /** A record's row if it passes the schema. */

@@ -70,6 +70,36 @@ export class InvalidArgumentError extends KadmiumError {
   override name = 'InvalidArgumentError'
 }
 
+/**
+ * A query given to `find`, `count` or `subscribe` is malformed: not an
+ * object, an unknown option, an unknown operator, an operator value of the
+ * wrong type, an unknown field (when the schema tells the fields), a bad
+ * `orderBy` item or direction, a bad `limit` or `offset`. Nothing was read.
+ * TypeScript callers are stopped by the types already; this is for
+ * JavaScript callers and `as any`. It is an {@link InvalidArgumentError}.
+ *
+ * @example
+ * ```ts
+ * await todos.find({ where: { done: { like: 1 } } })
+ * // QueryError: invalid query on collection "todos": where field "done": unknown operator "like" (...)
+ * ```
+ */
+export class QueryError extends InvalidArgumentError {
+  override name = 'QueryError'
+  /** Where in the query the mistake is: `where.done.like`, `orderBy[1].direction`, `limit`, `''` (the query itself), ... */
+  readonly path: string
+  /** The field the mistake is about, if any. */
+  readonly field: string | undefined
+  /** The operator the mistake is about, if any. */
+  readonly operator: string | undefined
+  constructor (message: string, where: { readonly path: string, readonly field?: string, readonly operator?: string, readonly collection?: string }) {
+    super(`invalid query${where.collection === undefined ? '' : ` on collection "${where.collection}"`}: ${message}`)
+    this.path = where.path
+    this.field = where.field
+    this.operator = where.operator
+  }
+}
+
 /** A value cannot be stored in a record (a function, a cycle, a class instance, ...). */
 export class UnsupportedValueError extends KadmiumError {
   override name = 'UnsupportedValueError'

@@ -22,14 +22,18 @@ test('zod: record type inferred; wrong fields and types fail to compile', async 
   await todos.update(id, (t) => { t.nope = 1 })
   // @ts-expect-error a field of the wrong type in an update
   await todos.update(id, (t) => { t.done = 'yes' }).catch(() => {})
-  // @ts-expect-error an unknown field in a query
-  await todos.find({ where: { titel: 'a' } })
+  // @ts-expect-error an unknown field in a query (refused at run time too: zod tells its fields)
+  await assert.rejects(todos.find({ where: { titel: 'a' } }), { name: 'QueryError', field: 'titel' })
   // @ts-expect-error a value of the wrong type in a query
   await todos.find({ where: { done: 'no' } })
   // @ts-expect-error an operator value of the wrong type
   await todos.find({ where: { n: { gt: 'x' } } })
+  // @ts-expect-error an unknown operator
+  await assert.rejects(todos.find({ where: { n: { like: 1 } } }), { name: 'QueryError', operator: 'like' })
   // @ts-expect-error ordering by an unknown field
-  await todos.find({ orderBy: 'nope' })
+  await assert.rejects(todos.find({ orderBy: 'nope' }), { name: 'QueryError', field: 'nope' })
+  // @ts-expect-error a bad direction
+  await assert.rejects(todos.find({ orderBy: { field: 'n', direction: 'up' } }), { name: 'QueryError', field: 'n' })
   // @ts-expect-error only string fields can be text
   db.collection('bad', { schema: z.object({ n: z.number() }), text: ['n'] })
   const row = await todos.get(id)
@@ -47,6 +51,11 @@ test('zod: record type inferred; wrong fields and types fail to compile', async 
   }
   const rows: Array<Row<{ title: string, done: boolean, n?: number | undefined }>> = await todos.find({ where: { done: false, n: { gte: 1 } }, orderBy: [{ field: 'title', direction: 'desc' }, 'id'] })
   assert.equal(rows.length, 0)
+  const owned = db.collection('owned', { schema: z.object({ meta: z.object({ owner: z.string() }), tags: z.array(z.string()), any: z.unknown() }) })
+  await owned.insert({ meta: { owner: 'ann' }, tags: ['a'], any: 1 })
+  assert.equal(await owned.count({ where: { meta: { eq: { owner: 'ann' } }, tags: ['a'], any: 1 } }), 1)
+  // @ts-expect-error an object value is matched with { eq } (a bare object holds operators)
+  await assert.rejects(owned.count({ where: { meta: { owner: 'ann' } } }), { name: 'QueryError', field: 'meta', operator: 'owner' })
   await db.close()
 })
 

@@ -22,7 +22,7 @@ export const MAX_DEPTH = 64
  * naming the field otherwise (functions, class instances, cycles, NaN, ...).
  */
 export function toStoredObject (value: unknown): StoredObject {
-  if (!isPlainObject(value)) throw new UnsupportedValueError('', describe(value) + ' instead of an object')
+  if (!isPlainObject(value)) throw new UnsupportedValueError('', describeValue(value) + ' instead of an object')
   return copy(value, '', 0) as StoredObject
 }
 
@@ -44,7 +44,7 @@ function copy (value: unknown, path: string, depth: number): StoredValue {
           return copy(item, join(path, String(i)), depth + 1)
         })
       }
-      if (!isPlainObject(value)) throw new UnsupportedValueError(path, describe(value))
+      if (!isPlainObject(value)) throw new UnsupportedValueError(path, describeValue(value))
       const out: Record<string, StoredValue> = {}
       for (const [key, item] of Object.entries(value)) {
         if (item === undefined) continue
@@ -53,7 +53,7 @@ function copy (value: unknown, path: string, depth: number): StoredValue {
       return out
     }
     default:
-      throw new UnsupportedValueError(path, describe(value))
+      throw new UnsupportedValueError(path, describeValue(value))
   }
 }
 
@@ -102,7 +102,8 @@ function join (path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`
 }
 
-function describe (value: unknown): string {
+/** How a value is named in messages: `a Date`, `a function`, `an array`, `string`, ... */
+export function describeValue (value: unknown): string {
   if (value === undefined) return 'undefined'
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'bigint') return 'a bigint'

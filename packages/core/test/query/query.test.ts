@@ -68,19 +68,13 @@ describe('find', () => {
     await db.close()
   })
 
-  test('malformed queries are refused with InvalidArgumentError', async () => {
+  test('an object value is matched with eq (a plain object in where holds operators)', async () => {
     const { db, todos } = await seeded()
-    await assert.rejects(todos.find({ limit: -1 }), { name: 'InvalidArgumentError' })
-    await assert.rejects(todos.find({ offset: 1.5 }), { name: 'InvalidArgumentError' })
-    await assert.rejects(todos.find({ where: { priority: { in: 3 as never } } }), { name: 'InvalidArgumentError' })
-    await assert.rejects(todos.find({ orderBy: { field: 'title', direction: 'up' as never } }), { name: 'InvalidArgumentError' })
-    await assert.rejects(todos.find({ where: 'done' as never }), { name: 'InvalidArgumentError' })
-    await db.close()
-  })
-
-  test('where on an inherited name matches nothing rather than Object.prototype', async () => {
-    const { db, todos } = await seeded()
-    assert.equal(await todos.count({ where: { constructor: { in: [Object] } } as never }), 0)
+    const id = await todos.insert({ title: 'owned', done: false, meta: { owner: 'ann' } })
+    assert.deepEqual((await todos.find({ where: { meta: { eq: { owner: 'ann' } } } })).map((r) => r.id), [id])
+    assert.deepEqual((await todos.find({ where: { meta: { in: [{ owner: 'bob' }, { owner: 'ann' }] } } })).map((r) => r.id), [id])
+    assert.equal(await todos.count({ where: { meta: { ne: { owner: 'ann' } } } }), 5)
+    await assert.rejects(todos.find({ where: { meta: { owner: 'ann' } } as never }), { name: 'QueryError', field: 'meta', operator: 'owner' })
     await db.close()
   })
 })
