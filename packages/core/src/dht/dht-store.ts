@@ -14,6 +14,7 @@ import { TypedEmitter } from '../events.ts'
 import { getPart, MAX_PART_BYTES, putPart, type Part, type PutPartResult } from './blocks.ts'
 import { isTombstone, type RecordContent } from './head.ts'
 import { PutQueue } from './put-queue.ts'
+import { putSlotsOf } from './put-slots.ts'
 import { parseRecordKey, RecordContext, recordKey } from './record-context.ts'
 import { RecordReader } from './record-reader.ts'
 import { RecordWriter } from './record-writer.ts'
@@ -95,7 +96,7 @@ export class DhtStore extends TypedEmitter<DhtStoreEvents> {
     for (const name of ['blockConcurrency', 'concurrency', 'maxAttempts'] as const) merged[name] = Math.max(1, merged[name])
     this.#ctx = new RecordContext(dht, address, merged, security, (type, detail) => { this.emit(type, detail) })
     const author = security?.signer.publicKey
-    this.#queue = new PutQueue<Job>({ ...merged, ...(author !== undefined ? { salt: toHex(author) } : {}) }, {
+    this.#queue = new PutQueue<Job>({ ...merged, slots: putSlotsOf(dht), ...(author !== undefined ? { salt: toHex(author) } : {}) }, {
       run: async (_key, job) => {
         const acknowledged = await this.#writer.put(job.collection, job.id, job.load, { replicas: merged.queueReplicas }, 1, { fresh: true })
         this.emit('published', { collection: job.collection, id: job.id, acknowledged })

@@ -10,6 +10,7 @@
  */
 
 import { systemClock, type Clock } from '../util/clock.ts'
+import { PutSlots } from './put-slots.ts'
 import { RepublishSchedule } from './republish-schedule.ts'
 
 /** Options of a {@link PutQueue}; every field but `maxHold`, `clock` and `salt` is required here (the DHT store fills in defaults). */
@@ -28,6 +29,8 @@ export interface PutQueueOptions {
   readonly maxHold?: number
   /** The clock republishing goes by. @default systemClock */
   readonly clock?: Clock
+  /** Slots shared with the node's other queues: a job runs only with one (see {@link PutSlots}). @default slots of its own, as many as `concurrency` */
+  readonly slots?: PutSlots
   /**
    * Mixed into each key's place in the republish interval (its phase): a
    * key is republished at that point of each interval (its slot), so that
@@ -108,6 +111,9 @@ export class PutQueue<J> {
   readonly #attempts = new Map<string, number>()
   /** Keys to run again, each at its slot, with their latest job (or what makes it, for keys taken in by {@link track}). */
   readonly #republish: RepublishSchedule<J>
+  readonly #slots: PutSlots
+  /** Wakes the queue when a shared slot frees. */
+  readonly #wake = (): void => { this.#pump() }
   #pumpQueued = false
   #stopped = false
   #idle: Array<() => void> = []
@@ -116,6 +122,7 @@ export class PutQueue<J> {
     this.#options = options
     this.#hooks = hooks
     const clock: Clock = options.clock ?? systemClock
+    this.#slots = options.slots ?? new PutSlots(options.concurrency)
     this.#republish = new RepublishSchedule<J>({ interval: options.republishInterval, clock, salt: options.salt ?? '' }, (key, job) => { this.schedule(key, job) })
   }
 
@@ -272,6 +279,7 @@ export class PutQueue<J> {
     for (const { timer } of this.#retrying.values()) clearTimeout(timer)
     this.#retrying.clear()
     this.#republish.stop()
+    this.#slots.leave(this.#wake)
     this.#attempts.clear()
     for (const running of this.#running.values()) running.next = undefined
     await this.flush()
@@ -302,6 +310,10 @@ export class PutQueue<J> {
 
   #pump (): void {
     while (!this.#stopped && this.#running.size < this.#options.concurrency && this.#ready.size > 0) {
+      if (!this.#slots.take()) {
+        this.#slots.wait(this.#wake)
+        break
+      }
       const [key, job] = this.#ready.entries().next().value as [string, J]
       this.#ready.delete(key)
       const running: Running<J> = { next: undefined, forgotten: false }
@@ -321,6 +333,7 @@ export class PutQueue<J> {
       error = e
     }
     this.#running.delete(key)
+    this.#slots.release()
     if (!this.#stopped) {
       const latest = running.next ?? job
       if (!failed) {

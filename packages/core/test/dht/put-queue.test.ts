@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { PutQueue, type PutQueueOptions } from '../../src/dht/put-queue.ts'
+import { PutSlots } from '../../src/dht/put-slots.ts'
 import { waitFor } from '../helpers/wait.ts'
 
 const OPTIONS: PutQueueOptions = { concurrency: 4, retryDelay: 10, maxRetryDelay: 1000, maxAttempts: 4, republishInterval: 24 * 60 * 60 * 1000 }
@@ -28,6 +29,36 @@ function deferred (): { promise: Promise<void>, resolve: () => void } {
 }
 
 describe('PutQueue', { timeout: 10_000 }, () => {
+  test('queues that share slots (one node\'s databases) run that many jobs at once in all, and every job runs; a queue stopped while waiting leaves its turn to the others', async () => {
+    const slots = new PutSlots(3)
+    let running = 0
+    let most = 0
+    const gates: Array<() => void> = []
+    const run = async (): Promise<void> => {
+      running++
+      most = Math.max(most, running)
+      await new Promise<void>((resolve) => gates.push(resolve))
+      running--
+    }
+    const queues = [0, 1, 2, 3].map(() => recordingQueue({ slots }, run))
+    for (const [q, { queue }] of queues.entries()) for (let i = 0; i < 5; i++) queue.schedule(`k${i}`, q)
+    await waitFor(() => running === 3, 'three jobs running')
+    // The last queue stops while its jobs wait for a slot: the others get every slot.
+    const stopped = queues[3]?.queue.stop()
+    while (queues.slice(0, 3).some(({ runs }) => runs.length < 5)) {
+      await waitFor(() => gates.length > 0, 'a job running')
+      gates.shift()?.()
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    for (const resolve of gates.splice(0)) resolve()
+    await stopped
+    for (const { queue } of queues.slice(0, 3)) await queue.flush()
+    assert.equal(most, 3, 'never more than the shared slots at once')
+    assert.deepEqual(queues.slice(0, 3).map(({ runs }) => runs.length), [5, 5, 5], 'every job of the running queues ran')
+    assert.ok(slots.take() && slots.take() && slots.take(), 'every slot given back')
+    for (const { queue } of queues) await queue.stop()
+  })
+
   test('ten schedules of one key in a tick run once, with the latest job', async () => {
     const { queue, runs } = recordingQueue()
     for (let i = 1; i <= 10; i++) queue.schedule('a', i)
