@@ -10,10 +10,9 @@
 import { createDatabase, newId } from '@kadmium/core'
 import { deleteIndexedDbStorage, indexedDbStorage } from '@kadmium/browser'
 import { deleteDB, openDB } from 'idb'
-import * as Y from 'yjs'
 import { exposePage } from '../../packages/browser-adapter/test/fixtures/browser/expose.ts'
 import { FIRST_QUERY, type ColdOpen, type LocalActions } from '../lib/browser-protocol.ts'
-import { BASELINE_PREFIX, BASELINE_ROOT, COLLECTION, todos, todoSchema, type Todo, type Todos } from './records.ts'
+import { BASELINE_PREFIX, COLLECTION, encodeRecord, todos, todoSchema, type Todos } from './records.ts'
 
 const STORE = 'entries'
 const CHUNK = 100
@@ -24,17 +23,6 @@ async function openKadmium (name: string): Promise<{ close: () => Promise<void>,
   return { close: async () => { await db.close() }, settled: async () => { await storage.settled?.() }, todos: db.collection(COLLECTION, { schema: todoSchema }) }
 }
 
-/** The baseline's record: a fresh Y.Doc, the fields set in a Y.Map, the update encoded (as `bench/lib/fixtures.ts`'s `encodeRecord`). */
-function encodeRecord (record: Todo): Uint8Array {
-  const doc = new Y.Doc()
-  const map = doc.getMap<unknown>(BASELINE_ROOT)
-  doc.transact(() => {
-    for (const [key, value] of Object.entries(record)) map.set(key, value)
-  })
-  const update = Y.encodeStateAsUpdate(doc)
-  doc.destroy()
-  return update
-}
 
 export const actions: LocalActions = {
   kadmiumInsert: async (records: number, name: string): Promise<number> => {

@@ -1,30 +1,17 @@
 /**
- * The data every scenario uses: a todo collection (zod schema), its
- * records, and the raw-Yjs encoding of the same records for the baseline.
+ * The data every scenario uses in Node: the records and schema of
+ * `todo-records.ts` (re-exported), Kadmium databases of them on LevelDB,
+ * and the raw-LevelDB baseline.
  * @module
  */
 import * as Y from 'yjs'
-import { z } from 'zod'
-import { createDatabase, newId, type Collection, type CollectionInput, type CollectionType, type Database } from '@kadmium/core'
+import { createDatabase, newId, type Database } from '@kadmium/core'
+import { BASELINE_PREFIX, COLLECTION, encodeRecord, todoSchema, type Todo, type Todos } from './todo-records.ts'
 import { openKadmiumStorage, openRawLevel, type RawLevel } from './storage.ts'
 
-/** The schema of the benchmark's records. */
-export const todoSchema = z.object({
-  title: z.string(),
-  done: z.boolean(),
-  priority: z.number().int().min(0).max(4)
-})
-
-export type Todo = CollectionType<typeof todoSchema>
-export type TodoInput = CollectionInput<typeof todoSchema>
-export type Todos = Collection<Todo, TodoInput>
+export { BASELINE_PREFIX, BASELINE_ROOT, COLLECTION, encodeRecord, todo, todos, todoSchema, type Todo, type TodoInput, type Todos } from './todo-records.ts'
 
 export const DB_NAME = 'bench'
-export const COLLECTION = 'todos'
-/** The Y.Map the baseline keeps fields in (the name Kadmium uses too). */
-export const BASELINE_ROOT = 'fields'
-/** Key prefix of the baseline's records. */
-export const BASELINE_PREFIX = 'todos/'
 /**
  * Upper bound of a scan of the baseline's records: `BASELINE_PREFIX +
  * BASELINE_PREFIX_END` sorts after every key under the prefix (ids are
@@ -33,28 +20,6 @@ export const BASELINE_PREFIX = 'todos/'
  * same way).
  */
 export const BASELINE_PREFIX_END = '\u{10FFFF}'
-
-/** Scrambles `i` so that titles do not sort in insertion order. */
-function mix (i: number): number {
-  let x = (i + 0x9e3779b9) >>> 0
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0
-  return (x ^ (x >>> 16)) >>> 0
-}
-
-/** The `i`-th record: a title of ~30 characters, a third of them done. */
-export function todo (i: number): Todo {
-  return {
-    title: `todo ${mix(i).toString(36).padStart(7, '0')} buy milk and bread`,
-    done: i % 3 === 0,
-    priority: i % 5
-  }
-}
-
-/** `n` records. */
-export function todos (n: number): Todo[] {
-  return Array.from({ length: n }, (_, i) => todo(i))
-}
 
 /** A Kadmium database with its todo collection, on LevelDB at `path`. */
 export interface KadmiumTodos {
@@ -84,22 +49,6 @@ export async function insertConcurrently (collection: Todos, records: readonly T
   return ids
 }
 
-/**
- * The baseline's insert: a fresh Y.Doc, the fields set in a Y.Map, the
- * update encoded. (What the baseline then awaits: `db.put(key, update)`.)
- * A `guid` (it is not part of the update) spares Yjs drawing a random one:
- * for untimed setup only; the measured baseline uses `new Y.Doc()` as is.
- */
-export function encodeRecord (record: Todo, guid?: string): Uint8Array {
-  const doc = guid === undefined ? new Y.Doc() : new Y.Doc({ guid })
-  const map = doc.getMap<unknown>(BASELINE_ROOT)
-  doc.transact(() => {
-    for (const [key, value] of Object.entries(record)) map.set(key, value)
-  })
-  const update = Y.encodeStateAsUpdate(doc)
-  doc.destroy()
-  return update
-}
 
 /** Decodes a baseline record into a Y.Doc. */
 export function decodeRecord (update: Uint8Array): Y.Doc {
