@@ -7,8 +7,8 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        // The browser package's sources and tests are checked with the DOM's types, the rest without.
-        project: ['./tsconfig.check.json', './packages/browser-adapter/tsconfig.check.json'],
+        // The browser and React packages' sources and tests are checked with the DOM's types, the rest without.
+        project: ['./tsconfig.check.json', './packages/browser-adapter/tsconfig.check.json', './packages/react/tsconfig.check.json'],
         tsconfigRootDir: import.meta.dirname
       }
     },

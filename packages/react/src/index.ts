@@ -1,0 +1,8 @@
+/**
+ * `@kadmium/react`: React hooks over `@kadmium/core`'s live reads, on
+ * `useSyncExternalStore`: `useQuery` (a live query's rows), `useRecord`
+ * (one record) and `useStatus` (`db.status`).
+ * @module
+ */
+export { useQuery, useRecord, useStatus } from './hooks.ts'
+export type { UseStatusOptions } from './hooks.ts'
