@@ -94,8 +94,16 @@ export class Replicator {
   #discoverTimer: ReturnType<typeof setTimeout> | undefined
   #discovering = false
   #stopped = false
+  /** Local writes published so far (a count). */
+  #writes = 0
+  /** Per peer: {@link #writes} when it connected (was identified). */
+  readonly #writesAtConnect = new Map<string, number>()
+  readonly #onDisconnect = (event: CustomEvent<PeerId>): void => {
+    this.#writesAtConnect.delete(event.detail.toString())
+  }
   readonly #onIdentify = (event: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
     const { peerId, protocols } = event.detail
+    this.#writesAtConnect.set(peerId.toString(), this.#writes)
     this.#catchUp.met(peerId)
     if (protocols.includes(SYNC_PROTOCOL) && this.#leads(peerId)) this.sync(peerId).catch(() => {})
     // Writes parked while offline go to the DHT once catch-up had its turn.
@@ -141,9 +149,14 @@ export class Replicator {
       onRejected: (reason, from) => { events.onRejected({ reason, via: 'gossip', peer: from.toString() }) },
       // Until a new peer's subscription reached us, our gossip could not reach
       // it: catch up once more now, so that nothing written meanwhile waits
-      // for the periodic session.
+      // for the periodic session. A side that wrote since the peer connected
+      // does so itself, whichever side leads, after any session under way
+      // with it (which may have compared states before that write).
       onJoin: (peer) => {
-        if (this.#leads(peer)) this.sync(peer).catch(() => {})
+        const key = peer.toString()
+        const wrote = this.#writes > (this.#writesAtConnect.get(key) ?? 0)
+        if (wrote) this.#catchUp.idle(key).then(async () => this.sync(peer)).catch(() => {})
+        else if (this.#leads(peer)) this.sync(peer).catch(() => {})
       },
       onDropped: (peer) => { this.#intake.droppedBy(peer.toString()) }
     })
@@ -209,6 +222,7 @@ export class Replicator {
     const started = (session: Promise<void>): void => { sessions.push(session.catch(() => {})) }
     if (ridden !== undefined) started(this.#catchUp.ride(ridden))
     this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
+    this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     // A database just opened catches up with every peer already connected at once, whichever
     // peer leads (a database opened by address: the peer that gave the manifest): waiting
     // for it to see this side's subscription would cost a round trip. Sessions start before the
@@ -239,6 +253,7 @@ export class Replicator {
   /** Sends a local update to the database's peers and queues its DHT put; returns whether a peer listens. */
   publish (update: UpdateEvent): boolean {
     if (this.#stopped) return false
+    this.#writes++
     const heard = this.#gossip.send({ collection: update.collection, target: update.target, ...(update.id !== undefined ? { id: update.id } : {}), update: update.update })
     // (The access list goes to the DHT as one record that holds every operation.)
     if (this.#replica.durable(update.collection) || update.collection === ACCESS_COLLECTION) {
@@ -282,6 +297,8 @@ export class Replicator {
     clearTimeout(this.#resumeTimer)
     clearTimeout(this.#discoverTimer)
     this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
+    this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    this.#writesAtConnect.clear()
     const discovery = this.#discovery.stop()
     await this.#catchUp.stop()
     await this.#gossip.stop()

@@ -96,6 +96,11 @@ export class CatchUp {
     await this.#sessions.get(peer)?.catch(() => {})
   }
 
+  /** Waits for every session with `peer` under way, dialed or served, if any (never rejects). */
+  async idle (peer: string): Promise<void> {
+    await Promise.allSettled([this.#sessions.get(peer), this.#served.get(peer)])
+  }
+
   /**
    * Runs a session with a peer (one at a time per peer, either way: none
    * while the peer runs one with this side): both sides end up with

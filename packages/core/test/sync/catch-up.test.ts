@@ -31,7 +31,8 @@ test('a peer that was offline catches up on 1,000 records, with progress events'
   const progress: Array<[number, number]> = []
   let done = false
   b.db.on('sync', (e) => {
-    if (e.phase === 'progress') progress.push([e.done, e.total])
+    // The first session's progress (another may follow once b's subscription reaches a: it has its own).
+    if (e.phase === 'progress' && !done) progress.push([e.done, e.total])
     if (e.phase === 'done' && e.total > 0) done = true
   })
   const tb = b.db.collection('todos', { schema: Todo })
@@ -50,7 +51,7 @@ test('a peer that was offline catches up on 1,000 records, with progress events'
   const last = progress.at(-1) as [number, number]
   assert.equal(last[0], last[1])
   assert.ok(last[1] >= 1000, `the plan announced every record (${last[1]})`)
-  assert.ok(progress.every(([d, t], i) => d <= t && (i === 0 || d >= (progress[i - 1] as [number, number])[0])), 'progress only grows')
+  assert.ok(progress.every(([d, t], i) => d <= t && (i === 0 || d >= (progress[i - 1] as [number, number])[0])), `progress only grows: ${JSON.stringify(progress)}`)
   console.log(`caught up on 1,000 records in ${ms.toFixed(0)} ms`)
 
   // A second session finds nothing to send.
