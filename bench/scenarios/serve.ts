@@ -15,7 +15,7 @@
  *   straight from the writer (rounds interleaved).
  * @module
  */
-import { createDatabase } from '@kadmium/core'
+import { createDatabase, type Database } from '@kadmium/core'
 import { serverStatus, type NodePeer } from '@kadmium/node'
 import { interleave, resultsOf } from '../lib/interleave.ts'
 import { insertConcurrently, todos, todoSchema, COLLECTION } from '../lib/fixtures.ts'
@@ -86,8 +86,12 @@ export const serve: Scenario = {
       await withCleanup(log, async (cleanup) => {
         const writer = await startPeer('writer', cleanup)
         const addresses: string[] = []
+        const dbs: Database[] = []
+        /** The writer's DHT puts not yet done, all its databases together: waiting (queued, running) and parked (offline, or given up). */
+        const writerPuts = (): { waiting: number, parked: number } => dbs.reduce((sum, db) => ({ waiting: sum.waiting + (db.status.dht?.waiting ?? 0), parked: sum.parked + (db.status.dht?.parked ?? 0) }), { waiting: 0, parked: 0 })
         for (let d = 0; d < D; d++) {
           const db = await createDatabase({ name: `serve-${d}`, peer: writer, replication: QUIET })
+          dbs.push(db)
           cleanup.add(`closing database ${d}`, async () => db.close())
           await insertConcurrently(db.collection(COLLECTION, { schema: todoSchema }), todos(N))
           addresses.push(db.address)
@@ -112,14 +116,16 @@ export const serve: Scenario = {
         await serving(dir, addresses, N, wait)
         const startupMs = performance.now() - restartedAt
         await sleep(1_000)
+        const putsAtFirst = writerPuts()
         const firstRssMB = server.rssMB()
         const firstMemory = (await serverStatus(dir))?.memory
         const settle = quick ? 2_000 : SETTLE_MS
         await sleep(settle - 1_000)
         const rssMB = server.rssMB()
+        const putsSettled = writerPuts()
         const memory = (await serverStatus(dir))?.memory
         log(`serve: restarted and serving every pin in ${fmt(startupMs)} ms (ready after ${fmt(server.readyMs)} ms), RSS ${fmt(firstRssMB)} MB 1 s after, ${fmt(rssMB)} MB settled; JS heap in use ${fmt(firstMemory?.heapUsedMB ?? NaN)} then ${fmt(memory?.heapUsedMB ?? NaN)} MB`)
-        notes.push(`The server's memory once it serves every pin: RSS ${fmt(firstRssMB)} MB 1 s after (JavaScript heap in use ${fmt(firstMemory?.heapUsedMB ?? NaN)} MB, start-up's garbage not yet collected), ${fmt(rssMB)} MB ${settle / 1000} s after (heap ${fmt(memory?.heapUsedMB ?? NaN)} MB), once every pin's republishing was taken in. Each read after a status call, which counts each pinned collection's records from its index.`)
+        notes.push(`The server's memory once it serves every pin: RSS ${fmt(firstRssMB)} MB 1 s after (JavaScript heap in use ${fmt(firstMemory?.heapUsedMB ?? NaN)} MB, start-up's garbage not yet collected), ${fmt(rssMB)} MB ${settle / 1000} s after (heap ${fmt(memory?.heapUsedMB ?? NaN)} MB), once every pin's republishing was taken in. Each read after a status call, which counts each pinned collection's records from its index. Meanwhile the writer (connected to the restarted server again) puts its records in the DHT, whose only other node is the server: its DHT puts not yet done were ${fmt(putsAtFirst.waiting + putsAtFirst.parked, 0)} at the first read (${fmt(putsAtFirst.parked, 0)} parked) and ${fmt(putsSettled.waiting + putsSettled.parked, 0)} at the second, so the settled figure includes the server taking those puts in.`)
 
         const serverAddress = server.tcp[0] ?? ''
         const results = await interleave([
