@@ -36,7 +36,7 @@ const LAYERS = [
   ['profile']
 ]
 /** The files at core's top (`src/*.ts`), above every folder. */
-const TOP_FILES = ['database', 'collection', 'index', 'dht-server']
+const TOP_FILES = ['database', 'database-options', 'collection', 'index', 'dht-server']
 /** Shared leaves anyone in core may import; they import no folder and no top file. */
 const LEAVES = ['errors', 'events']
 /** Conformance suites (`@kadmium/core/testing`): may import anything in core; nothing else in core imports them. */

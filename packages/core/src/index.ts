@@ -5,7 +5,7 @@
  * @module
  */
 export { createDatabase, Database } from './database.ts'
-export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, ApplyOptions } from './database.ts'
+export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, ApplyOptions } from './database-options.ts'
 export type { Refusal, RemoteRecord, RemoteUpdate, SyncEvent, RejectedEvent } from './replica/replica.ts'
 export { Collection } from './collection.ts'
 export type { InvalidRecord } from './collection.ts'
