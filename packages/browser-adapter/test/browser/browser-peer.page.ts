@@ -8,6 +8,7 @@ import { createDatabase, type Collection, type Database, type Row, type Unsubscr
 import { browserPeer, decodePeerKey, readPeerKey, writePeerKey, type BrowserPeer, type BrowserPeerOptions } from '@kadmium/browser'
 import { z } from 'zod'
 import { exposePage } from '../fixtures/browser/expose.ts'
+import { waitUntil } from '../fixtures/browser/wait-until.ts'
 
 const noteSchema = z.object({ title: z.string(), done: z.boolean(), body: z.string().optional() })
 type Note = z.infer<typeof noteSchema>
@@ -16,8 +17,6 @@ type NoteRow = Row<Note>
 
 /** Replication of the page's databases: catch-up on connect and every 2 s, so that a peer that comes back catches up. */
 const REPLICATION = { syncInterval: 2_000, closeTimeout: 1_000 }
-/** Polling period of the page's waits (ms). */
-const POLL_MS = 25
 
 /** How a test starts the page's peer. */
 export interface StartOptions {
@@ -50,15 +49,6 @@ const thePeer = (): BrowserPeer => {
 const theNotes = (): Collection<Note> => {
   if (notes === undefined) throw new Error('open a database first')
   return notes
-}
-
-/** Resolves once `check` holds; rejects naming `what` after `boundMs`. */
-async function waitUntil (what: string, check: () => boolean | Promise<boolean>, boundMs: number): Promise<void> {
-  const deadline = Date.now() + boundMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-  }
 }
 
 function use (opened: Database): void {

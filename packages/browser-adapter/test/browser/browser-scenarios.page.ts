@@ -9,6 +9,7 @@ import { createDatabase, type Collection, type Database, type Row } from '@kadmi
 import { browserPeer, type BrowserPeer } from '@kadmium/browser'
 import { z } from 'zod'
 import { exposePage } from '../fixtures/browser/expose.ts'
+import { waitUntil } from '../fixtures/browser/wait-until.ts'
 
 const noteSchema = z.object({ title: z.string(), done: z.boolean(), body: z.string().optional() })
 type Note = z.infer<typeof noteSchema>
@@ -16,7 +17,6 @@ type NoteRow = Row<Note>
 
 /** Catch-up on connect and every 2 s. */
 const REPLICATION = { syncInterval: 2_000, closeTimeout: 1_000 }
-const POLL_MS = 25
 
 let peer: BrowserPeer | undefined
 let db: Database | undefined
@@ -33,14 +33,6 @@ const theDb = (): Database => {
 const theNotes = (): Collection<Note> => {
   if (notes === undefined) throw new Error('open a database first')
   return notes
-}
-
-async function waitUntil (what: string, check: () => boolean | Promise<boolean>, boundMs: number): Promise<void> {
-  const deadline = Date.now() + boundMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-  }
 }
 
 function use (opened: Database): void {
