@@ -7,9 +7,10 @@
 // 2 store/ and query/ stay off the network; 3 core's layers only import
 // downwards; 4 core imports no adapter and no Node.js built-in; 5 adapters
 // import no other adapter and reach core only by `@kadmium/core` entry
-// points; 6 bench/ and examples/ likewise, but for bench/ importing the
-// browser tests' fixtures (below). @kadmium/browser's sources (and its tests'
-// and the bench's page files) import no Node.js built-in either.
+// points; 6 bench/ and examples/ likewise, but for bench/ and the examples'
+// tests importing the browser tests' fixtures (below). @kadmium/browser's
+// sources (and its tests' and the bench's page files) import no Node.js
+// built-in either.
 //
 // A rule broken on purpose fails `npm test`: there is no list of exceptions.
 import fs from 'node:fs'
@@ -94,7 +95,8 @@ const LIBP2P = '(^|(^|/)node_modules/)(@libp2p/|@chainsafe/|libp2p(/|$))'
 /**
  * The browser tests' fixtures (headless Chromium, page bundling and serving, `kadmium serve`, network
  * namespaces, the minimal app's build): the bench's `browser` scenario runs on them too, rather than on
- * a copy. bench/ alone may import them from outside the package (see `browser-fixtures-for-bench`).
+ * a copy, and so do the examples' tests (the `.test.ts` files under examples/: an example's page in
+ * Chromium with a `kadmium serve`). Nothing else outside the package may import them (see `browser-fixtures-for-bench`).
  */
 const BROWSER_FIXTURES = '^packages/browser-adapter/test/fixtures/'
 
@@ -220,8 +222,9 @@ export default {
       severity: 'error',
       comment:
         "The browser tests' fixtures (packages/browser-adapter/test/fixtures/) are reached from outside the package " +
-        "by bench/ alone (the `browser` scenario runs Chromium, pages and `kadmium serve` with them), by a relative path.",
-      from: { path: '^(packages/(?!browser-adapter/)|examples/)' },
+        "by bench/ (the `browser` scenario runs Chromium, pages and `kadmium serve` with them) and the examples' tests " +
+        '(`examples/**/*.test.ts`, not the examples themselves) alone, by a relative path.',
+      from: { path: '^(packages/(?!browser-adapter/)|examples/(?!.*\\.test\\.ts$))' },
       to: { path: BROWSER_FIXTURES }
     },
 
