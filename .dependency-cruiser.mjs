@@ -32,7 +32,7 @@ const LAYERS = [
   ['access', 'crypto', 'manifest'],
   ['replica'],
   ['peer'],
-  ['sync', 'dht'],
+  ['sync', 'dht', 'presence'],
   ['replication'],
   ['profile']
 ]

@@ -11,9 +11,13 @@ import type { DhtStatus, ReplicationOptions } from './replication/replicator.ts'
 import type { RejectedEvent, SyncEvent } from './replica/replica.ts'
 import type { EncryptionOptions } from './crypto/secret.ts'
 import type { AccessOptions } from './manifest/setup.ts'
+import type { PresenceOptions, PresenceState } from './presence/presence.ts'
 
-/** Options of {@link createDatabase}. */
-export interface DatabaseOptions {
+/**
+ * Options of {@link createDatabase}. `P` is the type of the peers'
+ * presence states (`db.presence`), from `presence.schema` or given.
+ */
+export interface DatabaseOptions<P extends object = PresenceState> {
   /**
    * The database's name; storage that holds another database is refused.
    * Give `name` or `address`.
@@ -78,6 +82,8 @@ export interface DatabaseOptions {
   readonly compactEvery?: number
   /** Largest record accepted, in bytes of its encoded fields. @default 16 MiB */
   readonly maxRecordBytes?: number
+  /** Presence (`db.presence`): the schema of the states, the heartbeat, the expiry. */
+  readonly presence?: PresenceOptions<P>
 }
 
 /** The events of a {@link Database}. */

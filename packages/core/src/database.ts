@@ -17,13 +17,16 @@ import { signerOf, type Signer } from './access/identity.ts'
 import { setUpDatabase, type DatabaseSetup } from './manifest/setup.ts'
 import type { ApplyOptions, DatabaseEvents, DatabaseOptions, DatabaseStatus } from './database-options.ts'
 import { matchesAddress } from './manifest/address.ts'
+import { PresenceKeeper, presenceOptions, type CheckedPresenceOptions, type Presence, type PresenceState } from './presence/presence.ts'
+import type { PresenceChannel } from './presence/presence-channel.ts'
 
 const FORMAT = 1
 /** Longest wait for the manifest of a database opened by address (ms). */
 const DEFAULT_OPEN_TIMEOUT = 15_000
 
 /**
- * Opens (or creates) a database on the given storage.
+ * Opens (or creates) a database on the given storage. `P` types the
+ * peers' presence states (`db.presence`): given, or from `presence.schema`.
  *
  * @example
  * ```ts
@@ -34,10 +37,11 @@ const DEFAULT_OPEN_TIMEOUT = 15_000
  * @throws {PeersUnreachableError} opening by address: no peer could be reached in `openTimeout`
  * @throws {DatabaseNotFoundError} opening by address: no peer reached (nor the DHT) has the database
  */
-export async function createDatabase (options: DatabaseOptions): Promise<Database> {
+export async function createDatabase<P extends object = PresenceState> (options: DatabaseOptions<P>): Promise<Database<P>> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createDatabase takes { name, storage } or { name, peer }')
   const { peer } = options
   if (peer !== undefined) checkPeer(peer)
+  const presence = presenceOptions(options.presence)
   // The network layer loads with the first database that has a peer: start loading it now,
   // while the manifest or the storage is awaited (a fresh process spends tens of ms on it).
   if (peer !== undefined) import('./replication/replicator.ts').catch(() => {})
@@ -56,7 +60,7 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
         ridden = found.answer
         return found.manifest
       })
-    const db = await openDatabase(options, setup)
+    const db = await openDatabase(options, setup, presence)
     // Kept while replication starts: a write to the device that the catch-up need not wait
     // for. (Not keeping it only means the next open by address asks the network.)
     const keeping = peer?.keepManifest?.(setup.address, setup.manifest).catch(() => {})
@@ -72,7 +76,7 @@ export async function createDatabase (options: DatabaseOptions): Promise<Databas
 }
 
 /** Opens the storage of a database whose name, address and keys are set up. */
-async function openDatabase (options: DatabaseOptions, setup: DatabaseSetup): Promise<Database> {
+async function openDatabase<P extends object> (options: DatabaseOptions<P>, setup: DatabaseSetup, presence: CheckedPresenceOptions<P>): Promise<Database<P>> {
   const { peer } = options
   const { name } = setup
   const storage = options.storage ?? await peer?.storage(name)
@@ -95,14 +99,15 @@ async function openDatabase (options: DatabaseOptions, setup: DatabaseSetup): Pr
   }
   const known = new Set<string>()
   for await (const [key] of storage.scan(COLLECTIONS_PREFIX, { keysOnly: true })) known.add(key.slice(COLLECTIONS_PREFIX.length))
-  return new Database({ ...options, name, storage }, known, setup)
+  return new Database<P>({ ...options, name, storage }, known, setup, presence)
 }
 
 /**
- * A database: named collections of records on this device. Make one with
- * {@link createDatabase}; close it with {@link Database.close}.
+ * A database: named collections of records on this device, and the
+ * presence of its peers. Make one with {@link createDatabase}; close it
+ * with {@link Database.close}. `P` is the type of presence states.
  */
-export class Database {
+export class Database<P extends object = PresenceState> {
   /** The database's name. */
   readonly name: string
   /**
@@ -111,6 +116,15 @@ export class Database {
    * gossip topic and DHT records.
    */
   readonly address: string
+  /**
+   * Who else has the database open, and their ephemeral state (a nick,
+   * "typing", a cursor): this peer's with `presence.set(state)`, the
+   * others' with `presence.peers()` and `presence.subscribe(…)`. Never
+   * stored; see {@link Presence}.
+   */
+  readonly presence: Presence<P>
+  readonly #presence: PresenceKeeper<P>
+  #presenceChannel: PresenceChannel | undefined
   #peer: Peer | undefined
   readonly #replication: ReplicationOptions | undefined
   /** The data on this device, as replication sees it. */
@@ -125,9 +139,14 @@ export class Database {
   #loaded: Promise<void> | undefined
 
   /** @internal Use {@link createDatabase}. */
-  constructor (options: DatabaseOptions & { name: string, storage: StorageAdapter }, known: Set<string>, setup: DatabaseSetup) {
+  constructor (options: DatabaseOptions<P> & { name: string, storage: StorageAdapter }, known: Set<string>, setup: DatabaseSetup, presence: CheckedPresenceOptions<P>) {
     this.name = options.name
     this.address = setup.address
+    this.#presence = new PresenceKeeper<P>(presence, {
+      isOpen: () => this.#closed === undefined,
+      onError: (error) => { this.#events.emit('error', error instanceof Error ? error : new Error(String(error))) }
+    })
+    this.presence = this.#presence
     this.#setup = setup
     this.#signer = options.peer === undefined ? undefined : signerOf(options.peer.privateKey)
     this.#peer = options.peer
@@ -276,6 +295,7 @@ export class Database {
     } catch (error) {
       const started = this.#replicator
       this.#replicator = undefined
+      this.#presenceChannel = undefined
       this.#peer = undefined
       this.#signer = undefined
       this.#replica.useSigner(undefined)
@@ -310,13 +330,20 @@ export class Database {
     const security = { signer: this.#signer, access: this.#replica.access.list, sealer: secret, namer: secret }
     // The network layer (gossipsub, kad-dht clients, sync) loads with the first
     // database that has a peer: a local-only app never holds it in memory.
-    const { Replicator } = await import('./replication/replicator.ts')
+    const [{ Replicator }, { PresenceChannel }] = await Promise.all([import('./replication/replicator.ts'), import('./presence/presence-channel.ts')])
     if (this.#replicator !== undefined || this.#closed !== undefined) return unused()
-    this.#replicator = new Replicator(this.#peer.libp2p, this.#replica, security, {
+    const { libp2p } = this.#peer
+    this.#replicator = new Replicator(libp2p, this.#replica, security, {
       onSync: (event) => { this.#events.emit('sync', event) },
       onRejected: (event) => { this.#events.emit('rejected', event) }
     }, this.#replication)
+    this.#presenceChannel = new PresenceChannel(libp2p.services.pubsub, this.address, this.#presence, {
+      signer: this.#signer, self: libp2p.peerId.toString(), access: this.#replica.access.list, sealer: secret
+    }, {
+      onRejected: (reason, from) => { this.#events.emit('rejected', { reason, via: 'presence', peer: from.toString() }) }
+    })
     await this.#replicator.start(ridden)
+    this.#presenceChannel.start()
   }
 
   /**
@@ -326,6 +353,8 @@ export class Database {
   close (): Promise<void> {
     this.#closed ??= (async () => {
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+      // Peers hear that this one left before the topics close.
+      await this.#presenceChannel?.stop()
       await this.#replicator?.stop()
       await this.#replica.close()
     })()

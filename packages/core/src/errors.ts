@@ -125,6 +125,15 @@ export class RecordTooLargeError extends KadmiumError {
   }
 }
 
+/**
+ * A presence state cannot be announced: not a plain object of storable
+ * values, larger than 8 KiB encoded, or failing the database's presence
+ * schema. Nothing was announced.
+ */
+export class PresenceError extends InvalidArgumentError {
+  override name = 'PresenceError'
+}
+
 /** The database was closed; open it again to use it. */
 export class DatabaseClosedError extends KadmiumError {
   override name = 'DatabaseClosedError'

@@ -101,12 +101,12 @@ export interface RejectedEvent {
   /** `ErrorName: message` of why. */
   readonly reason: string
   /**
-   * Where it came from: the live topic, a catch-up session, or the DHT — input
-   * refused, nothing changed — or `schema`: a peer's change was merged (the
+   * Where it came from: the live topic, a catch-up session, the DHT, or
+   * the presence topic — input refused, nothing changed — or `schema`: a peer's change was merged (the
    * CRDT keeps replicas converging) but left the record failing its
    * collection's schema, so reads skip it (see `collection.invalid()`).
    */
-  readonly via: 'gossip' | 'sync' | 'dht' | 'schema'
+  readonly via: 'gossip' | 'sync' | 'dht' | 'presence' | 'schema'
   /** The peer that sent it, when known. */
   readonly peer?: string
   /** The collection concerned, when known. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { createDatabase, type Database, type StorageAdapter } from '@kadmium/core'
+import { createDatabase, type Database, type DatabaseOptions, type StorageAdapter } from '@kadmium/core'
 import { identifyAgain, simulatedTime } from '@kadmium/core/testing'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { headKey } from '../../src/dht/dht-keys.ts'
@@ -28,7 +28,7 @@ async function peer (options: Parameters<typeof createTestPeer>[0] = {}, nodes: 
   return p
 }
 
-async function open (options: Parameters<typeof createDatabase>[0]): Promise<Database> {
+async function open (options: DatabaseOptions): Promise<Database> {
   const db = await createDatabase(options)
   dbs.push(db)
   return db
