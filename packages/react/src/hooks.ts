@@ -3,7 +3,7 @@
  * @module
  */
 import { useMemo, useSyncExternalStore } from 'react'
-import type { Collection, Database, DatabaseStatus, Query, Row } from '@kadmium/core'
+import type { Collection, Database, DatabaseStatus, PresencePeer, Query, Row } from '@kadmium/core'
 import { deepEqual, sameRows, stableKey } from './equality.ts'
 import { LiveSource } from './live-source.ts'
 
@@ -130,4 +130,28 @@ function statusSource (db: Database, interval: number): LiveSource<DatabaseStatu
       for (const off of offs) off()
     }
   }, deepEqual)
+}
+
+/**
+ * The other peers present in the database and their states
+ * (`db.presence.peers()`), kept current through `db.presence.subscribe`:
+ * the component renders again when a peer joins, changes its state, or
+ * leaves (or expires), and only then (heartbeats that change nothing keep
+ * the same array). Set this peer's own state with `db.presence.set(…)`.
+ *
+ * @example
+ * ```tsx
+ * function WhoIsHere ({ db }: { db: Database<{ nick: string, typing: boolean }> }) {
+ *   const present = usePresence(db)
+ *   return <ul>{present.map((p) => <li key={p.peer}>{p.state.nick}{p.state.typing ? ' is typing…' : ''}</li>)}</ul>
+ * }
+ * ```
+ * @param db the database
+ */
+export function usePresence<P extends object> (db: Database<P>): ReadonlyArray<PresencePeer<P>> {
+  const source = useMemo(
+    () => new LiveSource<ReadonlyArray<PresencePeer<P>>>(db.presence.peers(), (set) => db.presence.subscribe(set), Object.is),
+    [db]
+  )
+  return useSyncExternalStore(source.subscribe, source.getSnapshot, source.getSnapshot)
 }
