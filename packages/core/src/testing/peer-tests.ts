@@ -3,6 +3,7 @@ import { peerCloseCases } from './peer-close-cases.ts'
 import { peerDhtCases } from './peer-dht-cases.ts'
 import { makePeerCases, type PeerHarness, type PeerTestCase } from './peer-harness.ts'
 import { peerNetworkCases } from './peer-network-cases.ts'
+import { peerPresenceCases } from './peer-presence-cases.ts'
 
 /**
  * The cases that check an adapter's `Peer` (what `nodePeer()` or
@@ -36,6 +37,7 @@ import { peerNetworkCases } from './peer-network-cases.ts'
 export function peerTests (harness: PeerHarness): PeerTestCase[] {
   return makePeerCases(harness, [
     ...peerNetworkCases,
+    ...peerPresenceCases,
     ...peerDhtCases,
     ...peerAccessCases,
     ...peerCloseCases
