@@ -1,10 +1,12 @@
 /**
  * One user's chat session in the terminal: the latest messages at start,
  * new ones as they come (from here or any peer), `/more` for earlier
- * ones, `/who` for who is online; lines typed are sent.
+ * ones, `/who` for who is online; lines typed are sent. Who comes, goes
+ * and starts typing is printed as it happens, and this user's typing is
+ * announced.
  * @module
  */
-import type { MessageRow, Room } from './room.ts'
+import type { MessageRow, Room, RoomPeer } from './room.ts'
 import { formatMessage, Terminal } from './terminal.ts'
 
 /** Messages the live query watches: new ones are printed as they enter it. */
@@ -31,6 +33,8 @@ export async function runSession (room: Room, io: SessionIo): Promise<void> {
   /** The earliest message printed: `/more` pages back from it. */
   let oldest: MessageRow | undefined
   let stopLive = (): void => {}
+  /** The other users online, by peer id. */
+  let online = new Map<string, RoomPeer['state']>()
   let left!: () => void
   const leaving = new Promise<void>((resolve) => { left = resolve })
 
@@ -38,7 +42,7 @@ export async function runSession (room: Room, io: SessionIo): Promise<void> {
   let queue = Promise.resolve()
   const terminal = new Terminal(io.input, io.output, {
     line: (text) => { queue = queue.then(async () => { await command(text) }) },
-    typing: () => {},
+    typing: (active) => { room.setTyping(active) },
     end: () => { void queue.then(left) }
   })
 
@@ -66,12 +70,28 @@ export async function runSession (room: Room, io: SessionIo): Promise<void> {
     })
   }
 
+  /** Prints who came, went, or started typing since the last change. */
+  function presence (peers: readonly RoomPeer[]): void {
+    const now = new Map(peers.map(({ peer, state }) => [peer, state]))
+    for (const [peer, state] of online) if (!now.has(peer)) terminal.print(`* ${state.nick} left`)
+    for (const [peer, state] of now) {
+      const before = online.get(peer)
+      if (before === undefined) terminal.print(`* ${state.nick} is online`)
+      if (state.typing && before?.typing !== true) terminal.print(`* ${state.nick} is typing…`)
+    }
+    online = now
+  }
+
+  function who (): string {
+    return [room.nick, ...[...online.values()].map((state) => state.nick).sort()].join(', ')
+  }
+
   async function command (text: string): Promise<void> {
     try {
       if (text === '/quit') left()
       else if (text === '/help') terminal.print(`* ${HELP}`)
       else if (text === '/more') await more()
-      else if (text === '/who') terminal.print(`* online: ${room.nick}`)
+      else if (text === '/who') terminal.print(`* online: ${who()}`)
       else if (text.startsWith('/')) terminal.print(`* unknown command ${text.split(' ')[0] ?? ''}; ${HELP}`)
       else await room.send(text)
     } catch (error) {
@@ -91,9 +111,11 @@ export async function runSession (room: Room, io: SessionIo): Promise<void> {
   }
 
   queue = start().catch(report)
+  const stopPresence = room.watchPeers(presence)
   try {
     await Promise.race([leaving, io.until])
   } finally {
+    stopPresence()
     stopLive()
     terminal.close()
   }

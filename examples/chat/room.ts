@@ -2,12 +2,13 @@
  * A chat room, the same in Node.js and in the browser: a room is a
  * database (`kadmium-chat/<room>`: every peer that opens a room of that
  * name opens the same database, at the same address), its messages a
- * collection ordered by the time they were sent, read a page at a time.
+ * collection ordered by the time they were sent, read a page at a time,
+ * and who is online (and typing) its presence.
  * Platform-neutral: the CLI (`cli.ts`) and the page (`web/main.ts`) each
  * give it their own peer.
  * @module
  */
-import { createDatabase, InvalidArgumentError, memoryStorage, type Collection, type Database, type Peer, type Row, type Unsubscribe } from '@kadmium/core'
+import { createDatabase, InvalidArgumentError, memoryStorage, type Collection, type Database, type Peer, type PresencePeer, type Row, type Unsubscribe } from '@kadmium/core'
 import { z } from 'zod'
 
 /** One chat message: who sent it, what it says, and when (ms since 1970, the sender's clock). */
@@ -22,6 +23,18 @@ export type Message = z.infer<typeof Message>
 
 /** A chat message as read back, with its record id. */
 export type MessageRow = Row<Message>
+
+/** What each user in a room announces (`db.presence`): who they are, and whether they are typing a message. */
+export const ChatPresence = z.object({
+  nick: z.string().min(1).max(32),
+  typing: z.boolean()
+})
+
+/** A user's presence state. */
+export type ChatPresence = z.infer<typeof ChatPresence>
+
+/** Another user online in the room: their peer id and state. */
+export type RoomPeer = PresencePeer<ChatPresence>
 
 /** What a nick may be: letters, digits, `_`, `-` and `.`, 1 to 32 of them, not starting with `.` (it names the CLI's data directory). */
 export const NICK_PATTERN = /^[\p{L}\p{N}_-][\p{L}\p{N}_.-]{0,31}$/u
@@ -66,10 +79,10 @@ export class Room {
   readonly name: string
   /** Who this user is in the room. */
   readonly nick: string
-  readonly db: Database
+  readonly db: Database<ChatPresence>
   readonly messages: Collection<Message>
 
-  private constructor (name: string, nick: string, db: Database) {
+  private constructor (name: string, nick: string, db: Database<ChatPresence>) {
     this.name = name
     this.nick = nick
     this.db = db
@@ -78,13 +91,30 @@ export class Room {
 
   /**
    * Opens `room` through `peer` (its database is kept in the peer's
-   * storage, and replicated with every peer that opens the room).
+   * storage, and replicated with every peer that opens the room), and
+   * announces this user there (online, not typing).
    * @throws {InvalidArgumentError} a bad room name or nick (see {@link NICK_PATTERN})
    */
   static async open (peer: Peer, room: string, nick: string): Promise<Room> {
     const name = roomDatabaseName(room)
     checkNick(nick)
-    return new Room(room, nick, await createDatabase({ name, peer }))
+    const db = await createDatabase({ name, peer, presence: { schema: ChatPresence } })
+    db.presence.set({ nick, typing: false })
+    return new Room(room, nick, db)
+  }
+
+  /** Tells the room whether this user is typing a message. */
+  setTyping (typing: boolean): void {
+    if (this.db.status.open) this.db.presence.set({ nick: this.nick, typing })
+  }
+
+  /**
+   * Watches who else is online: `callback` gets the other users now, then
+   * whenever one comes, goes (leaves, or vanishes and expires), or starts
+   * or stops typing.
+   */
+  watchPeers (callback: (peers: readonly RoomPeer[]) => void): Unsubscribe {
+    return this.db.presence.subscribe(callback)
   }
 
   /** Sends `text` as this user, now; resolves the message. */

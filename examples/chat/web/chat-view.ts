@@ -4,7 +4,7 @@
  * typing. Text goes in with `textContent` only: a message is never HTML.
  * @module
  */
-import { PAGE_SIZE, type MessageRow, type Room } from '../room.ts'
+import { PAGE_SIZE, type MessageRow, type Room, type RoomPeer } from '../room.ts'
 
 /** After this long with no keystroke (ms), a started message no longer counts as typing. */
 const TYPING_IDLE_MS = 4000
@@ -21,14 +21,8 @@ function time (at: number): string {
   return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`
 }
 
-/** What the view tells the page. */
-export interface ChatViewEvents {
-  /** The user started typing a message, or stopped (sent it, cleared it, or paused). */
-  readonly typing: (active: boolean) => void
-}
-
 /** Shows `room` in the page's `#chat`; returns a function that stops it. */
-export function showChat (room: Room, events: ChatViewEvents): () => void {
+export function showChat (room: Room): () => void {
   const list = element<HTMLOListElement>('#messages')
   const older = element<HTMLButtonElement>('#older')
   const compose = element<HTMLFormElement>('#compose')
@@ -71,7 +65,7 @@ export function showChat (room: Room, events: ChatViewEvents): () => void {
     if (active) idle = setTimeout(() => { setTyping(false) }, TYPING_IDLE_MS)
     if (active === typing) return
     typing = active
-    events.typing(active)
+    room.setTyping(active)
   }
   input.addEventListener('input', () => { setTyping(input.value !== '') })
   compose.addEventListener('submit', (event) => {
@@ -82,11 +76,28 @@ export function showChat (room: Room, events: ChatViewEvents): () => void {
     if (text === '') return
     room.send(text).catch((error: unknown) => { showStatus(`not sent: ${String(error)}`) })
   })
+  const stopPresence = room.watchPeers((peers) => { showPresence(room.nick, peers) })
   input.focus()
   return () => {
     clearTimeout(idle)
+    stopPresence()
     stop()
   }
+}
+
+/** Who is online (this user first, then the others by nick) in `#who`, and who is typing in `#typing`. */
+function showPresence (self: string, peers: readonly RoomPeer[]): void {
+  const others = [...peers].sort((a, b) => a.state.nick.localeCompare(b.state.nick))
+  const you = document.createElement('li')
+  you.textContent = `${self} (you)`
+  element('#who').replaceChildren(you, ...others.map(({ peer, state }) => {
+    const item = document.createElement('li')
+    item.dataset.peer = peer
+    item.textContent = state.nick
+    return item
+  }))
+  const typing = others.filter(({ state }) => state.typing).map(({ state }) => state.nick)
+  element('#typing').textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`
 }
 
 /** A line of status under the chat. */

@@ -66,7 +66,7 @@ async function join (setup: Setup): Promise<void> {
     ...(setup.network === 'local' ? { rtcConfiguration: { iceServers: [] } } : {})
   })
   const room = await Room.open(peer, setup.room, setup.nick)
-  const stopView = showChat(room, { typing: () => {} })
+  const stopView = showChat(room)
   const status = setInterval(() => { showStatus(`${peer.status.connections} connection(s) · peer ${peer.peerId.toString()}`) }, 1000)
   document.body.dataset.state = 'ready'
   addEventListener('pagehide', () => {
