@@ -55,7 +55,7 @@ function askForSetup (given: Partial<Setup> & { network: 'local' | 'public' }): 
 
 async function join (setup: Setup): Promise<void> {
   document.body.dataset.state = 'connecting'
-  showStatus(`connecting to ${setup.bootstrap.length} server(s)…`)
+  showStatus(setup.bootstrap.length === 0 ? 'no server given: messages stay on this device' : `connecting to ${setup.bootstrap.join(', ')}…`)
   // One identity and one store per nick, so that two tabs of this origin can be two users.
   const peer: BrowserPeer = await browserPeer({
     network: setup.network,
@@ -67,7 +67,9 @@ async function join (setup: Setup): Promise<void> {
   })
   const room = await Room.open(peer, setup.room, setup.nick)
   const stopView = showChat(room)
-  const status = setInterval(() => { showStatus(`${peer.status.connections} connection(s) · peer ${peer.peerId.toString()}`) }, 1000)
+  const status = setInterval(() => {
+    showStatus(setup.bootstrap.length === 0 ? 'no server given: messages stay on this device' : `${peer.status.connections} connection(s) · peer ${peer.peerId.toString()}`)
+  }, 1000)
   document.body.dataset.state = 'ready'
   addEventListener('pagehide', () => {
     clearInterval(status)
