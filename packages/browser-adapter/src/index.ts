@@ -14,7 +14,7 @@
  * const peer = await browserPeer({ bootstrap: ['/dns4/sync.example.org/tcp/443/wss/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })
  * const db = await createDatabase({ name: 'acme-todos', peer })
  * ```
- * @module
+ * @module \@kadmium/browser
  */
 export { indexedDbStorage, deleteIndexedDbStorage } from './indexeddb-storage.ts'
 export type { IndexedDbStorageOptions } from './indexeddb-storage.ts'

@@ -10,6 +10,7 @@
  * `https:` pages, and `http://localhost` or `127.0.0.1`).
  */
 export class TabsUnsupportedError extends Error {
+  /** `'TabsUnsupportedError'`: what to tell this error by. */
   override name = 'TabsUnsupportedError'
 }
 
@@ -19,6 +20,7 @@ export class TabsUnsupportedError extends Error {
  * this device; the tabs still share it.
  */
 export class LeaderPeerError extends Error {
+  /** `'LeaderPeerError'`: what to tell this error by. */
   override name = 'LeaderPeerError'
 }
 
@@ -29,5 +31,6 @@ export class LeaderPeerError extends Error {
  * once it reads the record again.
  */
 export class TabMessageError extends Error {
+  /** `'TabMessageError'`: what to tell this error by. */
   override name = 'TabMessageError'
 }

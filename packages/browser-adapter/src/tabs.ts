@@ -56,7 +56,10 @@ export interface TabsEvents {
    * network (`peer`, also `db.peer`; `undefined` without the `peer` option,
    * or if it failed to start: an `error` event comes first).
    */
-  leader: { readonly peer: Peer | undefined }
+  leader: {
+    /** The peer this tab runs now, if any. */
+    readonly peer: Peer | undefined
+  }
   /**
    * Work in the background failed: `LeaderPeerError` (taking over, the
    * peer did not start) or `TabMessageError` (an update from another tab

@@ -11,7 +11,10 @@ import { check, knownFields, validate, type InferInput, type InferOutput, type S
 import { toStoredObject, type StoredObject } from './model/values.ts'
 
 /** A record as reads return it: its fields and its `id`, frozen. */
-export type Row<T> = Readonly<T> & { readonly id: string }
+export type Row<T> = Readonly<T> & {
+  /** The record's id. */
+  readonly id: string
+}
 
 /** The names of the string fields of `T`: the fields that can be collaborative text. */
 export type StringField<T> = { [K in keyof T & string]-?: NonNullable<T[K]> extends string ? K : never }[keyof T & string]
@@ -21,6 +24,7 @@ export type StringField<T> = { [K in keyof T & string]-?: NonNullable<T[K]> exte
  * {@link Collection.invalid}): a peer wrote it, or an older schema allowed it.
  */
 export interface InvalidRecord {
+  /** The record's id. */
   readonly id: string
   /** Every failing field, as the schema reported it. */
   readonly issues: readonly ValidationIssue[]
@@ -59,7 +63,12 @@ export interface CollectionOptions<S extends StandardSchemaV1> {
  * retried until a DHT peer holds it, and `close()` waits for it (up to
  * its close timeout).
  */
-export type Durability = 'local' | { readonly replicas: number, readonly timeout?: number }
+export type Durability = 'local' | {
+  /** How many DHT peers must hold the record. */
+  readonly replicas: number
+  /** How long to wait for them (ms). @default 15000 */
+  readonly timeout?: number
+}
 
 /** Options of every write. */
 export interface WriteOptions {

@@ -11,7 +11,7 @@
  * const peer = await nodePeer({ dataDir: './data', bootstrap: ['/dns4/example.org/tcp/4001/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'] })
  * const db = await createDatabase({ name: 'acme-todos', peer })
  * ```
- * @module
+ * @module \@kadmium/node
  */
 import { installNodeSha256 } from './node-hash.ts'
 import { installNodeSignatures } from './signatures.ts'

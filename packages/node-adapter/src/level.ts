@@ -9,7 +9,7 @@
  *
  * const db = await createDatabase({ name: 'notes', storage: levelStorage('./notes-data') })
  * ```
- * @module
+ * @module \@kadmium/node/level
  */
 export { levelStorage } from './level-storage.ts'
 export type { LevelStorageOptions } from './level-storage.ts'

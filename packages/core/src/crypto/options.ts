@@ -13,9 +13,15 @@ import { utf8Of } from './encode-parts.ts'
  *   shared with the other members out of band; or
  * - `passphrase`: a non-empty string, stretched with PBKDF2-SHA256. Only as
  *   strong as the passphrase: a peer that stores the database's manifest can
- *   try guesses offline (each costs {@link PBKDF2_ITERATIONS} iterations).
+ *   try guesses offline (each costs 600,000 PBKDF2 iterations).
  */
-export type EncryptionOptions = { readonly key: Uint8Array } | { readonly passphrase: string }
+export type EncryptionOptions = {
+  /** The secret itself: 32 random bytes. */
+  readonly key: Uint8Array
+} | {
+  /** A passphrase the secret is derived from (NFC-normalized first). */
+  readonly passphrase: string
+}
 
 /**
  * The input keying material the options give: the key itself, or the

@@ -5,7 +5,11 @@
  */
 import { systemClock, type Clock } from '../util/clock.ts'
 import { MAX_PART_BYTES } from './blocks.ts'
-/** Options of a {@link DhtStore}. Every field is optional. */
+/**
+ * How a replicated database uses the DHT (`createDatabase({ replication:
+ * { dht } })`): timeouts, sizes, retries and republishing. Every field is
+ * optional.
+ */
 export interface DhtStoreOptions {
   /** Longest wait for one DHT query (one key's put or get), in ms. @default 10_000 */
   readonly queryTimeout?: number

@@ -32,7 +32,7 @@
  *   transports: [webSockets()]
  * })
  * ```
- * @module
+ * @module \@kadmium/core/profile
  */
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'

@@ -40,12 +40,20 @@ export type WhereValue<V> = unknown extends V ? V : V extends string | number | 
  */
 export type Where<T> = {
   readonly [K in keyof T & string]?: WhereValue<T[K]> | FieldOperators<T[K]>
-} & { readonly id?: string | FieldOperators<string> }
+} & {
+  /** The record id: equal to a string, or passing the operators given. */
+  readonly id?: string | FieldOperators<string>
+}
 
 /** A field to order by, ascending by default. */
 export type OrderBy<T> =
   | (keyof T & string) | 'id'
-  | { readonly field: (keyof T & string) | 'id', readonly direction?: 'asc' | 'desc' }
+  | {
+    /** The field (or `'id'`). */
+    readonly field: (keyof T & string) | 'id'
+    /** @default 'asc' */
+    readonly direction?: 'asc' | 'desc'
+  }
 
 /**
  * What `find`, `count` and live queries take. It is checked before

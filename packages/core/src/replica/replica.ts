@@ -16,10 +16,13 @@ export type { AppliedRecords, Refusal, RemoteRecord }
 
 /** A Yjs update (or an access operation) from a peer. */
 export interface RemoteUpdate {
+  /** The collection it belongs to. */
   readonly collection: string
+  /** `record`: an update of record `id`'s document; `index`: of the collection's index. */
   readonly target: 'record' | 'index'
   /** The record id, for `target: 'record'`. */
   readonly id?: string
+  /** The Yjs update, as the peer sent it. */
   readonly update: Uint8Array
 }
 
@@ -87,6 +90,7 @@ export interface Replica {
 export interface SyncEvent {
   /** The peer, as a string peer id. */
   readonly peer: string
+  /** `start`, then `progress` as updates arrive, then `done`, or `error` if the session failed. */
   readonly phase: 'start' | 'progress' | 'done' | 'error'
   /** Updates from the peer applied so far. */
   readonly done: number

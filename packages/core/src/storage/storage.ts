@@ -7,8 +7,20 @@
 
 /** One operation of an atomic batch. */
 export type BatchOperation =
-  | { readonly type: 'put', readonly key: string, readonly value: Uint8Array }
-  | { readonly type: 'del', readonly key: string }
+  | {
+    /** Write `value` under `key`. */
+    readonly type: 'put'
+    /** The key. */
+    readonly key: string
+    /** The bytes to store. */
+    readonly value: Uint8Array
+  }
+  | {
+    /** Delete `key` (a missing key is no error). */
+    readonly type: 'del'
+    /** The key. */
+    readonly key: string
+  }
 
 /** Options of {@link StorageAdapter.scan}. */
 export interface ScanOptions {
@@ -30,10 +42,15 @@ export interface ScanOptions {
  * - After `close` resolves, every call rejects.
  */
 export interface StorageAdapter {
+  /** The value of `key`, or `undefined` if there is none. */
   get (key: string): Promise<Uint8Array | undefined>
+  /** Writes `value` under `key`; durable when it resolves. */
   put (key: string, value: Uint8Array): Promise<void>
+  /** Deletes `key`; a missing key is no error. */
   delete (key: string): Promise<void>
+  /** Every entry whose key starts with `prefix`, in ascending key order. */
   scan (prefix: string, options?: ScanOptions): AsyncIterable<[key: string, value: Uint8Array]>
+  /** Applies every operation, or none; durable when it resolves. */
   batch (operations: readonly BatchOperation[]): Promise<void>
   /**
    * Resolves once every write resolved so far is in the adapter's final
@@ -42,6 +59,7 @@ export interface StorageAdapter {
    * of writing. Writes are durable when they resolve either way.
    */
   settled? (): Promise<void>
+  /** Releases the store (files, connections); every call after it rejects. */
   close? (): Promise<void>
 }
 

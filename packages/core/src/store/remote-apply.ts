@@ -66,7 +66,9 @@ export type RemoteRecord = readonly [id: string, updates: readonly Uint8Array[]]
 
 /** A record refused, and why. */
 export interface Refusal {
+  /** The record's id. */
   readonly id: string
+  /** Why it was refused (a `MalformedUpdateError`, an `InvalidArgumentError` for a bad id). */
   readonly error: Error
 }
 

@@ -12,19 +12,27 @@ export type Origin = 'local' | 'remote'
 
 /** A record was inserted, updated or deleted. */
 export interface ChangeEvent {
+  /** The record's collection. */
   readonly collection: string
+  /** The record's id. */
   readonly id: string
+  /** What happened to it. */
   readonly type: 'insert' | 'update' | 'delete'
+  /** Whether this replica made the change, or a peer. */
   readonly origin: Origin
 }
 
 /** A Yjs update that was committed to storage: what a network layer sends to peers. */
 export interface UpdateEvent {
+  /** The collection it belongs to. */
   readonly collection: string
   /** `record`: an update of record `id`'s document; `index`: of the collection index. */
   readonly target: 'record' | 'index'
+  /** The record id, for `target: 'record'`. */
   readonly id?: string
+  /** The Yjs update, as stored. */
   readonly update: Uint8Array
+  /** Whether this replica made it, or a peer. */
   readonly origin: Origin
 }
 

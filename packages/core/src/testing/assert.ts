@@ -7,6 +7,7 @@
 
 /** A conformance check failed. */
 export class AssertionError extends Error {
+  /** `'AssertionError'`: what to tell this error by. */
   override name = 'AssertionError'
 }
 

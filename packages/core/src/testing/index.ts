@@ -14,7 +14,7 @@
  * const cases = storageAdapterTests({ open: async () => memoryStorage(), persistent: false })
  * for (const c of cases) test(c.name, c.fn)
  * ```
- * @module
+ * @module \@kadmium/core/testing
  */
 import { basicCases } from './basic-cases.ts'
 import { batchCases } from './batch-cases.ts'

@@ -6,6 +6,8 @@
 
 /** One conformance case: run `fn` with your test runner under `name`. */
 export interface ConformanceCase {
+  /** What the case checks, as a test's name. */
   readonly name: string
+  /** The case: resolves if the implementation passes, rejects with what failed. */
   readonly fn: () => Promise<void>
 }
