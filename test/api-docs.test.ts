@@ -16,7 +16,7 @@ const root = join(import.meta.dirname, '..')
 
 /** typedoc.json (JSON with comments). */
 function typedocConfig (): { entryPoints: string[] } {
-  const read = ts.readConfigFile(join(root, 'typedoc.json'), ts.sys.readFile)
+  const read = ts.readConfigFile(join(root, 'typedoc.json'), (path) => ts.sys.readFile(path))
   if (read.error !== undefined) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'))
   return read.config as { entryPoints: string[] }
 }
