@@ -7,8 +7,8 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        // The browser and React packages' sources and tests, and the chat example's page, are checked with the DOM's types, the rest without.
-        project: ['./tsconfig.check.json', './packages/browser-adapter/tsconfig.check.json', './packages/react/tsconfig.check.json', './examples/chat/tsconfig.json'],
+        // The browser and React packages' sources and tests, and the chat and todo examples' pages, are checked with the DOM's types, the rest without.
+        project: ['./tsconfig.check.json', './packages/browser-adapter/tsconfig.check.json', './packages/react/tsconfig.check.json', './examples/chat/tsconfig.json', './examples/todo/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname
       }
     },
