@@ -162,6 +162,38 @@ export class StorageError extends KadmiumError {
   override name = 'StorageError'
 }
 
+/**
+ * The device has no room for the write: the disk (or the user's quota) is
+ * full, or a file reached the size limit the process runs under. The write
+ * did not happen; what was stored before is intact and stays readable.
+ * Free some space: with Node's LevelDB storage, writes go on once there is
+ * room, except after LevelDB itself could not write (the message says so),
+ * when they go on once the database is closed and opened again — the writes
+ * that had resolved are kept meanwhile. It is a {@link StorageError}; a
+ * database's write that fails for it rejects with a `StorageError` whose
+ * `cause` is this one.
+ */
+export class StorageFullError extends StorageError {
+  override name = 'StorageFullError'
+}
+
+/**
+ * The files of a storage are damaged (cut short, overwritten, or
+ * missing) and cannot be trusted: what they held cannot all be read. Node's
+ * LevelDB storage finds it when it opens a directory; `location` is the
+ * directory. A peer's storage sets the damaged files aside and starts empty,
+ * to be refilled by catch-up from other peers. It is a {@link StorageError}.
+ */
+export class StorageCorruptionError extends StorageError {
+  override name = 'StorageCorruptionError'
+  /** Where the damaged storage is (a directory, for LevelDB). */
+  readonly location: string
+  constructor (location: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.location = location
+  }
+}
+
 /** A message from a peer (gossip envelope or sync message) is malformed or too large; it was dropped. */
 export class MalformedMessageError extends KadmiumError {
   override name = 'MalformedMessageError'

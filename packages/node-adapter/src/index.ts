@@ -22,7 +22,7 @@ installNodeSignatures()
 installNodeSha256()
 
 export { levelStorage } from './level-storage.ts'
-export type { LevelStorageOptions } from './level-storage.ts'
+export type { LevelStorageOptions, StorageDamagedEvent } from './level-storage.ts'
 export { nodePeer } from './node-peer.ts'
 export type { NodePeer, NodePeerEvents, NodePeerStatus, BootstrapStatus } from './node-peer.ts'
 export type { NodePeerOptions, NetworkMode, RelayOptions } from './node-peer-options.ts'
@@ -31,7 +31,7 @@ export type { NodePeerServices } from './libp2p-options.ts'
 export type { DialRetryOptions, DialTarget } from '@kadmium/core/profile'
 export { PEER_KEY_FILE, readPeerKey, writePeerKey, encodePeerKey, decodePeerKey } from './peer-key.ts'
 export { databaseDirectoryName } from './database-directory.ts'
-export { AddressError, PeerKeyError, PeerClosedError } from './errors.ts'
+export { AddressError, PeerKeyError, PeerClosedError, StorageError, StorageFullError, StorageCorruptionError } from './errors.ts'
 export { serverStatus } from './cli/control.ts'
 export type { ServerStatus, PinStatus } from './cli/server-status.ts'
 export { nodeSignatureEngine, sodiumEngine, installNodeSignatures } from './signatures.ts'

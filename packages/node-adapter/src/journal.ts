@@ -10,11 +10,13 @@
  * (big-endian); a payload is the batch's operations, each `u8 type (1 put,
  * 2 del), u32 key length, key (UTF-8)`, and for a put `u32 value length,
  * value`. Reading stops at the first frame that is cut short or fails its
- * checksum: a write the process did not finish, never acknowledged.
+ * checksum. A frame cut short at the end of the newest file is a write the
+ * process did not finish, never acknowledged; anything else is damage to
+ * the file (see {@link readJournalChecked}).
  * @module
  */
 import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { BatchOperation } from '@kadmium/core'
 
@@ -64,15 +66,28 @@ export function encodeFrame (operations: readonly BatchOperation[]): Frame {
   return { bytes, operations: out }
 }
 
+/** What {@link decodeFrames} read. */
+export interface DecodedFrames {
+  /** The batches of the frames before the first one cut short or corrupt, in order. */
+  readonly batches: BatchOperation[][]
+  /** Whether every byte was read: there was no such frame. */
+  readonly complete: boolean
+  /** Where the frames read end: where the first frame cut short or corrupt begins, if any. */
+  readonly end: number
+  /** Whether that frame runs past the end of the bytes (a write cut short), rather than failing its checksum or its decoding. */
+  readonly cutShort: boolean
+}
+
 /** The batches of a journal file, in order, up to the first frame cut short or corrupt; `complete` if there was none. */
-export function decodeFrames (bytes: Uint8Array): { batches: BatchOperation[][], complete: boolean } {
+export function decodeFrames (bytes: Uint8Array): DecodedFrames {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const batches: BatchOperation[][] = []
   let at = 0
-  while (at + HEADER_BYTES <= bytes.length) {
-    const length = view.getUint32(at)
-    const end = at + HEADER_BYTES + length
-    if (end > bytes.length) break
+  let cutShort = false
+  while (at < bytes.length) {
+    const end = at + HEADER_BYTES <= bytes.length ? at + HEADER_BYTES + view.getUint32(at) : Infinity
+    cutShort = end > bytes.length
+    if (cutShort) break
     const payload = bytes.subarray(at + HEADER_BYTES, end)
     if (crc32(payload) !== view.getUint32(at + 4)) break
     const operations = decodePayload(payload)
@@ -80,7 +95,7 @@ export function decodeFrames (bytes: Uint8Array): { batches: BatchOperation[][],
     batches.push(operations)
     at = end
   }
-  return { batches, complete: at === bytes.length }
+  return { batches, complete: at === bytes.length, end: at, cutShort }
 }
 
 function decodePayload (payload: Uint8Array): BatchOperation[] | undefined {
@@ -121,14 +136,27 @@ function journalFiles (dir: string): string[] {
 
 /** The batches a directory's journal holds (left by a process that did not close its storage), oldest first. */
 export function readJournal (dir: string): BatchOperation[][] {
+  return readJournalChecked(dir).batches
+}
+
+/**
+ * The batches a directory's journal holds, oldest first, and what damage
+ * (if any) hides acknowledged writes: a frame that fails its checksum, or a
+ * frame cut short anywhere but at the end of the newest file (there, it is
+ * a write the process did not finish).
+ */
+export function readJournalChecked (dir: string): { batches: BatchOperation[][], damage: string | undefined } {
   const batches: BatchOperation[][] = []
-  for (const file of journalFiles(dir)) {
+  const files = journalFiles(dir)
+  for (const [i, file] of files.entries()) {
     const read = decodeFrames(readFileSync(file))
     batches.push(...read.batches)
+    if (read.complete) continue
     // What follows a damaged frame is not replayed: it could not be applied in order.
-    if (!read.complete) break
+    const unfinished = read.cutShort && i === files.length - 1
+    return { batches, damage: unfinished ? undefined : `the journal file ${basename(file)} is damaged at byte ${read.end}: the writes it holds from there on cannot be read` }
   }
-  return batches
+  return { batches, damage: undefined }
 }
 
 /** Deletes a directory's journal files (once LevelDB holds what they held). */
@@ -155,6 +183,8 @@ export class Journal {
   #bytes = 0
   /** The number of the last frame appended to the current file. */
   #last = 0
+  /** Why appends are refused: a frame half written could not be cut off, and would hide every later one. */
+  #broken: Error | undefined
   readonly #sealed: Sealed[] = []
 
   /** Begins a journal in `dir`, which holds none (see {@link removeJournal}). */
@@ -169,12 +199,17 @@ export class Journal {
    * @throws the write failed; the file is as before
    */
   append (frame: Uint8Array, n: number): void {
+    if (this.#broken !== undefined) throw this.#broken
     if (this.#bytes >= ROTATE_BYTES) this.#rotate()
     try {
       for (let at = 0; at < frame.length;) at += writeSync(this.#fd, frame, at)
     } catch (error) {
       // A frame half written would hide every later one: cut it off.
-      try { ftruncateSync(this.#fd, this.#bytes) } catch {}
+      try {
+        ftruncateSync(this.#fd, this.#bytes)
+      } catch {
+        this.#broken = error as Error
+      }
       throw error
     }
     this.#bytes += frame.length
@@ -197,10 +232,14 @@ export class Journal {
   }
 
   #rotate (): void {
+    // The new file first: if it cannot be made (no room), the journal goes on in the current one.
+    const path = this.#pathOf(this.#generation + 1)
+    const fd = openSync(path, 'a')
     this.#sealed.push({ path: this.#path, last: this.#last })
     closeSync(this.#fd)
-    this.#path = this.#pathOf(++this.#generation)
-    this.#fd = openSync(this.#path, 'a')
+    this.#generation++
+    this.#path = path
+    this.#fd = fd
     this.#bytes = 0
   }
 

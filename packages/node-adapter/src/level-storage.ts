@@ -1,6 +1,9 @@
 import { ClassicLevel } from 'classic-level'
-import { PREFIX_END, StorageError, type BatchOperation, type ScanOptions, type StorageAdapter } from '@kadmium/core'
-import { Journal, readJournal, removeJournal } from './journal.ts'
+import { PREFIX_END, StorageCorruptionError, StorageError, type BatchOperation, type ScanOptions, type StorageAdapter } from '@kadmium/core'
+import { Journal, readJournalChecked, removeJournal } from './journal.ts'
+import { damagedTables, droppedLog, markDamaged, markedDamaged, missingCurrent, openDamage, setAside, tablesOf } from './level-damage.ts'
+import { mergeUnstored } from './merged-scan.ts'
+import { reason, storageFailure } from './storage-failure.ts'
 import { WriteBehind } from './write-behind.ts'
 
 /** Options of {@link levelStorage}. */
@@ -9,6 +12,31 @@ export interface LevelStorageOptions {
   readonly createIfMissing?: boolean
   /** Refuse to open a directory that holds a database already. @default false */
   readonly errorIfExists?: boolean
+  /**
+   * What to do with a directory found damaged when it is opened (see
+   * {@link levelStorage}):
+   * - `'reject'`: every call rejects with `StorageCorruptionError`; the
+   *   directory is left as it is, to restore or to look into.
+   * - `'set-aside'`: the directory is renamed `<path>.damaged-<UTC date and
+   *   time>`, kept for a look or a salvage, and an empty database is begun
+   *   at `path`; `onDamaged` is told. For storage that peers refill:
+   *   `nodePeer`'s. Writes that reached no peer are then only in the
+   *   directory set aside.
+   * @default 'reject'
+   */
+  readonly ifDamaged?: 'reject' | 'set-aside'
+  /** Told when a damaged directory was set aside (`ifDamaged: 'set-aside'`), before any call is answered. */
+  readonly onDamaged?: (event: StorageDamagedEvent) => void
+}
+
+/** A damaged LevelDB directory was set aside and an empty one begun: see {@link LevelStorageOptions.ifDamaged}. */
+export interface StorageDamagedEvent {
+  /** The storage's directory: now an empty database. */
+  readonly path: string
+  /** Where the damaged directory is now. */
+  readonly setAsideTo: string
+  /** What is damaged, in its message. */
+  readonly error: StorageCorruptionError
 }
 
 /**
@@ -25,6 +53,26 @@ export interface LevelStorageOptions {
  * directory is held by another open database, is not a directory, ...),
  * every call rejects with a {@link StorageError} whose `cause` says why.
  * One directory can be open once at a time, across all processes.
+ *
+ * A directory damaged on disk is found as it is opened: a file of
+ * LevelDB's cut short, overwritten or missing (`CURRENT`, the manifest, a
+ * table), a log LevelDB could read only in part, a journal file damaged
+ * before its end. Every call then rejects with a `StorageCorruptionError`,
+ * at this opening and every later one (the directory holds a file
+ * `kadmium-damaged` that says what is wrong: restore the directory, or
+ * delete that file to use what can still be read); or, with `ifDamaged:
+ * 'set-aside'`, the directory is moved aside and the storage begins empty.
+ * A read that meets damage LevelDB finds only then (a table overwritten
+ * inside) rejects with `StorageCorruptionError`, and the next opening
+ * finds the directory damaged. A process killed in the middle of a write
+ * is no damage: that write never resolved, and is simply not there.
+ *
+ * When the disk is full (or the quota, or the file size limit reached), a
+ * write rejects with `StorageFullError` and is not stored; reads go on,
+ * and what was stored is intact. If LevelDB itself was refused room, the
+ * writes that had resolved are kept in the journal (reads still see them),
+ * later writes reject until the storage is closed and opened again with
+ * room, and that opening applies them.
  *
  * @example
  * ```ts
@@ -47,7 +95,9 @@ const REPLAY_CHUNK = 10_000
 
 class LevelStorage implements StorageAdapter {
   readonly #path: string
-  readonly #db: ClassicLevel<string, Uint8Array>
+  readonly #options: LevelStorageOptions
+  /** LevelDB: another instance once a damaged directory was set aside. */
+  #db: ClassicLevel<string, Uint8Array>
   readonly #opened: Promise<void>
   /** The journal in front of LevelDB, once open. */
   #behind: WriteBehind | undefined
@@ -57,27 +107,13 @@ class LevelStorage implements StorageAdapter {
 
   constructor (path: string, options: LevelStorageOptions) {
     this.#path = path
-    this.#db = new ClassicLevel<string, Uint8Array>(path, {
-      keyEncoding: 'utf8',
-      valueEncoding: 'view',
-      createIfMissing: options.createIfMissing ?? true,
-      errorIfExists: options.errorIfExists ?? false
-    })
-    this.#opened = this.#db.open().then(async () => {
-      await this.#recover().catch((cause: unknown) => {
-        throw new StorageError(`cannot apply the journal of LevelDB storage at "${path}": ${reason(cause)}`, { cause })
-      })
-      let journal: Journal
-      try {
-        journal = new Journal(path)
-      } catch (cause) {
-        throw new StorageError(`cannot open the journal of LevelDB storage at "${path}": ${reason(cause)}`, { cause })
-      }
-      this.#behind = new WriteBehind(journal, async (operations) => { await this.#db.batch(operations) }, path)
-      this.#open = true
-    }, (cause: unknown) => {
-      throw new StorageError(`cannot open LevelDB storage at "${path}": ${reason(cause)}`, { cause })
-    })
+    this.#options = options
+    const tables = tablesOf(path)
+    const missing = missingCurrent(path)
+    // Without CURRENT, LevelDB would begin a new database over the old one's files: it may only take the lock.
+    // (LevelDB opens itself once the constructor's tick is over, unless opened before: #openDirectory does, on this tick.)
+    this.#db = missing === undefined ? this.#level(options.createIfMissing ?? true, options.errorIfExists ?? false) : this.#level(false, false)
+    this.#opened = this.#openDirectory(tables, missing)
     this.#opened.catch(() => {}) // reported by every call that awaits it
   }
 
@@ -119,18 +155,33 @@ class LevelStorage implements StorageAdapter {
     const opening = this.#ready()
     if (opening !== undefined) await opening
     // A scan reads LevelDB alone: it waits for LevelDB to hold what was written before it under the prefix.
+    // (If LevelDB failed, it never will: what it lacks is merged in from the write-behind.)
     const unstored = this.#behind?.beforeScan(prefix)
-    if (unstored !== undefined) await this.#run('scan', async () => { await unstored })
+    if (unstored !== undefined) await unstored.catch(() => {})
+    const lacking = this.#behind?.failed === true ? this.#behind.unstored(prefix) : []
+    const limit = options.limit ?? Infinity
     // LevelDB orders keys by their UTF-8 bytes, so every key with the prefix lies in this range.
-    const range = { gte: prefix, lt: prefix + PREFIX_END, limit: options.limit ?? Infinity }
+    const range = { gte: prefix, lt: prefix + PREFIX_END, limit: lacking.length > 0 ? Infinity : limit }
+    const keysOnly = options.keysOnly === true
     try {
-      if (options.keysOnly === true) {
+      if (lacking.length > 0) {
+        for await (const [key, value] of mergeUnstored(this.#entries(range, keysOnly), lacking, limit)) yield [key, keysOnly ? EMPTY : value]
+      } else if (keysOnly) {
         for await (const key of this.#db.keys(range)) yield [key, EMPTY]
       } else {
         for await (const [key, value] of this.#db.iterator(range)) yield [key, plain(value)]
       }
     } catch (cause) {
       throw wrap('scan', this.#path, cause)
+    }
+  }
+
+  /** LevelDB's entries in `range` (for a merge: see {@link mergeUnstored}). */
+  async * #entries (range: { gte: string, lt: string, limit: number }, keysOnly: boolean): AsyncIterable<[string, Uint8Array]> {
+    if (keysOnly) {
+      for await (const key of this.#db.keys(range)) yield [key, EMPTY]
+    } else {
+      for await (const [key, value] of this.#db.iterator(range)) yield [key, plain(value)]
     }
   }
 
@@ -159,13 +210,73 @@ class LevelStorage implements StorageAdapter {
     return this.#open ? undefined : this.#opened
   }
 
-  /** Applies what a journal left by a process that did not close the directory holds, then deletes it. */
-  async #recover (): Promise<void> {
-    const operations = readJournal(this.#path).flat()
-    for (let at = 0; at < operations.length; at += REPLAY_CHUNK) {
-      await this.#db.batch(operations.slice(at, at + REPLAY_CHUNK))
+  #level (createIfMissing: boolean, errorIfExists: boolean): ClassicLevel<string, Uint8Array> {
+    return new ClassicLevel<string, Uint8Array>(this.#path, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing, errorIfExists })
+  }
+
+  /**
+   * Opens LevelDB, checks the directory for damage, applies what a journal
+   * left by a process that did not close it holds, and begins a new
+   * journal. `tables` and `missing`: what {@link tablesOf} and
+   * {@link missingCurrent} found before.
+   */
+  async #openDirectory (tables: readonly string[], missing: string | undefined): Promise<void> {
+    const path = this.#path
+    let damage: string | undefined
+    let batches: BatchOperation[][] = []
+    try {
+      await this.#db.open()
+    } catch (cause) {
+      damage = openDamage(path, cause, missing)
+      if (damage === undefined) throw new StorageError(`cannot open LevelDB storage at "${path}": ${reason(cause)}`, { cause })
     }
-    removeJournal(this.#path)
+    if (damage === undefined) {
+      const journal = readJournalChecked(path)
+      damage = markedDamaged(path) ?? droppedLog(path) ?? damagedTables(path, tables) ?? journal.damage
+      batches = journal.batches
+    }
+    if (damage !== undefined) {
+      await this.#damaged(damage)
+      batches = []
+    }
+    try {
+      const operations = batches.flat()
+      for (let at = 0; at < operations.length; at += REPLAY_CHUNK) {
+        await this.#db.batch(operations.slice(at, at + REPLAY_CHUNK))
+      }
+      removeJournal(path)
+    } catch (cause) {
+      throw storageFailure(`cannot apply the journal of LevelDB storage at "${path}"`, cause)
+    }
+    let journal: Journal
+    try {
+      journal = new Journal(path)
+    } catch (cause) {
+      throw storageFailure(`cannot open the journal of LevelDB storage at "${path}"`, cause)
+    }
+    this.#behind = new WriteBehind(journal, async (operations) => { await this.#db.batch(operations) }, path)
+    this.#open = true
+  }
+
+  /** The directory is damaged: rejects, or moves it aside and opens an empty one in its place (`ifDamaged`). */
+  async #damaged (damage: string): Promise<void> {
+    const path = this.#path
+    await this.#db.close()
+    markDamaged(path, damage)
+    const found = `LevelDB storage at "${path}" is damaged: ${damage}`
+    if (this.#options.ifDamaged !== 'set-aside') {
+      throw new StorageCorruptionError(path, `${found}. Restore the directory from a backup; or open it with { ifDamaged: 'set-aside' } to move it aside and begin anew; or delete its file kadmium-damaged to use what can still be read`)
+    }
+    const error = new StorageCorruptionError(path, found)
+    let setAsideTo: string
+    try {
+      setAsideTo = setAside(path)
+      this.#db = this.#level(true, false)
+      await this.#db.open()
+    } catch (cause) {
+      throw storageFailure(`cannot set aside the damaged LevelDB storage at "${path}" (${damage})`, cause)
+    }
+    this.#options.onDamaged?.({ path, setAsideTo, error })
   }
 
   async #run<T> (what: string, call: () => Promise<T>): Promise<T> {
@@ -178,14 +289,12 @@ class LevelStorage implements StorageAdapter {
 }
 
 function wrap (what: string, path: string, cause: unknown): StorageError {
-  if (cause instanceof StorageError) return cause
-  return new StorageError(`LevelDB ${what} failed at "${path}": ${reason(cause)}`, { cause })
-}
-
-/** The message of an error, and of its cause (LevelDB's own words are there). */
-function reason (error: unknown): string {
-  if (!(error instanceof Error)) return String(error)
-  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message
+  if ((cause as { code?: unknown }).code === 'LEVEL_CORRUPTION') {
+    // Written down: the next opening finds it (and sets the directory aside, or refuses it).
+    markDamaged(path, `a ${what} met damage: ${reason(cause)}`)
+    return new StorageCorruptionError(path, `LevelDB ${what} failed at "${path}": the directory is damaged: ${reason(cause)}`, { cause })
+  }
+  return storageFailure(`LevelDB ${what} failed at "${path}"`, cause)
 }
 
 function checkKey (key: unknown): asserts key is string {

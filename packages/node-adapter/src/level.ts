@@ -12,4 +12,4 @@
  * @module \@kadmium/node/level
  */
 export { levelStorage } from './level-storage.ts'
-export type { LevelStorageOptions } from './level-storage.ts'
+export type { LevelStorageOptions, StorageDamagedEvent } from './level-storage.ts'

@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InvalidArgumentError, PeerClosedError, StorageError, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
+import { InvalidArgumentError, PeerClosedError, StorageError, TypedEmitter, type KadmiumLibp2p, type Peer, type StorageAdapter, type Unsubscribe } from '@kadmium/core'
 import {
   BootstrapDialer,
   Closing,
@@ -28,7 +28,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { databaseDirectoryName } from './database-directory.ts'
 import { libp2pOptions, type NodePeerServices } from './libp2p-options.ts'
 import { resolveOptions, type NodePeerOptions, type ResolvedNodePeerOptions } from './node-peer-options.ts'
-import { levelStorage } from './level-storage.ts'
+import { levelStorage, type StorageDamagedEvent } from './level-storage.ts'
 import { loadPeerKey } from './peer-key.ts'
 import { releaseWebRTCDirect } from './webrtc-direct.ts'
 
@@ -85,8 +85,16 @@ export async function nodePeer (options: NodePeerOptions): Promise<NodePeer> {
   }
 }
 
-/** What a {@link NodePeer} reports: a bootstrap peer's state changed (`bootstrap`: it connected, or could not be reached). */
-export type NodePeerEvents = BootstrapEvents
+/** What a {@link NodePeer} reports. */
+export interface NodePeerEvents extends BootstrapEvents {
+  /**
+   * A database's storage was found damaged on disk as it opened, moved
+   * aside (`setAsideTo`) and begun empty: catch-up refills it from the
+   * peers that hold the database. Writes that had reached no other peer
+   * are only in the directory set aside. See {@link NodePeer.storage}.
+   */
+  damaged: StorageDamagedEvent
+}
 
 /** A peer's state: see {@link NodePeer.status}. */
 export interface NodePeerStatus {
@@ -112,6 +120,8 @@ export class NodePeer implements Peer {
   readonly #bootstrap: BootstrapDialer
   /** Whether the node has the WebRTC-Direct transport, to release at close. */
   readonly #webRTCDirect: boolean
+  /** The events that are not the bootstrap dialer's. */
+  readonly #events = new TypedEmitter<Pick<NodePeerEvents, 'damaged'>>()
   #closed: Promise<void> | undefined
 
   /** Use {@link nodePeer}: it loads the key and opens the datastore this takes. */
@@ -125,9 +135,14 @@ export class NodePeer implements Peer {
     this.#webRTCDirect = options.webRTCDirect
   }
 
-  /** Listens to the peer's events (`bootstrap`: a bootstrap peer connected or could not be reached); returns what stops it. */
+  /**
+   * Listens to the peer's events (`bootstrap`: a bootstrap peer connected
+   * or could not be reached; `damaged`: a database's storage was found
+   * damaged and begun anew); returns what stops it.
+   */
   on<K extends keyof NodePeerEvents> (type: K, listener: (event: NodePeerEvents[K]) => void): Unsubscribe {
-    return this.#bootstrap.on(type, listener)
+    if (type === 'damaged') return this.#events.on('damaged', listener as (event: StorageDamagedEvent) => void)
+    return this.#bootstrap.on(type, listener as (event: BootstrapStatus) => void)
   }
 
   /** Open connections, and where each bootstrap peer stands. */
@@ -172,6 +187,12 @@ export class NodePeer implements Peer {
    * `<dataDir>/databases/<slug>-<hash>` (see `databaseDirectoryName`).
    * A database closes its storage when it closes; {@link close} closes any
    * left open. One database directory can be open once at a time.
+   *
+   * A directory found damaged on disk as it opens (see `levelStorage`) is
+   * renamed `<directory>.damaged-<UTC date and time>`, kept for a look or
+   * a salvage, and the database begins empty there: catch-up refills it
+   * from the peers that hold it. The peer emits `damaged` with both paths
+   * and the `StorageCorruptionError` that says what was wrong.
    */
   async storage (name: string): Promise<StorageAdapter> {
     if (typeof name !== 'string' || !name.isWellFormed()) throw new InvalidArgumentError('a database name must be a well-formed string')
@@ -179,7 +200,10 @@ export class NodePeer implements Peer {
     await mkdir(this.#databasesDir, { recursive: true })
     this.#throwIfClosed() // close() may have begun while the directory was made
     const storage: StorageAdapter = new TrackedStorage(
-      levelStorage(join(this.#databasesDir, databaseDirectoryName(name))),
+      levelStorage(join(this.#databasesDir, databaseDirectoryName(name)), {
+        ifDamaged: 'set-aside',
+        onDamaged: (event) => { this.#events.emit('damaged', event) }
+      }),
       () => this.#storages.delete(storage)
     )
     this.#storages.add(storage)

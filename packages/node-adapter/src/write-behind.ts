@@ -6,8 +6,10 @@
  * answered from here.
  * @module
  */
-import { StorageError, type BatchOperation } from '@kadmium/core'
+import type { BatchOperation, StorageError } from '@kadmium/core'
 import { encodeFrame, type Journal } from './journal.ts'
+import { compareUtf8 } from './merged-scan.ts'
+import { storageFailure } from './storage-failure.ts'
 
 /** Keys not yet in LevelDB up to which a scan looks for its prefix among them (beyond, it waits for LevelDB regardless). */
 const MAX_KEYS_CHECKED = 256
@@ -66,7 +68,7 @@ export class WriteBehind {
    * Appends `operations` to the journal, on this tick: they are durable when
    * this returns. Returns a promise to wait for only when too much is not yet
    * in LevelDB.
-   * @throws {StorageError} the journal could not be written (nothing was), or LevelDB failed earlier
+   * @throws {StorageError} the journal could not be written (nothing was), or LevelDB failed earlier (a `StorageFullError` if for want of room)
    */
   write (operations: readonly BatchOperation[]): Promise<void> | undefined {
     if (this.#failure !== undefined) throw this.#failure
@@ -74,7 +76,7 @@ export class WriteBehind {
     try {
       this.#journal.append(frame.bytes, this.#appended + 1)
     } catch (cause) {
-      throw new StorageError(`cannot append to the journal of LevelDB storage at "${this.#where}": ${(cause as Error).message}`, { cause })
+      throw storageFailure(`cannot append to the journal of LevelDB storage at "${this.#where}"`, cause)
     }
     const n = ++this.#appended
     for (const op of frame.operations) this.#latest.set(op.key, { value: op.type === 'put' ? op.value : undefined, n })
@@ -97,6 +99,18 @@ export class WriteBehind {
     return this.#latest.get(key)
   }
 
+  /** Whether LevelDB refused a batch: writes are refused, and what LevelDB lacks stays here (see {@link unstored}). */
+  get failed (): boolean {
+    return this.#failure !== undefined
+  }
+
+  /** The latest writes of the keys with `prefix` that LevelDB does not hold (`undefined`: deleted), in LevelDB's order (by UTF-8 bytes). */
+  unstored (prefix: string): Array<[string, Uint8Array | undefined]> {
+    const found: Array<[string, Uint8Array | undefined]> = []
+    for (const [key, latest] of this.#latest) if (key.startsWith(prefix)) found.push([key, latest.value])
+    return found.sort(([a], [b]) => compareUtf8(a, b))
+  }
+
   /** What a scan of `prefix` waits for, if anything: LevelDB to hold the latest write of every key with the prefix. */
   beforeScan (prefix: string): Promise<void> | undefined {
     if (this.#latest.size === 0) return undefined
@@ -112,10 +126,16 @@ export class WriteBehind {
     return new Promise((resolve, reject) => { this.#waiters.push({ n, resolve, reject }) })
   }
 
-  /** Waits for LevelDB to hold everything, then closes the journal (deleting it, unless LevelDB failed: it is replayed at the next open). */
+  /**
+   * Waits for LevelDB to hold everything, then closes the journal: deleted,
+   * unless LevelDB failed. Then it is kept and replayed at the next open:
+   * the writes LevelDB lacks are not lost, and closing resolves.
+   */
   async close (): Promise<void> {
     try {
       await this.stored()
+    } catch {
+      // LevelDB failed (already reported to the writes and waits it failed): the journal keeps what it lacks.
     } finally {
       this.#journal.close(this.#failure === undefined)
     }
@@ -157,7 +177,7 @@ export class WriteBehind {
 
   /** LevelDB refused a batch: later writes are refused; what was acknowledged stays readable here, and in the journal for the next open. */
   #fail (cause: unknown): void {
-    this.#failure = new StorageError(`LevelDB batch failed at "${this.#where}"; the writes it held are kept in the journal and applied when the directory is next opened: ${(cause as Error).message}`, { cause })
+    this.#failure = storageFailure(`LevelDB batch failed at "${this.#where}"; the writes it held are kept in the journal and applied when the directory is next opened`, cause)
     for (const w of this.#waiters) w.reject(this.#failure)
     this.#waiters = []
   }

@@ -81,6 +81,7 @@ export class KadmiumServer {
       relay: true
     })
     const server = new KadmiumServer(peer, options)
+    peer.on('damaged', (event) => { options.log(`${event.error.message}; set aside to ${event.setAsideTo}, begun empty, to be refilled by catch-up from peers`) })
     try {
       const bad = options.pins.find((pin) => !isDatabaseAddress(pin))
       if (bad !== undefined) throw new InvalidArgumentError(`--pin "${String(bad)}" is not a database address`)
