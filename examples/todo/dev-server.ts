@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
+import { isDatabaseAddress } from '@kadmium/core'
 import type { Certificate } from './certificate.ts'
 import { createServer, type Plugin, type ViteDevServer } from 'vite'
 import type { SyncServer } from './sync-server.ts'
@@ -84,10 +85,9 @@ function syncApi (sync: SyncServer): Plugin {
           return
         }
         readBody(req).then(async (body) => {
-          const address: unknown = (JSON.parse(body) as { address?: unknown }).address
-          // A database address is a CID: letters and digits (spawned without a shell all the same).
-          if (typeof address !== 'string' || !/^[a-zA-Z0-9]{8,200}$/.test(address)) {
-            json(res, 400, { error: 'not a database address' })
+          const address = addressIn(body)
+          if (address === undefined) {
+            json(res, 400, { error: 'POST { "address": "<a database address>" }' })
             return
           }
           await sync.pin(address)
@@ -97,6 +97,16 @@ function syncApi (sync: SyncServer): Plugin {
         })
       })
     }
+  }
+}
+
+/** The database address a request body (`{ "address": "..." }`) names, if it names one. */
+function addressIn (body: string): string | undefined {
+  try {
+    const { address } = JSON.parse(body) as { address?: unknown }
+    return isDatabaseAddress(address) ? address : undefined
+  } catch {
+    return undefined
   }
 }
 

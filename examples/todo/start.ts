@@ -103,6 +103,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void stop(0)
   })
 }
+// npm runs this through a shell, which on some systems does not pass npm's signals on (SIGTERM to
+// npm ends npm and the shell alone): stop too when the parent is gone.
+const parent = process.ppid
+setInterval(() => {
+  if (process.ppid !== parent && stopping === undefined) {
+    console.log('\nthe parent process is gone: stopping')
+    void stop(0)
+  }
+}, 1000).unref()
 
 try {
   let certificate: Certificate | undefined
@@ -129,8 +138,9 @@ try {
     })
   }
 } catch (error) {
-  console.error(error instanceof Error ? error.message : error)
-  if (opts.syncPort !== 0) console.error(`(if port ${opts.syncPort} is taken, try: npm start -- --sync-port 0)`)
+  const message = error instanceof Error ? error.message : String(error)
+  console.error(message)
+  if (message.includes('EADDRINUSE')) console.error(`port ${opts.syncPort} is taken (another npm start?): try npm start -- --sync-port 0`)
   await stop(1)
 }
 

@@ -98,9 +98,14 @@ function explain (error: unknown): string {
 /** Keeps the opened list in step, and renders it. */
 function show (peer: BrowserPeer, db: Database): void {
   // The browser knows before the sockets do (they can take minutes to time out): drop the connections
-  // now, so that the status says offline; the peer dials the sync server again once the browser is online.
+  // now (a graceful close would wait on the network), so that the status says offline; the peer dials
+  // the sync server again once the browser is online.
   addEventListener('offline', () => {
-    for (const connection of peer.libp2p.getConnections()) connection.close().catch(() => {})
+    for (const connection of peer.libp2p.getConnections()) connection.abort(new Error('the browser is offline'))
+  })
+  // And one that was being set up when the browser went offline does not stay.
+  peer.libp2p.addEventListener('connection:open', (event) => {
+    if (!navigator.onLine) event.detail.abort(new Error('the browser is offline'))
   })
   setInterval(() => { if (db.status.online) db.sync().catch(() => {}) }, CATCH_UP_EVERY)
   root.render(<StrictMode><App db={db} todos={todosOf(db)} /></StrictMode>)
