@@ -92,6 +92,8 @@ function stop (code: number): Promise<void> {
   stopping ??= (async () => {
     await web?.close().catch((error: unknown) => { console.error('closing the web server:', error) })
     await sync?.stop()
+    const exited = await sync?.exited
+    if (exited !== undefined && exited !== 0) console.error(`the sync server exited with ${String(exited)}`)
     process.exit(code)
   })()
   return stopping
