@@ -22,6 +22,9 @@ export async function applyRemoteRecord (records: CollectionRecords, id: string,
     if (index.isDeleted(id)) return false
     const cached = records.docs.use(id)
     const entry = cached ?? await records.entry(id)
+    // An edit made through `doc(id)` and not yet committed (its commit waits for this lock) is this
+    // replica's own: committed now, as a local write, before the peer's update joins the record.
+    if (entry.pending.length > 0) await records.commitExternal(entry)
     // Live updates for a record far behind are left to the catch-up its gap asks for.
     if (meter !== undefined && farBehind(entry)) return meter.gap(records.name, id)
     meter?.start()
