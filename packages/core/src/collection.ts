@@ -353,7 +353,7 @@ export class Collection<T extends object, I = T> {
    * the schema, but reads check the result (a record they leave failing
    * the schema is skipped by queries, and `get` throws). It stays in
    * memory while the database is open.
-   * @throws {NotFoundError} no live record has this id
+   * @throws {NotFoundError} no live record has this id, or its content has not arrived yet (a peer's index listed it first)
    */
   async doc (id: string): Promise<Y.Doc> {
     return this.#ctx.track(async () => {

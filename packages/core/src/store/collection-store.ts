@@ -140,6 +140,8 @@ export class CollectionStore {
     return this.#r.lock.run(id, async () => {
       if (!index.isLive(id)) throw new NotFoundError(this.name, id)
       const entry = await this.#r.entry(id)
+      // Listed live by a peer's index, its content not here yet (it waits for a catch-up): no fields to bind to.
+      if (!hasFields(entry)) throw new NotFoundError(this.name, id)
       entry.pinned = true
       return entry.doc
     })
