@@ -6,6 +6,7 @@
 
 /** Base class of every error Kadmium throws on purpose. */
 export class KadmiumError extends Error {
+  /** The error's class name (`'NotFoundError'`, ...): stable, unlike the message; test it, or use `instanceof`. */
   override name = 'KadmiumError'
 }
 
@@ -215,8 +216,8 @@ export class DurabilityError extends KadmiumError {
   readonly acknowledged: number
   /** Peers that were wanted. */
   readonly wanted: number
-  constructor (acknowledged: number, wanted: number) {
-    super(`${acknowledged} DHT peer(s) acknowledged the write, ${wanted} wanted`)
+  constructor (acknowledged: number, wanted: number, options?: ErrorOptions) {
+    super(`${acknowledged} DHT peer(s) acknowledged the write, ${wanted} wanted`, options)
     this.acknowledged = acknowledged
     this.wanted = wanted
   }
@@ -253,7 +254,9 @@ export class UnauthorizedWriterError extends KadmiumError {
  */
 export class InvalidRecordError extends KadmiumError {
   override name = 'InvalidRecordError'
+  /** The collection of the record. */
   readonly collection: string
+  /** The record's id. */
   readonly id: string
   /** What the schema reported. */
   readonly issues: readonly ValidationIssue[]

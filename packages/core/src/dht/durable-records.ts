@@ -1,4 +1,5 @@
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
+import { DurabilityError, KadmiumError } from '../errors.ts'
 import { ACCESS_COLLECTION, opId } from '../access/access-list.ts'
 import type { ReplicaSecurity } from '../access/replica-security.ts'
 import type { RejectedEvent, Replica } from '../replica/replica.ts'
@@ -215,6 +216,10 @@ export class DurableRecords {
     try {
       // The state is loaded when the put's turn comes (so that it is never older than a background put's of the same record).
       await this.store.putRecord(collection, id, async () => await this.#state(collection, id), put)
+    } catch (error) {
+      // The node stopping under the put (a crash, a close) is a put that did not reach its peers.
+      if (error instanceof KadmiumError) throw error
+      throw new DurabilityError(0, put.replicas, { cause: error })
     } finally {
       release()
     }

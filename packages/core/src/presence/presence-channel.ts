@@ -108,7 +108,11 @@ export class PresenceChannel {
     this.#presence.detach()
     await this.#sending
     if (this.#announced) await this.#send(null)
-    this.#pubsub.unsubscribe(this.topic)
+    try {
+      this.#pubsub.unsubscribe(this.topic)
+    } catch {
+      // The node stopped first (a crash, the peer closed before the database): no topic to leave.
+    }
     this.#pubsub.removeEventListener('message', this.#onMessage)
     this.#pubsub.removeEventListener('subscription-change', this.#onSubscriptions)
     this.#pubsub.topicValidators.delete(this.topic)

@@ -82,7 +82,11 @@ export class GossipChannel {
   /** Leaves the topic, after sending what is queued. */
   async stop (): Promise<void> {
     await this.flush()
-    this.#pubsub.unsubscribe(this.topic)
+    try {
+      this.#pubsub.unsubscribe(this.topic)
+    } catch {
+      // The node stopped first (a crash, the peer closed before the database): no topic to leave.
+    }
     this.#pubsub.removeEventListener('message', this.#listener)
     this.#pubsub.removeEventListener('subscription-change', this.#onSubscriptions)
     this.#pubsub.topicValidators.delete(this.topic)
