@@ -99,7 +99,10 @@ export interface DatabaseEvents {
   /** Input from the network was refused (nothing changed), or left a record failing its schema (`via: 'schema'`). */
   rejected: RejectedEvent
   /** The access list changed (a writer was granted or revoked, here or by a peer). */
-  access: { readonly writers: readonly string[] }
+  access: {
+    /** Owners and granted writers now, as peer ids. */
+    readonly writers: readonly string[]
+  }
 }
 
 /** Options of {@link Database.applyRemoteUpdate}. */

@@ -1,8 +1,9 @@
 /**
  * `@kadmium/core`: typed collections of Yjs records, local-first, with
- * queries and live subscriptions. Platform-neutral: storage (and, later,
- * the network) come from an adapter such as `@kadmium/node`.
- * @module
+ * queries, live subscriptions and presence, replicated over libp2p
+ * (gossipsub, catch-up, the Kademlia DHT). Platform-neutral: storage and
+ * the libp2p peer come from an adapter (`@kadmium/node`, `@kadmium/browser`).
+ * @module \@kadmium/core
  */
 export { createDatabase, Database } from './database.ts'
 export type { DatabaseOptions, DatabaseEvents, DatabaseStatus, ApplyOptions } from './database-options.ts'

@@ -24,7 +24,7 @@ import { SYNC_PROTOCOL } from '../sync/sync-messages.ts'
 import { nextTask } from '../util/next-task.ts'
 import { Discovery } from './discovery.ts'
 
-/** What {@link Replicator.dht} (and `db.status.dht`) reports of a database's DHT records. */
+/** What `db.status.dht` ({@link DatabaseStatus.dht}) reports of a database's DHT records. */
 export interface DhtStatus {
   /** Puts queued, running or waiting for a retry. */
   readonly waiting: number
