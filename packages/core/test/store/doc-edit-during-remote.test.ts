@@ -24,7 +24,7 @@ function slowStorage (slow: { on: boolean }): StorageAdapter {
     scan: (prefix, options) => inner.scan(prefix, options),
     put: async (key, value) => { await wait(); await inner.put(key, value) },
     batch: async (ops) => { await wait(); await inner.batch(ops) },
-    close: async () => { await inner.close() }
+    close: async () => { await inner.close?.() }
   }
 }
 
