@@ -55,7 +55,8 @@ export class WriteQueue {
         await this.#batch(items.length === 1 ? (items[0] as Pending).ops : items.flatMap((item) => item.ops))
         for (const item of items) item.resolve()
       } catch (cause) {
-        const error = new StorageError('storage write failed: ' + String(cause), { cause })
+        // An adapter's own StorageError (StorageFullError, ...) says more than a wrapper would.
+        const error = cause instanceof StorageError ? cause : new StorageError('storage write failed: ' + String(cause), { cause })
         for (const item of items) item.reject(error)
       }
     }
