@@ -10,12 +10,12 @@ import { after, before, describe, test } from 'node:test'
 import { encode } from 'cborg'
 import { z } from 'zod'
 import { createDatabase, type Database, type RejectedEvent } from '@kadmium/core'
-import { presenceTopicOf } from '../../src/presence/presence-channel.ts'
 import { encodePresence, encodeState, MAX_PRESENCE_MESSAGE_BYTES } from '../../src/presence/presence-message.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { signerOf, type Signer } from '../../src/access/identity.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { Adversary } from '../adversary/harness.ts'
+import type { Adversary } from '../adversary/harness.ts'
+import { presenceAdversary } from './presence-adversary.ts'
 import { createTestPeer, NO_TIMERS, type TestPeer } from '../sync/helpers.ts'
 
 const Chat = z.object({ nick: z.string().max(20), typing: z.boolean() })
@@ -25,7 +25,7 @@ describe('hostile presence messages', { timeout: 60_000 }, () => {
   let honest: TestPeer
   let adversary: Adversary
   let db: Database<ChatState>
-  let topic: string
+  let publish: (bytes: Uint8Array) => Promise<void>
   const rejected: RejectedEvent[] = []
   let seq = 0
 
@@ -33,11 +33,7 @@ describe('hostile presence messages', { timeout: 60_000 }, () => {
     honest = await createTestPeer()
     db = await createDatabase<ChatState>({ name: 'hostile-presence', peer: honest, replication: NO_TIMERS, presence: { schema: Chat } })
     db.on('rejected', (e) => { if (e.via === 'presence') rejected.push(e) })
-    adversary = await Adversary.create()
-    await adversary.connect({ libp2p: honest.libp2p } as unknown as TestPeer)
-    topic = presenceTopicOf(db.address)
-    adversary.libp2p.services.pubsub.subscribe(topic)
-    await waitFor(() => adversary.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.equals(honest.libp2p.peerId)), 'the honest subscription', 10_000)
+    ;({ adversary, publish } = await presenceAdversary(honest, db.address))
   })
   after(async () => {
     await db.close()
@@ -49,10 +45,6 @@ describe('hostile presence messages', { timeout: 60_000 }, () => {
     return await encodePresence(state === null ? null : encode(state), {
       ts: options.ts ?? Date.now(), seq: ++seq, expiry: options.expiry ?? 15_000
     }, options.signer ?? adversary.signer, { address: options.address ?? db.address })
-  }
-
-  async function publish (bytes: Uint8Array): Promise<void> {
-    await adversary.libp2p.services.pubsub.publish(topic, bytes)
   }
 
   /** Publishes `bytes`, waits for a rejection named `name`, and checks the states shown did not change. */

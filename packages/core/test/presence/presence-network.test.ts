@@ -9,9 +9,8 @@ import { z } from 'zod'
 import { createDatabase, type Database, type PresencePeer } from '@kadmium/core'
 import { presenceTopicOf } from '../../src/presence/presence-channel.ts'
 import { encodePresence, encodeState } from '../../src/presence/presence-message.ts'
-import { signerOf } from '../../src/access/identity.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { Adversary } from '../adversary/harness.ts'
+import { presenceAdversary } from './presence-adversary.ts'
 import { closedAfterFile, connect, createTestPeer, NO_TIMERS, type TestPeer } from '../sync/helpers.ts'
 
 const { peers, dbs } = closedAfterFile()
@@ -71,14 +70,9 @@ test('states reach every peer, change, and leave when a peer closes the database
 test('a peer that goes silent expires after the expiry it announced', { timeout: 60_000 }, async () => {
   const honest = await peer()
   const db = await open(honest, { name: 'expiry' })
-  const adversary = await Adversary.create()
+  const { adversary, publish } = await presenceAdversary(honest, db.address)
   peers.push(adversary as unknown as TestPeer)
-  await adversary.connect({ libp2p: honest.libp2p } as unknown as TestPeer)
-  const topic = presenceTopicOf(db.address)
-  adversary.libp2p.services.pubsub.subscribe(topic)
-  await waitFor(() => adversary.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.equals(honest.libp2p.peerId)), 'the honest subscription', 10_000)
-  const message = await encodePresence(encodeState({ nick: 'ghost', typing: false }), { ts: Date.now(), seq: 1, expiry: 600 }, signerOf(adversary.privateKey), { address: db.address })
-  await adversary.libp2p.services.pubsub.publish(topic, message)
+  await publish(await encodePresence(encodeState({ nick: 'ghost', typing: false }), { ts: Date.now(), seq: 1, expiry: 600 }, adversary.signer, { address: db.address }))
   await waitFor(() => nicks(db.presence.peers()).join() === 'ghost', 'the state to arrive', 10_000)
   // Still connected, still subscribed, but silent: forgotten once 600 ms passed.
   await waitFor(() => db.presence.peers().length === 0, 'the silent peer to expire', 10_000)
@@ -120,14 +114,9 @@ test('a restricted database hears only its members: a non-member announces nothi
   assert.equal(o.presence.peers().some((p) => p.state.nick === 'outsider'), false)
   assert.equal(refused.length, 0, `the outsider sent nothing the owner had to refuse: ${refused.join(' | ')}`)
   // A non-member that sends a signed state anyway is refused by the members.
-  const adversary = await Adversary.create()
+  const { adversary, publish } = await presenceAdversary(owner, o.address)
   peers.push(adversary as unknown as TestPeer)
-  await adversary.connect({ libp2p: owner.libp2p } as unknown as TestPeer)
-  const topic = presenceTopicOf(o.address)
-  adversary.libp2p.services.pubsub.subscribe(topic)
-  await waitFor(() => adversary.libp2p.services.pubsub.getSubscribers(topic).some((p) => p.equals(owner.libp2p.peerId)), 'the owner\'s subscription', 10_000)
-  const forced = await encodePresence(encodeState({ nick: 'outsider', typing: true }), { ts: Date.now(), seq: 1, expiry: 15_000 }, adversary.signer, { address: o.address })
-  await adversary.libp2p.services.pubsub.publish(topic, forced)
+  await publish(await encodePresence(encodeState({ nick: 'outsider', typing: true }), { ts: Date.now(), seq: 1, expiry: 15_000 }, adversary.signer, { address: o.address }))
   await waitFor(() => refused.some((r) => r.startsWith('UnauthorizedWriterError:')), 'the owner to refuse the outsider\'s state', 10_000)
   assert.equal(o.presence.peers().some((p) => p.state.nick === 'outsider'), false)
 })
