@@ -120,7 +120,14 @@ export class Replicator {
       dhtReadTimeout: options.dhtReadTimeout ?? 5_000,
       closeTimeout: options.closeTimeout ?? 800
     }
-    this.#catchUp = new CatchUp(libp2p, replica, security, events, this.#options.syncTimeout)
+    this.#catchUp = new CatchUp(libp2p, replica, security, {
+      ...events,
+      onSync: (event) => {
+        events.onSync(event)
+        // What a catch-up brought is not gossiped on: the database's other peers are caught up with it.
+        if (event.phase === 'done' && event.done > 0) this.#passOn(event.peer)
+      }
+    }, this.#options.syncTimeout)
     this.#owed = new OwedCatchUps({
       // With a peer still connected (one that reconnects catches up anyway), after a session
       // already under way (it may have compared digests before the gap).
@@ -317,7 +324,15 @@ export class Replicator {
     }, 1000)
   }
 
-  /** On connect, the peer with the lower id dials, so that one session runs per pair. */
+  /** Owes a catch-up to every peer of the database but `from`, which a catch-up just brought updates. */
+  #passOn (from: string): void {
+    for (const peer of this.#gossip.peers()) {
+      const key = peer.toString()
+      if (key !== from) this.#owed.learned(key)
+    }
+  }
+
+    /** On connect, the peer with the lower id dials, so that one session runs per pair. */
   #leads (peer: PeerId): boolean {
     return this.#libp2p.peerId.toString() < peer.toString()
   }

@@ -68,6 +68,15 @@ export class OwedCatchUps {
     this.#arm()
   }
 
+  /**
+   * Owes `peer` a catch-up: this replica took in, by a catch-up with
+   * another peer, updates `peer` may lack (what catch-up brings is not
+   * gossiped on).
+   */
+  learned (peer: string): void {
+    this.dropped(peer)
+  }
+
   /** Owes `peer` (the neighbour the updates came from) a catch-up if one of `gaps` is still open when the time comes. */
   gaps (peer: string, gaps: readonly Gap[], attempts = 0): void {
     if (gaps.length === 0 || this.#stopped) return
