@@ -1,0 +1,76 @@
+/**
+ * Databases, opened and watched at rest: every member opens its
+ * databases (in waves), one member writes a first record to each, and the
+ * run waits for every member to hold it and to have enough peers of the
+ * database connected; then what the peers cost at rest.
+ *
+ * The first record matters: a database that holds no record at all runs
+ * catch-up sessions back to back between its peers (each one brings the
+ * empty collection index, counted as an update, which owes a session to
+ * every other peer), which is not what a database in use costs. It is
+ * measured apart (`empty`: a stretch before the first record) and
+ * reported as a finding.
+ * @module
+ */
+import { costs, type Costs } from './costs.ts'
+import type { DatabaseSpec } from './gossip-phase.ts'
+import { summarize, type Summary } from './measure.ts'
+import type { ScalePeer } from './peers.ts'
+import type { ReplicationState } from './scale-node.ts'
+import type { Swarm } from './swarm.ts'
+
+/** How opening a set of databases went. */
+export interface Opened {
+  /** Per member: ms for `createDatabase` to resolve. */
+  readonly openMs: Summary
+  /** ms from the first record's write until every member held it (undefined: not within the bound). */
+  readonly seedMs: number | undefined
+  /** ms until every member had its share of the database's peers connected (undefined: not within the bound). */
+  readonly meshMs: number | undefined
+  /** The first database's address. */
+  readonly address: string
+  /** The peers at rest while the databases held no record (when asked for). */
+  readonly empty: IdleStretch | undefined
+}
+
+/**
+ * Opens `dbs` on their members, measures `emptyMs` of rest (if more than
+ * 0), writes a first record to each, waits for it everywhere and for
+ * `mesh(db)` peers of each.
+ */
+export async function openDatabases (swarm: Swarm, dbs: readonly DatabaseSpec[], mesh: (db: DatabaseSpec) => number, boundMs: number, emptyMs = 0): Promise<Opened> {
+  const pairs = dbs.flatMap((db) => db.members.map((peer) => ({ db, peer })))
+  const opened = await swarm.inWaves(pairs, async ({ db, peer }) => await peer.request('open', { label: db.label, target: { name: db.name }, openTimeout: 60_000 }) as { address: string, ms: number })
+  const empty = emptyMs > 0 ? await idleStretch(swarm, (peer) => dbs.filter((db) => db.members.includes(peer)), 0, emptyMs) : undefined
+  const seeded = performance.now()
+  await Promise.all(dbs.map(async (db) => await (db.members[0] as ScalePeer).request('write', { label: db.label, id: `seed-${db.name}`, text: 'first', n: 0 })))
+  const arrived = await Promise.all(pairs.map(async ({ db, peer }) =>
+    await peer.request('waitFor', { label: db.label, ids: [`seed-${db.name}`], timeoutMs: boundMs }, boundMs + 30_000) as { at: number | undefined }))
+  const seedMs = arrived.every((a) => a.at !== undefined) ? performance.now() - seeded : undefined
+  const meshMs = await swarm.until(async () => {
+    const states = await Promise.all(pairs.map(async ({ db, peer }) => ({ db, state: await peer.request('replication', db.label) as ReplicationState })))
+    return states.every(({ db, state }) => state.peers >= mesh(db))
+  }, boundMs)
+  return { openMs: summarize(opened.map((r) => r.ms)), seedMs, meshMs, address: opened[0]?.address ?? '', empty }
+}
+
+/** What the peers cost at rest. */
+export interface IdleStretch {
+  readonly costs: Costs
+  /** Catch-up sessions each peer started or served a minute, over its databases (mean). */
+  readonly sessionsPerPeerMinute: number
+}
+
+/** Waits `settleMs` (what an open set off ends), then measures `idleMs` of rest. */
+export async function idleStretch (swarm: Swarm, databasesOf: (peer: ScalePeer) => readonly DatabaseSpec[], settleMs: number, idleMs: number): Promise<IdleStretch> {
+  await new Promise((resolve) => setTimeout(resolve, settleMs))
+  const sessions = async (): Promise<number> => {
+    const states = await Promise.all(swarm.live.flatMap((p) => databasesOf(p).map(async (db) => await p.request('replication', db.label).catch(() => undefined) as ReplicationState | undefined)))
+    return states.reduce((sum, s) => sum + (s?.sessions ?? 0), 0)
+  }
+  const [before, sessionsBefore] = [await swarm.usage(), await sessions()]
+  await new Promise((resolve) => setTimeout(resolve, idleMs))
+  const [after, sessionsAfter] = [await swarm.usage(), await sessions()]
+  const spent = costs(before, after)
+  return { costs: spent, sessionsPerPeerMinute: spent.peers === 0 ? 0 : (sessionsAfter - sessionsBefore) / spent.peers / (spent.seconds / 60) }
+}
