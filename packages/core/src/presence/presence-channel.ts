@@ -14,6 +14,7 @@ import { KadmiumError, UnauthorizedWriterError } from '../errors.ts'
 import type { Signer } from '../access/identity.ts'
 import type { Sealer } from '../access/sealer.ts'
 import { toHex } from '../util/hash.ts'
+import { InFlight } from '../util/in-flight.ts'
 import { systemClock, type Clock, type ClockTimer } from '../util/clock.ts'
 import { decodePresence, encodePresence, MAX_EXPIRY_MS, openPresence, type PresenceContext } from './presence-message.ts'
 import type { PresenceBook, PresenceLink } from './presence.ts'
@@ -57,7 +58,7 @@ export class PresenceChannel {
   readonly #clock: Clock
   /** Per author (hex key): the [ts, seq] of its latest accepted message, against replays and reordering. */
   readonly #latest = new Map<string, readonly [number, number]>()
-  readonly #validating = new Map<string, number>()
+  readonly #validating = new InFlight(MAX_VALIDATING_PER_PEER)
   readonly #decoded = new WeakMap<Uint8Array, { from: string, state: object | null, expiry: number }>()
   #seq = 0
   /** Whether this peer's last message announced a state (so that stop or clear owes a leave). */
@@ -169,9 +170,7 @@ export class PresenceChannel {
 
   async #validate (from: PeerId, message: Message): Promise<TopicValidatorResult> {
     const peer = from.toString()
-    const load = this.#validating.get(peer) ?? 0
-    if (load >= MAX_VALIDATING_PER_PEER) return TopicValidatorResult.Ignore
-    this.#validating.set(peer, load + 1)
+    if (!this.#validating.enter(peer)) return TopicValidatorResult.Ignore
     try {
       const raw = decodePresence(message.data)
       const now = this.#clock.now()
@@ -193,9 +192,7 @@ export class PresenceChannel {
       this.#events.onRejected(reason, from)
       return TopicValidatorResult.Reject
     } finally {
-      const left = (this.#validating.get(peer) ?? 1) - 1
-      if (left === 0) this.#validating.delete(peer)
-      else this.#validating.set(peer, left)
+      this.#validating.leave(peer)
     }
   }
 

@@ -3,6 +3,7 @@ import type { PeerId } from '@libp2p/interface'
 import { KadmiumError, MalformedMessageError } from '../errors.ts'
 import type { Signer } from '../access/identity.ts'
 import { ReplayFilter, replayKey } from './replay.ts'
+import { InFlight } from '../util/in-flight.ts'
 import type { WriteAccess } from '../access/write-access.ts'
 import type { Sealer } from '../access/sealer.ts'
 import {
@@ -51,7 +52,7 @@ export class GossipChannel {
   readonly #context: EnvelopeContext
   readonly #replays = new ReplayFilter()
   /** Envelopes under validation, by the peer that sent them. */
-  readonly #validating = new Map<string, number>()
+  readonly #validating = new InFlight(MAX_VALIDATING_PER_PEER)
   /** Envelopes decoded by the validator, with the neighbour they came from, handed to the message listener. */
   readonly #decoded = new WeakMap<Uint8Array, { envelope: Envelope, via: PeerId }>()
   #outbox: EnvelopeEntry[] = []
@@ -139,13 +140,11 @@ export class GossipChannel {
 
   async #validate (from: PeerId, message: Message): Promise<TopicValidatorResult> {
     const peer = from.toString()
-    const load = this.#validating.get(peer) ?? 0
     // A flood from one peer: drop what it sends beyond a bound, without a verdict.
-    if (load >= MAX_VALIDATING_PER_PEER) {
+    if (!this.#validating.enter(peer)) {
       this.#handlers.onDropped?.(from)
       return TopicValidatorResult.Ignore
     }
-    this.#validating.set(peer, load + 1)
     try {
       const raw = decodeEnvelope(message.data)
       const key = replayKey(raw.author, raw.ts, raw.seq)
@@ -164,9 +163,7 @@ export class GossipChannel {
       this.#handlers.onRejected(reason, from)
       return TopicValidatorResult.Reject
     } finally {
-      const left = (this.#validating.get(peer) ?? 1) - 1
-      if (left === 0) this.#validating.delete(peer)
-      else this.#validating.set(peer, left)
+      this.#validating.leave(peer)
     }
   }
 
