@@ -8,10 +8,11 @@
  * catch-up sessions back to back between its peers (each one brings the
  * empty collection index, counted as an update, which owes a session to
  * every other peer), which is not what a database in use costs. It is
- * measured apart (`empty`: a stretch before the first record) and
- * reported as a finding.
+ * measured apart (`empty`: a stretch of a database opened and not seeded)
+ * and reported as a finding.
  * @module
  */
+import { loadavg } from 'node:os'
 import { costs, type Costs } from './costs.ts'
 import type { DatabaseSpec } from './gossip-phase.ts'
 import { summarize, type Summary } from './measure.ts'
@@ -35,13 +36,14 @@ export interface Opened {
 
 /**
  * Opens `dbs` on their members, measures `emptyMs` of rest (if more than
- * 0), writes a first record to each, waits for it everywhere and for
- * `mesh(db)` peers of each.
+ * 0), then (unless `seed` is false) writes a first record to each, waits
+ * for it everywhere and for `mesh(db)` peers of each.
  */
-export async function openDatabases (swarm: Swarm, dbs: readonly DatabaseSpec[], mesh: (db: DatabaseSpec) => number, boundMs: number, emptyMs = 0): Promise<Opened> {
+export async function openDatabases (swarm: Swarm, dbs: readonly DatabaseSpec[], mesh: (db: DatabaseSpec) => number, boundMs: number, emptyMs = 0, seed = true): Promise<Opened> {
   const pairs = dbs.flatMap((db) => db.members.map((peer) => ({ db, peer })))
   const opened = await swarm.inWaves(pairs, async ({ db, peer }) => await peer.request('open', { label: db.label, target: { name: db.name }, openTimeout: 60_000 }) as { address: string, ms: number })
   const empty = emptyMs > 0 ? await idleStretch(swarm, (peer) => dbs.filter((db) => db.members.includes(peer)), 0, emptyMs) : undefined
+  if (!seed) return { openMs: summarize(opened.map((r) => r.ms)), seedMs: undefined, meshMs: undefined, address: opened[0]?.address ?? '', empty }
   const seeded = performance.now()
   await Promise.all(dbs.map(async (db) => await (db.members[0] as ScalePeer).request('write', { label: db.label, id: `seed-${db.name}`, text: 'first', n: 0 })))
   const arrived = await Promise.all(pairs.map(async ({ db, peer }) =>
@@ -59,18 +61,29 @@ export interface IdleStretch {
   readonly costs: Costs
   /** Catch-up sessions each peer started or served a minute, over its databases (mean). */
   readonly sessionsPerPeerMinute: number
+  /** The same, per database label (a peer's wide database, its small one). */
+  readonly sessionsByDatabase: Readonly<Record<string, number>>
+  /** The machine's load average (1 min) at the stretch's end: other work on it shows here. */
+  readonly load: number
 }
 
 /** Waits `settleMs` (what an open set off ends), then measures `idleMs` of rest. */
 export async function idleStretch (swarm: Swarm, databasesOf: (peer: ScalePeer) => readonly DatabaseSpec[], settleMs: number, idleMs: number): Promise<IdleStretch> {
   await new Promise((resolve) => setTimeout(resolve, settleMs))
-  const sessions = async (): Promise<number> => {
-    const states = await Promise.all(swarm.live.flatMap((p) => databasesOf(p).map(async (db) => await p.request('replication', db.label).catch(() => undefined) as ReplicationState | undefined)))
-    return states.reduce((sum, s) => sum + (s?.sessions ?? 0), 0)
+  const sessions = async (): Promise<Map<string, number>> => {
+    const byLabel = new Map<string, number>()
+    await Promise.all(swarm.live.flatMap((p) => databasesOf(p).map(async (db) => {
+      const state = await p.request('replication', db.label).catch(() => undefined) as ReplicationState | undefined
+      byLabel.set(db.label, (byLabel.get(db.label) ?? 0) + (state?.sessions ?? 0))
+    })))
+    return byLabel
   }
   const [before, sessionsBefore] = [await swarm.usage(), await sessions()]
   await new Promise((resolve) => setTimeout(resolve, idleMs))
   const [after, sessionsAfter] = [await swarm.usage(), await sessions()]
   const spent = costs(before, after)
-  return { costs: spent, sessionsPerPeerMinute: spent.peers === 0 ? 0 : (sessionsAfter - sessionsBefore) / spent.peers / (spent.seconds / 60) }
+  const rate = (count: number): number => spent.peers === 0 ? 0 : count / spent.peers / (spent.seconds / 60)
+  const byDatabase: Record<string, number> = {}
+  for (const [label, count] of sessionsAfter) byDatabase[label] = rate(count - (sessionsBefore.get(label) ?? 0))
+  return { costs: spent, sessionsPerPeerMinute: Object.values(byDatabase).reduce((a, b) => a + b, 0), sessionsByDatabase: byDatabase, load: loadavg()[0] ?? 0 }
 }

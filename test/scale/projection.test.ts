@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { K, limits, MAX_CONNECTIONS, modelHops, project, PROVIDER_ENTRY_BYTES, type UnitCosts } from './projection.ts'
 import { bytes, projectionLines } from './projection-table.ts'
-import { split } from './units.ts'
 
 const unit: UnitCosts = {
   n: 100,
@@ -97,17 +96,6 @@ describe('limits', () => {
       Math.floor(60 / (2 * 0.001)),
       Math.floor(4 * 1024 * 1024 / PROVIDER_ENTRY_BYTES)
     ].sort((a, b) => a - b))
-  })
-})
-
-describe('split', () => {
-  test('a line through two points: the part paid once and the part per unit', () => {
-    assert.deepEqual(split({ x: 10, y: 1500 }, { x: 100, y: 10_500 }), { fixed: 500, per: 100 })
-    assert.deepEqual(split({ x: 100, y: 10_500 }, { x: 10, y: 1500 }), { fixed: 500, per: 100 })
-  })
-  test('noise that would make the fixed part negative, or one point: all of it per unit', () => {
-    assert.deepEqual(split({ x: 10, y: 0 }, { x: 100, y: 1000 }), { fixed: 0, per: 10 })
-    assert.deepEqual(split({ x: 7, y: 700 }, { x: 7, y: 900 }), { fixed: 0, per: 900 / 7 })
   })
 })
 

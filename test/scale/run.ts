@@ -37,7 +37,7 @@ if (!Number.isSafeInteger(peers) || peers < 2 || !Number.isSafeInteger(seed)) {
   process.exit(2)
 }
 const quick: Partial<ScaleOptions> = values.quick
-  ? { wideWrites: 5, groupWrites: 2, durableWrites: 2, lookups: 3, lookupPeers: 4, newcomers: 1, churnRounds: 1, churnWrites: 3, idleMs: 5000, settleMs: 0, emptyMs: 3000 }
+  ? { wideWrites: 5, burstWrites: 8, groupWrites: 2, durableWrites: 2, lookups: 3, lookupPeers: 4, newcomers: 1, churnRounds: 1, churnWrites: 3, idleMs: 5000, settleMs: 0, emptyMs: 3000 }
   : {}
 const report = await runScale({ peers, seed, loopback: values.loopback, ...quick, log: (line) => { console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`) } })
 const units = unitCosts(report)

@@ -21,6 +21,7 @@ test('8 peers in their own namespaces: records found, gossip delivered to all, e
     wideWrites: 4,
     groupWrites: 2,
     gapMs: 200,
+    burstWrites: 4,
     durableWrites: 1,
     lookupPeers: 3,
     lookups: 2,

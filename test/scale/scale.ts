@@ -41,6 +41,8 @@ export interface ScaleOptions {
   readonly groupWrites?: number
   /** Wait between writes (ms). @default 500 */
   readonly gapMs?: number
+  /** Writes to the wide database in a burst (a quarter as many to each small one). @default 40 */
+  readonly burstWrites?: number
   /** Durable writes (3 replicas) to the wide database. @default 5 */
   readonly durableWrites?: number
   /** Peers that make lookups. @default 10 */
@@ -59,7 +61,7 @@ export interface ScaleOptions {
   readonly idleMs?: number
   /** Wait before each idle measurement, for the work a start or an open sets off to end (ms). @default 15000 */
   readonly settleMs?: number
-  /** A stretch of rest (ms) right after the wide database opened, before its first record (0: none). @default 10000 */
+  /** A stretch of rest (ms) of a database every peer opens and no one writes to, at the end of the run (0: none). @default 10000 */
   readonly emptyMs?: number
   /** Run on loopback even if namespaces can be made. @default false */
   readonly loopback?: boolean
@@ -93,17 +95,22 @@ export interface ScaleReport {
   /** Stretches of rest: no database, the wide one open (and before its first record), the small ones too. */
   readonly idle: { readonly bare: IdleStretch, readonly emptyWide: IdleStretch | undefined, readonly wide: IdleStretch, readonly groups: IdleStretch }
   readonly databases: { readonly wide: DatabaseReport, readonly groups: DatabaseReport }
-  readonly gossip: { readonly wide: GossipResult, readonly groups: GossipResult }
+  /** Paced writes (latency, delivery), and bursts (what a write costs). */
+  readonly gossip: { readonly wide: GossipResult, readonly groups: GossipResult, readonly wideBurst: GossipResult, readonly groupsBurst: GossipResult }
   readonly durable: DurableStats
   readonly dht: { readonly settleMs: number | undefined, readonly holdings: Omit<Holdings, 'held'>, readonly closest: LookupStats, readonly get: LookupStats }
   readonly newcomers: { readonly count: number, readonly nodeMs: Summary, readonly openMs: Summary, readonly allMs: Summary, readonly complete: number }
   readonly churn: readonly ChurnRound[]
-  readonly end: { readonly memory: ReturnType<typeof memory>, readonly connections: Summary, readonly routingTable: Summary }
+  readonly end: { readonly memory: ReturnType<typeof memory>, readonly connections: Summary, readonly routingTable: Summary, readonly load: readonly number[] }
   /** What did not go as it should (bounds passed, peers failing). */
   readonly problems: readonly string[]
 }
 
+/** Wait between the writes of a burst (ms). */
+const BURST_GAP_MS = 20
+
 const fmtMs = (ms: number | undefined): string => ms === undefined ? 'never (bound passed)' : `${Math.round(ms)} ms`
+const fmtNum = (x: number | undefined): string => x === undefined ? '–' : x.toFixed(1)
 
 /** Runs a scale run and reports what it measured; every process, namespace and directory it made is gone when it settles. */
 export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
@@ -117,6 +124,7 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     wideWrites: options.wideWrites ?? 20,
     groupWrites: options.groupWrites ?? 3,
     gapMs: options.gapMs ?? 500,
+    burstWrites: options.burstWrites ?? 40,
     durableWrites: options.durableWrites ?? 5,
     lookupPeers: Math.min(options.lookupPeers ?? 10, n),
     lookups: options.lookups ?? 10,
@@ -155,8 +163,8 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     const groups: DatabaseSpec[] = []
     for (let g = 0; g * o.groupSize < n; g++) groups.push({ label: 'group', name: `scale-group-${g}`, members: swarm.peers.slice(g * o.groupSize, (g + 1) * o.groupSize) })
     const databasesOf = (peer: ScalePeer): DatabaseSpec[] => [wide, ...groups.filter((g) => g.members.includes(peer))]
-    const wideMesh = Math.min(n - 1, 6)
-    const wideOpen = await openDatabases(swarm, [wide], () => wideMesh, 180_000, o.emptyMs)
+    const wideMesh = Math.min(n - 1, 4)
+    const wideOpen = await openDatabases(swarm, [wide], () => wideMesh, 180_000)
     if (wideOpen.seedMs === undefined) problems.push('wide database: its first record did not reach every peer within 180 s')
     if (wideOpen.meshMs === undefined) problems.push(`wide database: not every peer had ${wideMesh} of its peers within 180 s`)
     log(`wide database open; first record everywhere in ${fmtMs(wideOpen.seedMs)}, mesh in ${fmtMs(wideOpen.meshMs)}`)
@@ -166,14 +174,20 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     log(`${groups.length} small databases open; first records everywhere in ${fmtMs(groupOpen.seedMs)}`)
     const idleGroups = await idleStretch(swarm, databasesOf, o.settleMs, o.idleMs)
 
-    // Gossip: writes to the wide database by the peers in turn, then to every small one at once.
+    // Gossip: writes to the wide database by the peers in turn, then to every small one at once; each paced (for
+    // latency), then in a burst (for what a write costs: its bytes and CPU stand out of the peers' traffic at rest).
     const writers = swarm.peers.slice(o.bootstrap).length > 0 ? swarm.peers.slice(o.bootstrap) : swarm.peers
-    const wideSteps: PlannedWrite[][] = Array.from({ length: o.wideWrites }, (_, i) => [{ db: wide, writer: writers[i % writers.length] as ScalePeer, id: `wide-${i}` }])
-    const gossipWide = await gossipRound(swarm, wideSteps, gossip)
+    const wideSteps = (count: number, prefix: string): PlannedWrite[][] => Array.from({ length: count }, (_, i) => [{ db: wide, writer: writers[i % writers.length] as ScalePeer, id: `${prefix}-${i}` }])
+    const groupSteps = (count: number, prefix: string): PlannedWrite[][] => Array.from({ length: count }, (_, i) => groups.map((db, g) => ({ db, writer: db.members[i % db.members.length] as ScalePeer, id: `${prefix}${g}-${i}` })))
+    const paced = wideSteps(o.wideWrites, 'wide')
+    const gossipWide = await gossipRound(swarm, paced, gossip)
     log(`wide gossip: ${gossipWide.delivery.delivered}/${gossipWide.delivery.expected} within 10 s, to all p50 ${Math.round(gossipWide.delivery.toAll.p50)} ms`)
-    const groupSteps: PlannedWrite[][] = Array.from({ length: o.groupWrites }, (_, i) => groups.map((db, g) => ({ db, writer: db.members[i % db.members.length] as ScalePeer, id: `group${g}-${i}` })))
-    const gossipGroups = await gossipRound(swarm, groupSteps, gossip)
+    const burst = wideSteps(o.burstWrites, 'burst')
+    const burstWide = await gossipRound(swarm, burst, { ...gossip, gapMs: BURST_GAP_MS })
+    log(`wide burst: ${burstWide.delivery.delivered}/${burstWide.delivery.expected} within 10 s`)
+    const gossipGroups = await gossipRound(swarm, groupSteps(o.groupWrites, 'group'), gossip)
     log(`small gossip: ${gossipGroups.delivery.delivered}/${gossipGroups.delivery.expected} within 10 s`)
+    const burstGroups = await gossipRound(swarm, groupSteps(Math.max(1, Math.round(o.burstWrites / 4)), 'gburst'), { ...gossip, gapMs: BURST_GAP_MS })
     const durable = await durableWrites(wide, o.durableWrites, 3, random, 'durable')
     log(`durable writes: ${o.durableWrites - Object.values(durable.failed).reduce((a, b) => a + b, 0)}/${o.durableWrites}, p50 ${Math.round(durable.ms.p50)} ms`)
 
@@ -191,7 +205,7 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     log(`lookups: closest ${closest.depth.mean.toFixed(2)} hops, get p50 ${Math.round(get.ms.p50)} ms (log2 n = ${closest.log2n.toFixed(2)})`)
 
     // Newcomers: a fresh peer opens the wide database by its address and waits for every write so far.
-    const wideIds = [`seed-${wide.name}`, ...wideSteps.map(([w]) => (w as PlannedWrite).id), ...durable.ids]
+    const wideIds = [`seed-${wide.name}`, ...[...paced, ...burst].map(([w]) => (w as PlannedWrite).id), ...durable.ids]
     const newcomer = { nodeMs: [] as number[], openMs: [] as number[], allMs: [] as number[], complete: 0 }
     for (let j = 0; j < o.newcomers; j++) {
       const [times] = await swarm.add(n + j, n + j + 1, bootstrap)
@@ -224,6 +238,13 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     const end = await swarm.usage()
     const widePeers = await Promise.all(swarm.live.map(async (p) => (await p.request('replication', wide.label) as ReplicationState).peers))
     const groupPeers = await Promise.all(swarm.live.map(async (p) => (await p.request('replication', 'group') as ReplicationState).peers))
+    // Last (it loads the peers): a database that holds no record yet, every peer opening it (see databases-phase.ts).
+    let emptyWide: IdleStretch | undefined
+    if (o.emptyMs > 0) {
+      const empty: DatabaseSpec = { label: 'empty', name: 'scale-empty', members: swarm.live }
+      emptyWide = (await openDatabases(swarm, [empty], () => 0, 180_000, o.emptyMs, false)).empty
+      log(`a database with no record: ${fmtNum(emptyWide?.sessionsPerPeerMinute)} catch-up sessions per peer a minute`)
+    }
     const { held: _held, ...holdingsReport } = held
     return {
       peers: n,
@@ -233,17 +254,17 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
       startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
       seconds: (performance.now() - started) / 1000,
       start: { loadMs: summarize(starts.map((s) => s.loadMs)), nodeMs: summarize(starts.map((s) => s.nodeMs)), routingReadyMs, routingTable: summarize(routing) },
-      idle: { bare: idleBare, emptyWide: wideOpen.empty, wide: idleWide, groups: idleGroups },
+      idle: { bare: idleBare, emptyWide, wide: idleWide, groups: idleGroups },
       databases: {
         wide: { count: 1, subscribers: n, openMs: wideOpen.openMs, seedMs: wideOpen.seedMs, meshMs: wideOpen.meshMs, peers: summarize(widePeers) },
         groups: { count: groups.length, subscribers: o.groupSize, openMs: groupOpen.openMs, seedMs: groupOpen.seedMs, meshMs: groupOpen.meshMs, peers: summarize(groupPeers) }
       },
-      gossip: { wide: gossipWide, groups: gossipGroups },
+      gossip: { wide: gossipWide, groups: gossipGroups, wideBurst: burstWide, groupsBurst: burstGroups },
       durable: { count: durable.count, replicas: durable.replicas, failed: durable.failed, ms: durable.ms },
       dht: { settleMs, holdings: holdingsReport, closest, get },
       newcomers: { count: o.newcomers, nodeMs: summarize(newcomer.nodeMs), openMs: summarize(newcomer.openMs), allMs: summarize(newcomer.allMs), complete: newcomer.complete },
       churn,
-      end: { memory: memory(end.values()), connections: summarize([...end.values()].map((u) => u.connections)), routingTable: summarize([...end.values()].map((u) => u.routingTable)) },
+      end: { memory: memory(end.values()), connections: summarize([...end.values()].map((u) => u.connections)), routingTable: summarize([...end.values()].map((u) => u.routingTable)), load: loadavg() },
       problems
     }
   } finally {

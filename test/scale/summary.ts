@@ -32,6 +32,7 @@ export function summaryLines (r: ScaleReport): string[] {
     [`gossip, wide database (${r.databases.wide.subscribers} subscribers): delivered within 10 s`, `${wide.delivery.delivered}/${wide.delivery.expected} (${pct(wide.delivery.ratio)}); eventually ${pct(wide.eventually.ratio)}`],
     ['gossip, wide: latency to each subscriber', ms(wide.delivery.latency)],
     ['gossip, wide: latency to all subscribers (per write)', ms(wide.delivery.toAll)],
+    [`gossip, bursts (${r.gossip.wideBurst.delivery.writes} writes to the wide database, ${r.gossip.groupsBurst.delivery.writes} to the small ones, 20 ms apart): delivered within 10 s`, `${pct(r.gossip.wideBurst.delivery.ratio)}, ${pct(r.gossip.groupsBurst.delivery.ratio)}; to all ${ms(r.gossip.wideBurst.delivery.toAll)}`],
     [`gossip, ${r.databases.groups.count} small databases (${r.databases.groups.subscribers} each): delivered within 10 s`, `${groups.delivery.delivered}/${groups.delivery.expected} (${pct(groups.delivery.ratio)}); to all ${ms(groups.delivery.toAll)}`],
     ['durable write (3 replicas)', `${ms(r.durable.ms)}; failed ${Object.values(r.durable.failed).reduce((a, b) => a + b, 0)}/${r.durable.count}`],
     ['newcomer: spawn → node listening', ms(r.newcomers.nodeMs)],
@@ -39,10 +40,11 @@ export function summaryLines (r: ScaleReport): string[] {
     ['newcomer: open → every record', `${ms(r.newcomers.allMs)}; complete ${r.newcomers.complete}/${r.newcomers.count}`],
     ['idle CPU per peer: no database / wide / + small', `${fmt(r.idle.bare.costs.cpuPercent.mean, 2)}% / ${fmt(r.idle.wide.costs.cpuPercent.mean, 2)}% / ${fmt(r.idle.groups.costs.cpuPercent.mean, 2)}% of a core (mean)`],
     ['idle traffic per peer (sent + received)', `${kb(r.idle.bare.costs.bytesPerSecond?.mean)}/s / ${kb(r.idle.wide.costs.bytesPerSecond?.mean)}/s / ${kb(r.idle.groups.costs.bytesPerSecond?.mean)}/s`],
-    ['idle catch-up sessions per peer a minute: wide / + small', `${fmt(r.idle.wide.sessionsPerPeerMinute, 1)} / ${fmt(r.idle.groups.sessionsPerPeerMinute, 1)}`],
+    ['catch-up sessions per peer a minute at rest: wide alone; with a small one (wide + small)', `${fmt(r.idle.wide.sessionsPerPeerMinute, 1)}; ${fmt(r.idle.groups.sessionsByDatabase.wide ?? 0, 1)} + ${fmt(r.idle.groups.sessionsByDatabase.group ?? 0, 1)}`],
+    ['machine load (1 min) at the end of each stretch at rest; at the end', `${[r.idle.bare, r.idle.wide, r.idle.groups].map((i) => fmt(i.load, 1)).join(' / ')}; ${fmt(r.end.load[0] ?? 0, 1)}`],
     ...(r.idle.emptyWide === undefined
       ? []
-      : [['wide database before its first record: CPU, traffic, sessions per peer', `${fmt(r.idle.emptyWide.costs.cpuPercent.mean, 2)}% of a core, ${kb(r.idle.emptyWide.costs.bytesPerSecond?.mean)}/s, ${fmt(r.idle.emptyWide.sessionsPerPeerMinute, 0)} sessions a minute`] as [string, string]]),
+      : [['a database every peer opened and no one wrote to: CPU, traffic, catch-up sessions per peer', `${fmt(r.idle.emptyWide.costs.cpuPercent.mean, 2)}% of a core, ${kb(r.idle.emptyWide.costs.bytesPerSecond?.mean)}/s, ${fmt(r.idle.emptyWide.sessionsPerPeerMinute, 0)} sessions a minute`] as [string, string]]),
     ['memory per peer at the end: RSS / private', `${mb(r.end.memory.rss.mean)} / ${mb(r.end.memory.privateBytes.mean)} (mean), max ${mb(r.end.memory.rss.max)} / ${mb(r.end.memory.privateBytes.max)}`],
     ['connections per peer at the end', `mean ${fmt(r.end.connections.mean, 1)}, max ${r.end.connections.max}`]
   ]

@@ -1,69 +1,66 @@
 /**
- * A scale report's per-unit costs (what `project` scales): a lookup's
- * bytes and CPU per peer queried, a write's bytes and CPU split into a
- * part paid once and a part per subscriber (fitted on the wide database
- * and the small ones), a database's cost at rest split the same way over
- * its connected peers. Every cost is what the peers spent beyond their
- * idle rate over the same stretch.
+ * A scale report's per-unit costs (what `project` scales), each what the
+ * peers spent beyond their rate at rest over the same stretch: a lookup's
+ * bytes and CPU per peer queried; a write's bytes and CPU, split into its
+ * DHT puts (paid once, from the lookup's measured cost) and the rest per
+ * subscriber (from the burst of writes to the wide database, and for a
+ * check from the bursts to the small ones); a database at rest per
+ * connected peer of it.
  * @module
  */
 import { beyondIdle, type Costs } from './costs.ts'
 import type { GossipResult } from './gossip-phase.ts'
+import { K, type UnitCosts } from './projection.ts'
 import type { ScaleReport } from './scale.ts'
-import type { UnitCosts } from './projection.ts'
 
-/**
- * The line through two measurements (x: subscribers or connected peers,
- * y: a cost): a part paid once and a part per x; where it would make the
- * fixed part negative (noise), all of it per x, through the larger point.
- */
-export function split (a: { readonly x: number, readonly y: number }, b: { readonly x: number, readonly y: number }): { readonly fixed: number, readonly per: number } {
-  const [lo, hi] = a.x <= b.x ? [a, b] : [b, a]
-  if (hi.x > lo.x) {
-    const per = (hi.y - lo.y) / (hi.x - lo.x)
-    const fixed = lo.y - per * lo.x
-    if (per >= 0 && fixed >= 0) return { fixed, per }
-  }
-  return { fixed: 0, per: hi.x > 0 ? Math.max(0, hi.y) / hi.x : 0 }
+/** What a report's per-unit costs are, with the check the small databases give. */
+export interface MeasuredUnits extends UnitCosts {
+  /** Bytes per subscriber of a write, from the small databases' burst (the wide database's is `writeBytes.perSubscriber`). */
+  readonly smallPerSubscriberBytes: number
 }
 
-/** One write's cost, and the subscribers it reached (mean). */
-function perWrite (round: GossipResult, idle: Costs): { readonly subscribers: number, readonly bytes: number, readonly cpu: number } {
+/** One write's cost beyond rest, and the subscribers it reached (mean). */
+function perWrite (round: GossipResult, rest: Costs): { readonly subscribers: number, readonly bytes: number, readonly cpu: number } {
   const writes = Math.max(1, round.delivery.writes)
-  const spent = beyondIdle(round.costs, idle)
-  return { subscribers: round.delivery.expected / writes, bytes: (spent.bytesSent ?? 0) / writes, cpu: spent.cpuSeconds / writes }
+  const spent = beyondIdle(round.costs, rest)
+  return { subscribers: Math.max(1, round.delivery.expected / writes), bytes: (spent.bytesSent ?? 0) / writes, cpu: spent.cpuSeconds / writes }
 }
 
 /** The per-unit costs a report measured (traffic is zero for a loopback run: it has no interfaces to count). */
-export function unitCosts (r: ScaleReport): UnitCosts {
+export function unitCosts (r: ScaleReport): MeasuredUnits {
   const rest = r.idle.groups.costs
   const closest = r.dht.closest
   const queries = Math.max(1, closest.count * closest.queried.mean)
-  const lookupSpent = beyondIdle(closest.costs, rest)
-  const wide = perWrite(r.gossip.wide, rest)
-  const small = perWrite(r.gossip.groups, rest)
-  const bytes = split({ x: wide.subscribers, y: wide.bytes }, { x: small.subscribers, y: small.bytes })
-  const cpu = split({ x: wide.subscribers, y: wide.cpu }, { x: small.subscribers, y: small.cpu })
-  // At rest: the wide database alone over no database, then one small database more.
-  const perSecond = (c: Costs): number => c.bytesPerSecond?.mean ?? 0
-  const idle = split(
-    { x: r.databases.wide.peers.mean, y: perSecond(r.idle.wide.costs) - perSecond(r.idle.bare.costs) },
-    { x: r.databases.groups.peers.mean, y: perSecond(r.idle.groups.costs) - perSecond(r.idle.wide.costs) }
-  )
+  const lookup = beyondIdle(closest.costs, rest)
+  const bytesPerQuery = (lookup.bytesSent ?? 0) / queries
+  const cpuPerQuery = lookup.cpuSeconds / queries
+  const headBytes = r.dht.holdings.valueBytes.p50
   const o = r.options
-  const written = 1 + r.databases.groups.count + o.wideWrites + o.groupWrites * r.databases.groups.count + o.durableWrites
+  const groups = r.databases.groups.count
+  const written = 1 + groups + o.wideWrites + o.burstWrites + (o.groupWrites + Math.max(1, Math.round(o.burstWrites / 4))) * groups + o.durableWrites
+  const keysPerRecord = r.dht.holdings.coverage.keys / written
+  // A write's DHT puts: per key, a lookup, then a PUT_VALUE (echoed back) to each of the k closest.
+  const putBytes = closest.queried.mean * bytesPerQuery + 2 * Math.min(K, r.peers - 1) * headBytes
+  const fixedBytes = keysPerRecord * putBytes
+  const fixedCpu = keysPerRecord * closest.queried.mean * cpuPerQuery
+  const wide = perWrite(r.gossip.wideBurst, rest)
+  const small = perWrite(r.gossip.groupsBurst, rest)
+  const perSecond = (c: Costs): number => c.bytesPerSecond?.mean ?? 0
+  // At rest with both databases open, beyond no database, over the peers of both connected.
+  const connected = r.databases.wide.peers.mean + r.databases.groups.peers.mean
   return {
     n: r.peers,
     hops: closest.depth.mean,
     queried: closest.queried.mean,
-    bytesPerQuery: (lookupSpent.bytesSent ?? 0) / queries,
-    cpuPerQuery: lookupSpent.cpuSeconds / queries,
-    headBytes: r.dht.holdings.valueBytes.p50,
-    keysPerRecord: r.dht.holdings.coverage.keys / written,
-    writeBytes: { fixed: bytes.fixed, perSubscriber: bytes.per },
-    writeCpu: { fixed: cpu.fixed, perSubscriber: cpu.per },
+    bytesPerQuery,
+    cpuPerQuery,
+    headBytes,
+    keysPerRecord,
+    writeBytes: { fixed: fixedBytes, perSubscriber: Math.max(0, wide.bytes - fixedBytes) / wide.subscribers },
+    writeCpu: { fixed: fixedCpu, perSubscriber: Math.max(0, wide.cpu - fixedCpu) / wide.subscribers },
+    smallPerSubscriberBytes: Math.max(0, small.bytes - fixedBytes) / small.subscribers,
     bare: { bytesPerSecond: perSecond(r.idle.bare.costs), cpuPercent: r.idle.bare.costs.cpuPercent.mean },
-    databaseIdle: { fixed: idle.fixed, perConnectedPeer: idle.per },
+    databaseIdle: { fixed: 0, perConnectedPeer: connected > 0 ? Math.max(0, perSecond(r.idle.groups.costs) - perSecond(r.idle.bare.costs)) / connected : 0 },
     memoryBytes: r.end.memory.privateBytes.mean
   }
 }
