@@ -47,6 +47,8 @@ export interface Interval {
   readonly cpu: number
   /** The worst event loop delay (99th percentile, ms) over the peers. */
   readonly loopP99: number
+  /** The machine's 1-minute load average at the interval's end (all its processes, not only the run's). */
+  readonly machineLoad: number
 }
 
 /** A peer's backlog: writes pending (not yet durable, or their DHT put not done) and DHT puts parked. */
@@ -122,7 +124,8 @@ export function intervals (collected: Collected, sampleMs: number, loadMs: numbe
       rejected: counted.rejected / seconds,
       hostile: sum(hostile.map((x) => x.sample.sent)) / seconds,
       cpu: counted.cpuMs / seconds / 10,
-      loopP99
+      loopP99,
+      machineLoad: collected.machine.findLast((m) => m.at <= to)?.load ?? NaN
     })
   }
   return out

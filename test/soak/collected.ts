@@ -1,6 +1,7 @@
 /**
  * What a soak run collects as it goes: every peer's samples (each with
- * the time it covers), the hostile peer's, and the churn.
+ * the time it covers), the hostile peer's, the churn, and the machine's
+ * load average (the machine may be shared: a busy one shows in every figure).
  * @module
  */
 import type { PeerSample } from './protocol.ts'
@@ -34,6 +35,8 @@ export class Collected {
   readonly samples: Placed[] = []
   readonly hostile: Array<{ readonly at: number, readonly sample: HostileSample }> = []
   readonly churn: ChurnEvent[] = []
+  /** The machine's 1-minute load average, sampled as the run goes. */
+  readonly machine: Array<{ readonly at: number, readonly load: number }> = []
   /** When each peer's incarnation started, keyed `peer:incarnation` (ms since the run's start). */
   readonly starts = new Map<string, number>()
   readonly #last = new Map<string, { at: number, dropped: number }>()
@@ -54,6 +57,7 @@ export class Collected {
     this.samples.length = 0
     this.hostile.length = 0
     this.churn.length = 0
+    this.machine.length = 0
     for (const [key, start] of this.starts) this.starts.set(key, start - shift)
     for (const [key, last] of this.#last) this.#last.set(key, { ...last, at: last.at - shift })
   }
@@ -75,6 +79,11 @@ export class Collected {
   /** The hostile peer's sample arrived. */
   addHostile (sample: HostileSample): void {
     this.hostile.push({ at: sample.t - this.#t0, sample })
+  }
+
+  /** The machine's load average now. */
+  addLoad (load: number): void {
+    this.machine.push({ at: Date.now() - this.#t0, load })
   }
 
   /** A churn event happened now. */

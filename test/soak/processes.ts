@@ -27,12 +27,28 @@ async function ending (child: ChildProcess, graceMs = 0): Promise<void> {
   clearTimeout(guard)
 }
 
-/** Forks `script` with its JSON argument and waits for its `{ ready }` message. */
-async function start<T> (script: string, arg: unknown): Promise<{ child: ChildProcess, ready: T }> {
+/** What a process printed, line by line, and how it ended if it was not asked to. */
+export interface ProcessWatch {
+  readonly output: (line: string) => void
+  readonly unexpectedExit: (how: string) => void
+}
+
+/** Forks `script` with its JSON argument, passes on what it prints, and waits for its `{ ready }` message. */
+async function start<T> (script: string, arg: unknown, watch: ProcessWatch): Promise<{ child: ChildProcess, ready: T }> {
   const child = fork(join(import.meta.dirname, script), [JSON.stringify(arg)], {
     execArgv: ['--conditions=development', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc']
   })
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = ''
+    stream?.setEncoding('utf8')
+    stream?.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n')
+      rest = lines.pop() ?? ''
+      for (const line of lines) watch.output(line)
+    })
+    stream?.on('end', () => { if (rest !== '') watch.output(rest) })
+  }
   const ready = await new Promise<T>((resolve, reject) => {
     const guard = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${script} did not start in ${START_BOUND_MS} ms`)) }, START_BOUND_MS)
     const onMessage = (message: { ready?: T }): void => {
@@ -53,18 +69,22 @@ export class PeerProcess {
   readonly #config: Omit<PeerConfig, 'bootstrap' | 'seed'>
   readonly #seed: number
   readonly #onSample: (index: number, incarnation: number, sample: PeerSample) => void
+  readonly #watch: ProcessWatch
   #child: ChildProcess | undefined
+  /** Whether the run asked it to end (close, kill): any other exit is a crash of its own. */
+  #ending = false
   #ready: Ready | undefined
   /** How many times it started. */
   incarnation = 0
   #next = 0
   readonly #waiting = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
 
-  constructor (index: number, peers: readonly number[], root: string, seed: number, sampleMs: number, onSample: (index: number, incarnation: number, sample: PeerSample) => void) {
+  constructor (index: number, peers: readonly number[], root: string, seed: number, sampleMs: number, onSample: (index: number, incarnation: number, sample: PeerSample) => void, watch: ProcessWatch) {
     this.index = index
     this.#config = { index, peers, dir: join(root, `peer-${index}`), sampleMs }
     this.#seed = seed
     this.#onSample = onSample
+    this.#watch = watch
   }
 
   /** Whether its process runs. */
@@ -81,7 +101,8 @@ export class PeerProcess {
   /** Starts its process (again), dialing `bootstrap`. */
   async start (bootstrap: readonly string[]): Promise<Ready> {
     const incarnation = ++this.incarnation
-    const { child, ready } = await start<Ready>('soak-peer.ts', { ...this.#config, bootstrap, seed: this.#seed + incarnation } satisfies PeerConfig)
+    this.#ending = false
+    const { child, ready } = await start<Ready>('soak-peer.ts', { ...this.#config, bootstrap, seed: this.#seed + incarnation } satisfies PeerConfig, this.#watch)
     this.#child = child
     this.#ready = ready
     child.on('message', (message: PeerMessage) => {
@@ -93,9 +114,10 @@ export class PeerProcess {
         else waiting?.resolve(message.result)
       }
     })
-    child.on('exit', () => {
+    child.on('exit', (code, signal) => {
       for (const w of this.#waiting.values()) w.reject(new Error(`peer ${this.index} exited`))
       this.#waiting.clear()
+      if (!this.#ending) this.#watch.unexpectedExit(`exited by itself (${signal ?? `code ${String(code)}`})`)
     })
     return ready
   }
@@ -113,12 +135,14 @@ export class PeerProcess {
   async close (): Promise<void> {
     const child = this.#child
     if (child === undefined || ended(child)) return
+    this.#ending = true
     await this.#request('close').catch(() => {})
     await ending(child, 20_000)
   }
 
   /** Crashes: SIGKILL. */
   async kill (): Promise<void> {
+    this.#ending = true
     if (this.#child !== undefined) await ending(this.#child)
   }
 
@@ -152,16 +176,18 @@ export interface HostileSample {
 /** The hostile peer's process. */
 export class HostileProcess {
   readonly #child: ChildProcess
+  #stopping = false
 
-  private constructor (child: ChildProcess) {
+  private constructor (child: ChildProcess, watch: ProcessWatch) {
     this.#child = child
+    child.on('exit', (code, signal) => { if (!this.#stopping) watch.unexpectedExit(`exited by itself (${signal ?? `code ${String(code)}`})`) })
   }
 
   /** Starts it flooding `address`'s topic at `perSecond` messages a second, dialing `targets`. */
-  static async start (address: string, targets: readonly string[], perSecond: number, sampleMs: number, onSample: (sample: HostileSample) => void): Promise<HostileProcess> {
-    const { child } = await start<{ id: string }>('hostile-peer.ts', { address, targets, perSecond, sampleMs })
+  static async start (address: string, targets: readonly string[], perSecond: number, sampleMs: number, onSample: (sample: HostileSample) => void, watch: ProcessWatch): Promise<HostileProcess> {
+    const { child } = await start<{ id: string }>('hostile-peer.ts', { address, targets, perSecond, sampleMs }, watch)
     child.on('message', (message: { sample?: HostileSample }) => { if (message.sample !== undefined) onSample(message.sample) })
-    return new HostileProcess(child)
+    return new HostileProcess(child, watch)
   }
 
   /** Dials a peer (one that restarted). */
@@ -172,6 +198,7 @@ export class HostileProcess {
   /** Stops it (killed if it has not exited in 10 s). */
   async stop (): Promise<void> {
     if (ended(this.#child)) return
+    this.#stopping = true
     this.#child.send({ stop: true })
     await ending(this.#child, 10_000)
   }

@@ -48,7 +48,11 @@ const report = await runSoak({
   log: (line) => { console.log(line) }
 })
 const out = resolve(values.out)
-writeFileSync(`${out}.json`, JSON.stringify(report, null, 1) + '\n')
+// One line per interval, per trend and per sample row (flat arrays and objects on one line): readable, and a fraction of the size of one value per line.
+const json = JSON.stringify(report, (_key, value: unknown) => typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value, 1)
+  .replace(/\[\n\s*([^[\]{}]*?)\n\s*\]/g, (_all, inner: string) => `[${inner.replace(/\n\s*/g, ' ')}]`)
+  .replace(/\{\n\s*([^[\]{}]*?)\n\s*\}/g, (_all, inner: string) => `{ ${inner.replace(/\n\s*/g, ' ')} }`)
+writeFileSync(`${out}.json`, json + '\n')
 writeFileSync(`${out}.svg`, chart(report))
 console.log(summary(report))
 console.log(`wrote ${out}.json and ${out}.svg`)

@@ -12,7 +12,7 @@
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import * as Y from 'yjs'
-import { createDatabase } from '@kadmium/core'
+import { createDatabase, NotFoundError } from '@kadmium/core'
 import { nodePeer } from '@kadmium/node'
 import { Item, stableJson, type Snapshot } from '../chaos/chaos-node.ts'
 import { seeded } from '../chaos/random.ts'
@@ -87,8 +87,12 @@ async function snapshot (): Promise<Snapshot> {
   const vectors: Record<string, Record<string, number>> = {}
   for (const row of await items.find()) {
     records[row.id] = stableJson(row)
-    const doc = await items.doc(row.id)
-    vectors[row.id] = Object.fromEntries([...Y.decodeStateVector(Y.encodeStateVector(doc))].map(([client, clock]) => [String(client), clock]))
+    // A record its index lists whose content has not arrived yet: no state (the replicas do not agree yet).
+    const doc = await items.doc(row.id).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined
+      throw error
+    })
+    vectors[row.id] = doc === undefined ? {} : Object.fromEntries([...Y.decodeStateVector(Y.encodeStateVector(doc))].map(([client, clock]) => [String(client), clock]))
   }
   return { records, vectors, writers: [] }
 }

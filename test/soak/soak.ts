@@ -9,7 +9,7 @@
  * @module
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { environment, type Environment } from '../../bench/lib/env.ts'
@@ -18,7 +18,7 @@ import { disagreement } from '../chaos/chaos.ts'
 import { seeded } from '../chaos/random.ts'
 import { intervals, totals, trends, GROWTH_LIMITS, type Interval, type Totals, type TrendResult } from './analyze.ts'
 import { Collected, type ChurnEvent } from './collected.ts'
-import { HostileProcess, PeerProcess } from './processes.ts'
+import { HostileProcess, PeerProcess, type ProcessWatch } from './processes.ts'
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -44,6 +44,8 @@ export interface SoakOptions {
 export interface SoakReport {
   readonly options: Omit<SoakOptions, 'log'>
   readonly environment: Environment
+  /** How long starting the peers took, until each replicated with every other (ms). */
+  readonly startMs: number
   /** How long the load ran (ms). */
   readonly loadMs: number
   readonly intervals: readonly Interval[]
@@ -58,7 +60,7 @@ export interface SoakReport {
 }
 
 /** The defaults of `npm run soak` beyond `--minutes` and `--peers`. */
-export const SOAK_DEFAULTS = { rate: 1000, flood: 500, churnEverySec: 30, downSec: 10, quietTimeoutMs: 180_000 } as const
+export const SOAK_DEFAULTS = { rate: 1000, flood: 500, churnEverySec: 30, downSec: 10, quietTimeoutMs: 300_000 } as const
 
 /** A sample period that gives a run some 60 to 120 samples per peer: 1 s to 5 s. */
 export function samplePeriod (minutes: number): number {
@@ -75,10 +77,18 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
   const env = environment()
   const collected = new Collected()
   const indexes = Array.from({ length: options.peers }, (_, i) => i)
-  const peers = indexes.map((i) => new PeerProcess(i, indexes, root, Math.floor(random() * 2 ** 31), options.sampleMs, (peer, incarnation, sample) => { collected.add(peer, incarnation, sample) }))
   const problems: string[] = []
+  const watch = (name: string): ProcessWatch => ({
+    output: (line) => { log(`${name}: ${line}`) },
+    unexpectedExit: (how) => {
+      problems.push(`${name} ${how}`)
+      log(`soak: ${name} ${how}`)
+    }
+  })
+  const peers = indexes.map((i) => new PeerProcess(i, indexes, root, Math.floor(random() * 2 ** 31), options.sampleMs, (peer, incarnation, sample) => { collected.add(peer, incarnation, sample) }, watch(`peer ${i}`)))
   let hostile: HostileProcess | undefined
   let loadMs = 0
+  let startMs = 0
   let convergence: SoakReport['convergence'] = { converged: false, quietMs: 0, records: 0 }
   const addressesOfUp = (but?: PeerProcess): string[] => peers.filter((p) => p !== but && p.up).flatMap((p) => [...p.ready.addresses])
   const start = async (p: PeerProcess): Promise<void> => {
@@ -91,12 +101,14 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
     await start(peers[0] as PeerProcess)
     for (let i = 1; i < peers.length; i += 4) await Promise.all(peers.slice(i, i + 4).map(start))
     await connected(collected, peers, log)
+    startMs = Date.now() - collected.t0
+    log(`soak: ${options.peers} peers up and connected in ${Math.round(startMs / 1000)} s`)
     // Everything from here is timed from the load's start.
     collected.begin()
     const t0 = collected.t0
     const address = (peers[0] as PeerProcess).ready.address
     if (options.flood > 0) {
-      hostile = await HostileProcess.start(address, addressesOfUp(), options.flood, options.sampleMs, (sample) => { collected.addHostile(sample) })
+      hostile = await HostileProcess.start(address, addressesOfUp(), options.flood, options.sampleMs, (sample) => { collected.addHostile(sample) }, watch('the hostile peer'))
       log(`soak: the hostile peer floods /kadmium/db/${address}`)
     }
     await Promise.all(peers.map(async (p) => { await p.load(perPeer) }))
@@ -107,8 +119,11 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
       hostile?.dial(p.ready.addresses)
     }, collected, log)
     const progress = setInterval(() => { log(progressLine(collected, t0)) }, Math.max(10_000, options.sampleMs * 4))
+    collected.addLoad(loadavg()[0] ?? NaN)
+    const machine = setInterval(() => { collected.addLoad(loadavg()[0] ?? NaN) }, options.sampleMs)
     await sleep(Math.max(0, end - Date.now()))
     clearInterval(progress)
+    clearInterval(machine)
     await churning
     loadMs = Date.now() - t0
     await Promise.all(peers.filter((p) => p.up).map(async (p) => { await p.stopLoad() }))
@@ -133,6 +148,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
   const report: SoakReport = {
     options: rest,
     environment: env,
+    startMs,
     loadMs,
     intervals: series,
     totals: totals(collected, series, loadMs),
@@ -183,12 +199,19 @@ async function churn (peers: readonly PeerProcess[], options: SoakOptions, rando
 }
 
 /** Catches every peer up with the others until all replicas agree, or `timeoutMs` passed. */
-async function quiet (peers: readonly PeerProcess[], timeoutMs: number, log: (line: string) => void): Promise<SoakReport['convergence']> {
+async function quiet (all: readonly PeerProcess[], timeoutMs: number, log: (line: string) => void): Promise<SoakReport['convergence']> {
   const started = Date.now()
+  // A peer that crashed by itself is a problem already reported: the others must still agree.
+  const peers = all.filter((p) => p.up)
+  const deadline = started + timeoutMs
   for (let round = 1; ; round++) {
-    await Promise.all(peers.map(async (p) => { await p.sync().catch(() => {}) }))
-    const snapshots = new Map<{ index: number }, Snapshot>()
-    for (const p of peers) snapshots.set(p, await p.snapshot())
+    const snapshots = await until(deadline, async () => {
+      await Promise.all(peers.map(async (p) => { await p.sync().catch(() => {}) }))
+      const snapshots = new Map<{ index: number }, Snapshot>()
+      for (const p of peers) snapshots.set(p, await p.snapshot())
+      return snapshots
+    })
+    if (snapshots === undefined) return { converged: false, quietMs: Date.now() - started, records: 0, difference: 'the peers did not catch up and report what they hold in time' }
     const difference = disagreement(snapshots)
     const records = Object.keys((snapshots.get(peers[0] as PeerProcess) as Snapshot).records).length
     const quietMs = Date.now() - started
@@ -198,6 +221,17 @@ async function quiet (peers: readonly PeerProcess[], timeoutMs: number, log: (li
     }
     if (quietMs > timeoutMs) return { converged: false, quietMs, records, difference }
     await sleep(2000)
+  }
+}
+
+/** What `work` resolves to, or `undefined` once `deadline` (ms since 1970) passed. */
+async function until<T> (deadline: number, work: () => Promise<T>): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => { resolve(undefined) }, Math.max(0, deadline - Date.now())) })
+  try {
+    return await Promise.race([work(), late])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -21,10 +21,13 @@ export function summary (report: SoakReport): string {
     const of = judged.filter((x) => x.metric === metric).sort((a, b) => b.per10Min - a.per10Min)[0]
     return of === undefined ? 'not judged' : `steepest: peer ${of.peer}, ${fmt(of.per10Min, 1)} ${GROWTH_LIMITS[metric].unit} per 10 min from ${fmt(of.level, 1)} (noise ${fmt(of.noise, 1)})`
   }
+  const loads = report.intervals.map((i) => i.machineLoad).filter(Number.isFinite)
   const failed = Object.entries(t.failed).map(([name, n]) => `${name} ${n}`).join(', ')
   const rows: Array<[string, string]> = [
     ['run', `${o.peers} peers, ${fmt(report.loadMs / 60_000, 1)} min, ${fmt(o.rate, 0)} writes/s asked, churn every ${o.churnEverySec} s (${o.downSec} s away), flood ${fmt(o.flood, 0)}/s, seed ${o.seed}`],
-    ['machine', `${e.cpu} × ${e.cores}, node ${e.node}, load average ${e.loadAverage.join(' ')} at the start, commit ${e.git.commit?.slice(0, 7) ?? '?'}${e.git.dirty === true ? ' (dirty)' : ''}`],
+    ['machine', `${e.cpu} × ${e.cores}, node ${e.node}, commit ${e.git.commit?.slice(0, 7) ?? '?'}${e.git.dirty === true ? ' (dirty)' : ''}; 1-minute load average ${e.loadAverage[0] ?? '?'} at the start, ${loads.length === 0 ? '?' : `${fmt(Math.min(...loads), 1)} to ${fmt(Math.max(...loads), 1)}`} during the load (the run's peers count in it)`],
+    ['peers\' CPU', `${fmt(report.intervals.reduce((a, i) => a + i.cpu, 0) / Math.max(1, report.intervals.length), 0)}% of one core in all (mean); event loop delay p99 up to ${fmt(Math.max(0, ...report.intervals.map((i) => i.loopP99)), 0)} ms`],
+    ['start', `${fmt(report.startMs / 1000, 0)} s until every peer replicated with every other`],
     ['writes acknowledged', `${fmt(t.writes, 0)}: ${fmt(t.writesPerSecond, 0)}/s (${fmt(100 * t.writesPerSecond / o.rate, 0)}% of the rate asked); ${fmt(t.skipped, 0)} due but not issued${failed === '' ? '' : `; rejected: ${failed}`}`],
     ['received per peer', `${fmt(t.receivedPerPeerPerSecond, 0)} remote changes/s`],
     ['propagation (writer → another peer\'s live view)', `p50 ${fmt(t.propagation.p50, 1)} ms, p95 ${fmt(t.propagation.p95, 1)} ms, p99 ${fmt(t.propagation.p99, 1)} ms, max ${fmt(t.propagation.max, 0)} ms (${fmt(t.propagation.timed, 0)} updates timed)`],
