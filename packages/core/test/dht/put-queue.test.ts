@@ -41,22 +41,27 @@ describe('PutQueue', { timeout: 10_000 }, () => {
       running--
     }
     const queues = [0, 1, 2, 3].map(() => recordingQueue({ slots }, run))
-    for (const [q, { queue }] of queues.entries()) for (let i = 0; i < 5; i++) queue.schedule(`k${i}`, q)
-    await waitFor(() => running === 3, 'three jobs running')
-    // The last queue stops while its jobs wait for a slot: the others get every slot.
-    const stopped = queues[3]?.queue.stop()
-    while (queues.slice(0, 3).some(({ runs }) => runs.length < 5)) {
-      await waitFor(() => gates.length > 0, 'a job running')
-      gates.shift()?.()
-      await new Promise((resolve) => setTimeout(resolve, 1))
+    try {
+      for (const [q, { queue }] of queues.entries()) for (let i = 0; i < 5; i++) queue.schedule(`k${i}`, q)
+      await waitFor(() => running === 3, 'three jobs running', 8000)
+      // The last queue stops while its jobs wait for a slot: the others get every slot.
+      const stopped = queues[3]?.queue.stop()
+      while (queues.slice(0, 3).some(({ runs }) => runs.length < 5)) {
+        await waitFor(() => gates.length > 0, 'a job running', 8000)
+        gates.shift()?.()
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      for (const resolve of gates.splice(0)) resolve()
+      await stopped
+      for (const { queue } of queues.slice(0, 3)) await queue.flush()
+      assert.equal(most, 3, 'never more than the shared slots at once')
+      assert.deepEqual(queues.slice(0, 3).map(({ runs }) => runs.length), [5, 5, 5], 'every job of the running queues ran')
+      assert.ok(slots.take() && slots.take() && slots.take(), 'every slot given back')
+    } finally {
+      // Also when it fails: a queue left running keeps its timers, and the file would never end.
+      for (const resolve of gates.splice(0)) resolve()
+      for (const { queue } of queues) await queue.stop()
     }
-    for (const resolve of gates.splice(0)) resolve()
-    await stopped
-    for (const { queue } of queues.slice(0, 3)) await queue.flush()
-    assert.equal(most, 3, 'never more than the shared slots at once')
-    assert.deepEqual(queues.slice(0, 3).map(({ runs }) => runs.length), [5, 5, 5], 'every job of the running queues ran')
-    assert.ok(slots.take() && slots.take() && slots.take(), 'every slot given back')
-    for (const { queue } of queues) await queue.stop()
   })
 
   test('ten schedules of one key in a tick run once, with the latest job', async () => {
