@@ -240,9 +240,10 @@ describe('PutQueue', { timeout: 10_000 }, () => {
 
   test('a delayed job waits in the queue, counted as pending; schedules meanwhile coalesce into one run', async () => {
     const { queue, runs } = recordingQueue()
-    queue.schedule('a', 1, 30)
-    queue.schedule('a', 2, 30)
-    queue.schedule('b', 3, 30)
+    // (A delay far above a loaded machine's turn of the event loop.)
+    queue.schedule('a', 1, 300)
+    queue.schedule('a', 2, 300)
+    queue.schedule('b', 3, 300)
     assert.equal(queue.pending, 2)
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(runs, [], 'nothing runs before the delay')
