@@ -6,7 +6,7 @@
  * @module
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { costs, type Costs } from './costs.ts'
+import { costs, spends, type Costs } from './costs.ts'
 import type { LookupResult } from './dht-probe.ts'
 import { coverage, kadId, summarize, type Coverage, type DhtPeer, type Summary } from './measure.ts'
 import type { ScalePeer } from './peers.ts'
@@ -78,10 +78,16 @@ export interface LookupStats {
   readonly log2n: number
   /** What the network spent meanwhile (lookups run one at a time). */
   readonly costs: Costs
+  /**
+   * What one lookup cost the peer that made it: its CPU and its bytes
+   * (sent + received: every request and answer of its lookups passes its
+   * interface), beyond what the median other peer spent meanwhile.
+   */
+  readonly querier: { readonly cpuSeconds: number, readonly bytes: number | undefined }
 }
 
 /** Summarizes traced lookups made in a network of `n` peers. */
-export function lookupStats (results: readonly LookupResult[], n: number, spent: Costs): LookupStats {
+export function lookupStats (results: readonly LookupResult[], n: number, spent: Costs, querier: LookupStats['querier']): LookupStats {
   const ok = (r: LookupResult): boolean => r.error === undefined && (r.kind === 'closest' || r.found > 0)
   return {
     count: results.length,
@@ -92,7 +98,8 @@ export function lookupStats (results: readonly LookupResult[], n: number, spent:
     valueHop: summarize(results.flatMap((r) => r.hops.valueHop === undefined ? [] : [r.hops.valueHop])),
     queried: summarize(results.map((r) => r.hops.queried)),
     log2n: Math.log2(n),
-    costs: spent
+    costs: spent,
+    querier
   }
 }
 
@@ -104,21 +111,42 @@ export function lookupStats (results: readonly LookupResult[], n: number, spent:
 export async function lookups (swarm: Swarm, from: readonly ScalePeer[], kind: 'closest' | 'get', count: number, held: ReadonlyMap<string, ReadonlySet<string>>, pick: (n: number) => number): Promise<LookupStats> {
   const keys = [...held.keys()]
   const results: LookupResult[] = []
-  const before = await swarm.usage()
+  const cpu: number[] = []
+  const traffic: number[] = []
+  const first = await swarm.usage()
+  let before = first
   for (const peer of from) {
     if (!peer.alive) continue
+    let made = 0
     for (let i = 0; i < count; i++) {
       let key: string | undefined
       if (kind === 'get') {
         // A key the peer does not hold itself; in a network of k peers or fewer, every peer holds every key.
         const others = keys.filter((k) => held.get(k)?.has(peer.id) !== true)
-        const from = others.length > 0 ? others : keys
-        if (from.length === 0) break
-        key = from[pick(from.length)]
+        const pool = others.length > 0 ? others : keys
+        if (pool.length === 0) break
+        key = pool[pick(pool.length)]
       }
       results.push(await peer.request('lookup', { kind, key, timeoutMs: LOOKUP_TIMEOUT_MS }, LOOKUP_TIMEOUT_MS + 30_000) as LookupResult)
+      made++
+    }
+    const after = await swarm.usage()
+    const spent = spends(before, after)
+    before = after
+    const mine = spent.get(peer.id)
+    if (mine === undefined || made === 0) continue
+    const others = [...spent].filter(([id]) => id !== peer.id).map(([, s]) => s)
+    const cpuRate = median(others.map((s) => s.cpuSeconds / s.seconds))
+    cpu.push(Math.max(0, mine.cpuSeconds - cpuRate * mine.seconds) / made)
+    if (mine.bytes !== undefined) {
+      const byteRate = median(others.map((s) => (s.bytes ?? 0) / s.seconds))
+      traffic.push(Math.max(0, mine.bytes - byteRate * mine.seconds) / made)
     }
   }
-  const after = await swarm.usage()
-  return lookupStats(results, swarm.live.length, costs(before, after))
+  const mean = (xs: number[]): number => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length
+  return lookupStats(results, swarm.live.length, costs(first, before), { cpuSeconds: mean(cpu), bytes: traffic.length === 0 ? undefined : mean(traffic) })
+}
+
+function median (xs: readonly number[]): number {
+  return summarize(xs).p50
 }

@@ -4,9 +4,10 @@
  * came first), read from the subscribers' processes afterwards.
  * @module
  */
-import { costs, type Costs } from './costs.ts'
+import { costs, restRate, spends, writeCost, type Costs, type WriteCost } from './costs.ts'
 import { delivery, type Delivery, type SentWrite } from './measure.ts'
 import type { ScalePeer } from './peers.ts'
+import type { Usage } from './scale-node.ts'
 import type { Swarm } from './swarm.ts'
 
 /** A database of the run and who has it open. */
@@ -34,6 +35,8 @@ export interface GossipResult {
   readonly failed: Readonly<Record<string, number>>
   /** What the peers spent from the first write until every subscriber had every write (or the wait ended). */
   readonly costs: Costs
+  /** What a write cost its writer and each subscriber, beyond each peer's rate at rest just before (when the round measured it). */
+  readonly cost?: WriteCost
 }
 
 /** Pacing and bounds of a round. */
@@ -44,6 +47,11 @@ export interface GossipOptions {
   readonly windowMs: number
   /** Longest wait for every subscriber to hold every write (ms). */
   readonly eventuallyMs: number
+  /**
+   * Given, the round first measures each peer at rest this long (ms), and
+   * prices a write for its writer and for each subscriber beyond that.
+   */
+  readonly baselineMs?: number
 }
 
 /**
@@ -52,6 +60,8 @@ export interface GossipOptions {
  * when each arrived.
  */
 export async function gossipRound (swarm: Swarm, steps: ReadonlyArray<readonly PlannedWrite[]>, options: GossipOptions): Promise<GossipResult> {
+  const baseline = options.baselineMs === undefined ? undefined : await swarm.usage()
+  if (options.baselineMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.baselineMs))
   const before = await swarm.usage()
   const sent: Array<SentWrite & { readonly db: DatabaseSpec }> = []
   const failed: Record<string, number> = {}
@@ -77,10 +87,22 @@ export async function gossipRound (swarm: Swarm, steps: ReadonlyArray<readonly P
     })
   }))
   const after = await swarm.usage()
+  const writers = new Set(steps.flatMap((step) => step.map((w) => w.writer.id)))
+  const received = (peer: string): number => sent.filter((w) => w.to.includes(peer)).length
   return {
     delivery: delivery(sent, arrivals, options.windowMs),
     eventually: delivery(sent, arrivals, Infinity),
     failed,
-    costs: costs(before, after)
+    costs: costs(before, after),
+    ...(baseline !== undefined ? { cost: priced(baseline, before, after, writers, sent.length, received) } : {})
   }
+}
+
+/** What writes cost each peer beyond its rate at rest between `baseline` and `before`. */
+function priced (baseline: ReadonlyMap<string, Usage>, before: ReadonlyMap<string, Usage>, after: ReadonlyMap<string, Usage>, writers: ReadonlySet<string>, writes: number, received: (peer: string) => number): WriteCost {
+  const rest = spends(baseline, before)
+  return writeCost(spends(before, after), writers, writes, received, (peer) => {
+    const spend = rest.get(peer)
+    return spend === undefined ? undefined : restRate(spend)
+  })
 }

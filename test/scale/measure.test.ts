@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { beyondIdle, costs } from './costs.ts'
+import { beyondIdle, costs, restRate, spends, writeCost, type PeerSpend } from './costs.ts'
 import { closestPeers, coverage, delivery, kadId, lookupHops, summarize, type DhtPeer } from './measure.ts'
 import type { Usage } from './scale-node.ts'
 
@@ -90,6 +90,17 @@ describe('costs', () => {
     const idle = costs(new Map([['a', usage(0, 0, 0, 0)]]), new Map([['a', usage(10_000, 1e6, 1000, 0)]]))
     const work = costs(new Map([['a', usage(0, 0, 0, 0)]]), new Map([['a', usage(5000, 2e6, 9000, 0)]]))
     assert.deepEqual(beyondIdle(work, idle), { cpuSeconds: 1.5, bytesSent: 8500 })
+  })
+  test('writeCost: the writers per write, each other peer per write it received, beyond the rate at rest', () => {
+    const before = new Map([['w', usage(0, 0, 0, 0)], ['a', usage(0, 0, 0, 0)], ['b', usage(0, 0, 0, 0)], ['idle', usage(0, 0, 0, 0)]])
+    const after = new Map([['w', usage(10_000, 3e6, 60_000, 20_000)], ['a', usage(10_000, 2e6, 15_000, 25_000)], ['b', usage(10_000, 4e6, 30_000, 30_000)], ['idle', usage(10_000, 1e6, 500, 500)]])
+    const rest = restRate(spends(new Map([['r', usage(0, 0, 0, 0)]]), new Map([['r', usage(10_000, 1e6, 1000, 0)]])).get('r') as PeerSpend)
+    assert.deepEqual(rest, { cpuPerSecond: 0.1, bytesPerSecond: 100 })
+    const c = writeCost(spends(before, after), new Set(['w']), 4, (peer) => peer === 'idle' ? 0 : 4, () => rest)
+    assert.deepEqual(c.writer, { cpuSeconds: 0.5, bytes: 19_750 })
+    assert.deepEqual([c.receiver.cpuSeconds.min, c.receiver.cpuSeconds.max], [0.25, 0.75])
+    assert.deepEqual([c.receiver.bytes?.min, c.receiver.bytes?.max], [9750, 14_750])
+    assert.equal(c.receiver.cpuSeconds.count, 2, 'a peer that received nothing is left out')
   })
   test('on loopback (no interface of its own) there is no traffic to count', () => {
     const a = { ...usage(0, 0, 0, 0), net: undefined }

@@ -67,7 +67,7 @@ describe('project', () => {
   test('gossip: a peer\'s writes spread over its databases, each write reaching every subscriber', () => {
     const p = project(unit, workload, 10_000)
     close(p.gossip.writesPerSecond, 10 * 80 / 4 / 86_400)
-    close(p.gossip.networkBytesPerWrite, 50_000 + 10 * 3000)
+    close(p.gossip.networkBytesPerWrite, (50_000 + 10 * 3000) / 2)
     close(p.gossip.bytesPerSecond, 4 * p.gossip.writesPerSecond * 3000 + 80 / 86_400 * 50_000)
     close(p.gossip.cpuPercent, 100 * (4 * p.gossip.writesPerSecond * 0.002 + 80 / 86_400 * 0.01))
     close(p.gossip.meshHops, Math.log(10) / Math.log(8))

@@ -36,17 +36,21 @@ export interface UnitCosts {
   readonly hops: number
   /** Peers queried by a lookup (mean). */
   readonly queried: number
-  /** Bytes on the wire (request and answer) per peer a lookup queries. */
+  /** Bytes on the wire (request and answer, headers included) per peer a lookup queries. */
   readonly bytesPerQuery: number
-  /** CPU seconds, over the network, per peer a lookup queries (both sides). */
+  /** CPU seconds per peer a lookup queries, both sides (asking, answering). */
   readonly cpuPerQuery: number
   /** Bytes of one author's head of a record, as stored (a small record's state rides inside it). */
   readonly headBytes: number
   /** DHT keys per record written (its head, and the collection indexes and manifests, spread over the records). */
   readonly keysPerRecord: number
-  /** Network bytes of one write: a part paid once (the writer's DHT puts), a part per subscriber (gossip). */
+  /**
+   * Bytes one write costs (sent + received on a peer's interface): its
+   * writer (gossip sent, its DHT puts), and each subscriber (the envelope
+   * and its duplicates, forwarding, storing).
+   */
   readonly writeBytes: { readonly fixed: number, readonly perSubscriber: number }
-  /** CPU seconds of one write, the same two parts. */
+  /** CPU seconds one write costs its writer, and each subscriber. */
   readonly writeCpu: { readonly fixed: number, readonly perSubscriber: number }
   /** A peer at rest with no database: bytes/s sent + received, % of a core. */
   readonly bare: { readonly bytesPerSecond: number, readonly cpuPercent: number }
@@ -119,7 +123,8 @@ export function project (unit: UnitCosts, workload: Workload, peers: number): Pr
   const discoveryBytesPerSecond = d * 2 * lookupBytes / DISCOVERY_SECONDS
   // Gossip: a peer's w writes a day are spread over its d databases; each reaches the database's s subscribers.
   const writesPerSecond = s * w / d / 86_400
-  const networkBytesPerWrite = unit.writeBytes.fixed + s * unit.writeBytes.perSubscriber
+  // Each byte on the wire is counted twice in the peers' sent + received: once by its sender, once by its receiver.
+  const networkBytesPerWrite = (unit.writeBytes.fixed + s * unit.writeBytes.perSubscriber) / 2
   const received = d * writesPerSecond
   const own = w / 86_400
   const gossipBytes = received * unit.writeBytes.perSubscriber + own * unit.writeBytes.fixed

@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { projectionLines } from './projection-table.ts'
-import { runScale, type ScaleOptions } from './scale.ts'
+import { availableMemory, runScale, type ScaleOptions } from './scale.ts'
 import { summaryLines } from './summary.ts'
 import { unitCosts } from './units.ts'
 
@@ -36,8 +36,17 @@ if (!Number.isSafeInteger(peers) || peers < 2 || !Number.isSafeInteger(seed)) {
   console.error('--peers is a whole number of at least 2, --seed a whole number')
   process.exit(2)
 }
+// About what a peer's process holds (its private memory, and its share of what the processes share): the run
+// starts only with room for every peer and 2 GiB to spare (the machine is shared).
+const PER_PEER_BYTES = 220 * 2 ** 20
+const available = availableMemory()
+if (available !== undefined && available < peers * PER_PEER_BYTES + 2 * 2 ** 30) {
+  const fits = Math.max(0, Math.floor((available - 2 * 2 ** 30) / PER_PEER_BYTES))
+  console.error(`${peers} peers need about ${Math.round(peers * PER_PEER_BYTES / 2 ** 30)} GiB and 2 GiB to spare; ${Math.round(available / 2 ** 30)} GiB are available: about ${fits} peers fit now`)
+  process.exit(2)
+}
 const quick: Partial<ScaleOptions> = values.quick
-  ? { wideWrites: 5, burstWrites: 8, groupWrites: 2, durableWrites: 2, lookups: 3, lookupPeers: 4, newcomers: 1, churnRounds: 1, churnWrites: 3, idleMs: 5000, settleMs: 0, emptyMs: 3000 }
+  ? { wideWrites: 5, burstWrites: 8, burstBaselineMs: 3000, groupWrites: 2, durableWrites: 2, lookups: 3, lookupPeers: 4, newcomers: 1, churnRounds: 1, churnWrites: 3, idleMs: 5000, settleMs: 0, emptyMs: 3000 }
   : {}
 const report = await runScale({ peers, seed, loopback: values.loopback, ...quick, log: (line) => { console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`) } })
 const units = unitCosts(report)

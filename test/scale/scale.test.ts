@@ -22,6 +22,7 @@ test('8 peers in their own namespaces: records found, gossip delivered to all, e
     groupWrites: 2,
     gapMs: 200,
     burstWrites: 4,
+    burstBaselineMs: 1000,
     durableWrites: 1,
     lookupPeers: 3,
     lookups: 2,

@@ -9,6 +9,7 @@
  * hop by hop; newcomers opening the wide database by address; churn.
  * @module
  */
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -41,8 +42,10 @@ export interface ScaleOptions {
   readonly groupWrites?: number
   /** Wait between writes (ms). @default 500 */
   readonly gapMs?: number
-  /** Writes to the wide database in a burst (a quarter as many to each small one). @default 40 */
+  /** Writes to the wide database in a burst (a quarter as many to each small one). @default 60 */
   readonly burstWrites?: number
+  /** Each peer's rate at rest measured right before a burst, over this long (ms). @default 20000 */
+  readonly burstBaselineMs?: number
   /** Durable writes (3 replicas) to the wide database. @default 5 */
   readonly durableWrites?: number
   /** Peers that make lookups. @default 10 */
@@ -63,6 +66,12 @@ export interface ScaleOptions {
   readonly settleMs?: number
   /** A stretch of rest (ms) of a database every peer opens and no one writes to, at the end of the run (0: none). @default 10000 */
   readonly emptyMs?: number
+  /**
+   * Memory the machine must keep available while the run goes on (bytes,
+   * `MemAvailable`): below it, every peer is killed and the run fails — the
+   * machine is shared. @default 1.5 GiB
+   */
+  readonly minAvailableBytes?: number
   /** Run on loopback even if namespaces can be made. @default false */
   readonly loopback?: boolean
   readonly log?: (line: string) => void
@@ -85,7 +94,7 @@ export interface DatabaseReport {
 /** Everything a run measured. */
 export interface ScaleReport {
   readonly peers: number
-  readonly options: Required<Omit<ScaleOptions, 'log' | 'loopback'>>
+  readonly options: Required<Omit<ScaleOptions, 'log' | 'loopback' | 'minAvailableBytes'>>
   /** Where the peers ran. */
   readonly network: { readonly kind: 'namespaces' | 'loopback', readonly fallback: string, readonly profile: 'public' | 'local' }
   readonly machine: { readonly cpus: number, readonly memoryBytes: number, readonly loadAtStart: readonly number[] }
@@ -124,7 +133,8 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     wideWrites: options.wideWrites ?? 20,
     groupWrites: options.groupWrites ?? 3,
     gapMs: options.gapMs ?? 500,
-    burstWrites: options.burstWrites ?? 40,
+    burstWrites: options.burstWrites ?? 60,
+    burstBaselineMs: options.burstBaselineMs ?? 20_000,
     durableWrites: options.durableWrites ?? 5,
     lookupPeers: Math.min(options.lookupPeers ?? 10, n),
     lookups: options.lookups ?? 10,
@@ -145,6 +155,14 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
   log(lab.kind === 'namespaces' ? `network: a namespace per peer, on a bridge (${n} peers)` : `network: LOOPBACK (${lab.fallback})`)
   const root = await mkdtemp(join(tmpdir(), 'kadmium-scale-'))
   const swarm = new Swarm(lab, root, o.wave)
+  const floor = options.minAvailableBytes ?? 1.5 * 2 ** 30
+  const watchdog = setInterval(() => {
+    const available = availableMemory()
+    if (available === undefined || available >= floor || swarm.stopped !== undefined) return
+    const why = `the machine's available memory fell to ${Math.round(available / 2 ** 20)} MiB (floor ${Math.round(floor / 2 ** 20)} MiB)`
+    log(`STOPPING: ${why}`)
+    void swarm.stop(why)
+  }, 2000)
   const gossip: GossipOptions = { gapMs: o.gapMs, windowMs: 10_000, eventuallyMs: 60_000 }
   try {
     // Start: the bootstrap peers one by one, then everyone else in waves.
@@ -182,12 +200,16 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     const paced = wideSteps(o.wideWrites, 'wide')
     const gossipWide = await gossipRound(swarm, paced, gossip)
     log(`wide gossip: ${gossipWide.delivery.delivered}/${gossipWide.delivery.expected} within 10 s, to all p50 ${Math.round(gossipWide.delivery.toAll.p50)} ms`)
-    const burst = wideSteps(o.burstWrites, 'burst')
-    const burstWide = await gossipRound(swarm, burst, { ...gossip, gapMs: BURST_GAP_MS })
+    // A burst has one writer (per database): the others' spend, beyond their own rate at rest just before, is what
+    // receiving a write costs.
+    const rest = o.burstBaselineMs
+    const burst: PlannedWrite[][] = Array.from({ length: o.burstWrites }, (_, i) => [{ db: wide, writer: writers[0] as ScalePeer, id: `burst-${i}` }])
+    const burstWide = await gossipRound(swarm, burst, { ...gossip, gapMs: BURST_GAP_MS, baselineMs: rest })
     log(`wide burst: ${burstWide.delivery.delivered}/${burstWide.delivery.expected} within 10 s`)
     const gossipGroups = await gossipRound(swarm, groupSteps(o.groupWrites, 'group'), gossip)
     log(`small gossip: ${gossipGroups.delivery.delivered}/${gossipGroups.delivery.expected} within 10 s`)
-    const burstGroups = await gossipRound(swarm, groupSteps(Math.max(1, Math.round(o.burstWrites / 4)), 'gburst'), { ...gossip, gapMs: BURST_GAP_MS })
+    const groupBurst = Array.from({ length: Math.max(1, Math.round(o.burstWrites / 4)) }, (_, i) => groups.map((db, g) => ({ db, writer: db.members[0] as ScalePeer, id: `gburst${g}-${i}` })))
+    const burstGroups = await gossipRound(swarm, groupBurst, { ...gossip, gapMs: BURST_GAP_MS, baselineMs: rest })
     const durable = await durableWrites(wide, o.durableWrites, 3, random, 'durable')
     log(`durable writes: ${o.durableWrites - Object.values(durable.failed).reduce((a, b) => a + b, 0)}/${o.durableWrites}, p50 ${Math.round(durable.ms.p50)} ms`)
 
@@ -267,9 +289,23 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
       end: { memory: memory(end.values()), connections: summarize([...end.values()].map((u) => u.connections)), routingTable: summarize([...end.values()].map((u) => u.routingTable)), load: loadavg() },
       problems
     }
+  } catch (error) {
+    if (swarm.stopped !== undefined) throw new Error(`the run was stopped: ${swarm.stopped}`, { cause: error })
+    throw error
   } finally {
+    clearInterval(watchdog)
     await swarm.close()
     await lab.close()
     await rm(root, { recursive: true, force: true })
+  }
+}
+
+/** The machine's available memory (bytes, /proc/meminfo's MemAvailable); undefined where it cannot be read. */
+export function availableMemory (): number | undefined {
+  try {
+    const match = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))
+    return match === null ? undefined : Number(match[1]) * 1024
+  } catch {
+    return undefined
   }
 }

@@ -26,6 +26,7 @@ export function summaryLines (r: ScaleReport): string[] {
     ['routing table entries (start / end)', `mean ${fmt(r.start.routingTable.mean, 1)} / ${fmt(r.end.routingTable.mean, 1)}`],
     ['closest-peers lookup: hops (depth), mean / max', `${fmt(r.dht.closest.depth.mean, 2)} / ${r.dht.closest.depth.max} (log2 n = ${fmt(r.dht.closest.log2n, 2)}); ${fmt(r.dht.closest.queried.mean, 1)} peers queried`],
     ['closest-peers lookup: latency', ms(r.dht.closest.ms)],
+    ['closest-peers lookup: what it costs the peer that makes it', `${kb(r.dht.closest.querier.bytes)} sent + received, ${fmt(1000 * r.dht.closest.querier.cpuSeconds, 1)} ms CPU`],
     ['record lookup (get): first value / whole walk', `${ms(r.dht.get.firstValueMs)}; ${ms(r.dht.get.ms)}; hop of first value mean ${fmt(r.dht.get.valueHop.mean, 2)}; failed ${r.dht.get.failed}/${r.dht.get.count}`],
     ['DHT keys; of their k closest peers holding each', `${r.dht.holdings.coverage.keys}; mean ${fmt(r.dht.holdings.coverage.ofClosest.mean, 1)}, min ${r.dht.holdings.coverage.ofClosest.min}; all k: ${r.dht.holdings.coverage.complete}; held by none: ${r.dht.holdings.coverage.lost}`],
     ['DHT records held per peer', `mean ${fmt(r.dht.holdings.records.mean, 1)} (${kb(r.dht.holdings.bytes.mean)}), max ${r.dht.holdings.records.max}; provider entries mean ${fmt(r.dht.holdings.providers.mean, 1)}`],
@@ -33,6 +34,7 @@ export function summaryLines (r: ScaleReport): string[] {
     ['gossip, wide: latency to each subscriber', ms(wide.delivery.latency)],
     ['gossip, wide: latency to all subscribers (per write)', ms(wide.delivery.toAll)],
     [`gossip, bursts (${r.gossip.wideBurst.delivery.writes} writes to the wide database, ${r.gossip.groupsBurst.delivery.writes} to the small ones, 20 ms apart): delivered within 10 s`, `${pct(r.gossip.wideBurst.delivery.ratio)}, ${pct(r.gossip.groupsBurst.delivery.ratio)}; to all ${ms(r.gossip.wideBurst.delivery.toAll)}`],
+    ...writeCostRows(r),
     [`gossip, ${r.databases.groups.count} small databases (${r.databases.groups.subscribers} each): delivered within 10 s`, `${groups.delivery.delivered}/${groups.delivery.expected} (${pct(groups.delivery.ratio)}); to all ${ms(groups.delivery.toAll)}`],
     ['durable write (3 replicas)', `${ms(r.durable.ms)}; failed ${Object.values(r.durable.failed).reduce((a, b) => a + b, 0)}/${r.durable.count}`],
     ['newcomer: spawn → node listening', ms(r.newcomers.nodeMs)],
@@ -59,4 +61,12 @@ export function summaryLines (r: ScaleReport): string[] {
   const lines = ['| measure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)]
   if (r.problems.length > 0) lines.push('', 'problems:', ...r.problems.map((p) => `- ${p}`))
   return lines
+}
+
+/** What a write cost, from the bursts (one writer per database). */
+function writeCostRows (r: ScaleReport): Array<[string, string]> {
+  const row = (what: string, cost: ScaleReport['gossip']['wideBurst']['cost']): Array<[string, string]> => cost === undefined
+    ? []
+    : [[`a write to ${what}: its writer; each subscriber (median, p90)`, `${kb(cost.writer.bytes)} and ${fmt(1000 * cost.writer.cpuSeconds, 1)} ms CPU; ${kb(cost.receiver.bytes?.p50)} (${kb(cost.receiver.bytes?.p90)}) and ${fmt(1000 * cost.receiver.cpuSeconds.p50, 1)} ms CPU (${fmt(1000 * cost.receiver.cpuSeconds.p90, 1)})`]]
+  return [...row(`the wide database (${r.databases.wide.subscribers} peers)`, r.gossip.wideBurst.cost), ...row(`a small database (${r.databases.groups.subscribers} peers)`, r.gossip.groupsBurst.cost)]
 }

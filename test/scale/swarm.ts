@@ -18,6 +18,8 @@ export class Swarm {
   readonly peers: ScalePeer[] = []
   /** How many started at once. */
   readonly wave: number
+  /** Why the run was stopped (see {@link stop}), if it was. */
+  stopped: string | undefined
 
   constructor (lab: Lab, root: string, wave: number) {
     this.lab = lab
@@ -32,6 +34,7 @@ export class Swarm {
 
   /** Adds and starts peers `from`..`to`-1, `wave` at a time, joining through `bootstrap`; resolves their start times. */
   async add (from: number, to: number, bootstrap: () => readonly string[]): Promise<StartTimes[]> {
+    if (this.stopped !== undefined) throw new Error(`the run was stopped: ${this.stopped}`)
     const added: ScalePeer[] = []
     for (let i = from; i < to; i++) added.push(new ScalePeer(this.lab, i, this.root))
     this.peers.push(...added)
@@ -67,6 +70,12 @@ export class Swarm {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }
     return undefined
+  }
+
+  /** Stops the run at once: every peer killed (what it was asked fails), no peer started any more. */
+  async stop (why: string): Promise<void> {
+    this.stopped ??= why
+    await Promise.all(this.peers.map(async (p) => { await p.kill() }))
   }
 
   /** Closes every peer (their databases, nodes and processes), `wave` at a time, then kills any left. */
