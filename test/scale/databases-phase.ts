@@ -30,6 +30,8 @@ export interface Opened {
   readonly meshMs: number | undefined
   /** The first database's address. */
   readonly address: string
+  /** When the mesh was not formed: the member with the fewest peers of a database, and how many it had. */
+  readonly fewest?: { readonly peer: number, readonly database: string, readonly peers: number }
   /** The peers at rest while the databases held no record (when asked for). */
   readonly empty: IdleStretch | undefined
 }
@@ -49,11 +51,14 @@ export async function openDatabases (swarm: Swarm, dbs: readonly DatabaseSpec[],
   const arrived = await Promise.all(pairs.map(async ({ db, peer }) =>
     await peer.request('waitFor', { label: db.label, ids: [`seed-${db.name}`], timeoutMs: boundMs }, boundMs + 30_000) as { at: number | undefined }))
   const seedMs = arrived.every((a) => a.at !== undefined) ? performance.now() - seeded : undefined
+  let fewest: Opened['fewest']
   const meshMs = await swarm.until(async () => {
-    const states = await Promise.all(pairs.map(async ({ db, peer }) => ({ db, state: await peer.request('replication', db.label) as ReplicationState })))
-    return states.every(({ db, state }) => state.peers >= mesh(db))
+    const states = await Promise.all(pairs.map(async ({ db, peer }) => ({ db, peer, state: await peer.request('replication', db.label) as ReplicationState })))
+    const short = states.filter(({ db, state }) => state.peers < mesh(db)).sort((a, b) => a.state.peers - b.state.peers)[0]
+    fewest = short === undefined ? undefined : { peer: short.peer.index, database: short.db.name, peers: short.state.peers }
+    return short === undefined
   }, boundMs)
-  return { openMs: summarize(opened.map((r) => r.ms)), seedMs, meshMs, address: opened[0]?.address ?? '', empty }
+  return { openMs: summarize(opened.map((r) => r.ms)), seedMs, meshMs, address: opened[0]?.address ?? '', ...(fewest !== undefined ? { fewest } : {}), empty }
 }
 
 /** What the peers cost at rest. */

@@ -184,11 +184,11 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     const wideMesh = Math.min(n - 1, 4)
     const wideOpen = await openDatabases(swarm, [wide], () => wideMesh, 180_000)
     if (wideOpen.seedMs === undefined) problems.push('wide database: its first record did not reach every peer within 180 s')
-    if (wideOpen.meshMs === undefined) problems.push(`wide database: not every peer had ${wideMesh} of its peers within 180 s`)
+    if (wideOpen.meshMs === undefined) problems.push(`wide database: not every peer had ${wideMesh} of its peers within 180 s (${JSON.stringify(wideOpen.fewest)})`)
     log(`wide database open; first record everywhere in ${fmtMs(wideOpen.seedMs)}, mesh in ${fmtMs(wideOpen.meshMs)}`)
     const idleWide = await idleStretch(swarm, (p) => [wide].filter((db) => db.members.includes(p)), o.settleMs, o.idleMs)
     const groupOpen = await openDatabases(swarm, groups, (db) => Math.min(db.members.length - 1, 3), 180_000)
-    if (groupOpen.seedMs === undefined || groupOpen.meshMs === undefined) problems.push('small databases: a first record or the peers missing after 180 s')
+    if (groupOpen.seedMs === undefined || groupOpen.meshMs === undefined) problems.push(`small databases: a first record or the peers missing after 180 s (${JSON.stringify(groupOpen.fewest)})`)
     log(`${groups.length} small databases open; first records everywhere in ${fmtMs(groupOpen.seedMs)}`)
     const idleGroups = await idleStretch(swarm, databasesOf, o.settleMs, o.idleMs)
 
