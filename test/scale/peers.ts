@@ -25,14 +25,17 @@ export class ScalePeer {
   readonly index: number
   readonly dataDir: string
   readonly #lab: Lab
+  readonly #nodeOptions: readonly string[]
   #child: ChildProcess | undefined
   #id = ''
   #addresses: string[] = []
   #next = 0
   readonly #waiting = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
 
-  constructor (lab: Lab, index: number, root: string) {
+  /** `nodeOptions`: Node.js options of its process, beside `--conditions=development`. */
+  constructor (lab: Lab, index: number, root: string, nodeOptions: readonly string[] = []) {
     this.#lab = lab
+    this.#nodeOptions = nodeOptions
     this.index = index
     this.dataDir = join(root, `peer-${index}`)
   }
@@ -47,7 +50,7 @@ export class ScalePeer {
   /** Starts its process and its node, joining through `bootstrap`. */
   async start (bootstrap: readonly string[]): Promise<StartTimes> {
     const spawned = performance.now()
-    const child = this.#lab.spawn(this.index, WORKER, ['--conditions=development'], [])
+    const child = this.#lab.spawn(this.index, WORKER, ['--conditions=development', ...this.#nodeOptions], [])
     this.#child = child
     this.#listen(child)
     const pid = await new Promise<number>((resolve, reject) => {

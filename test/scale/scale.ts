@@ -72,6 +72,8 @@ export interface ScaleOptions {
    * machine is shared. @default 1.5 GiB
    */
   readonly minAvailableBytes?: number
+  /** Node.js options of the peers' processes (beside `--conditions=development`), e.g. `--max-semi-space-size=2`. @default none */
+  readonly peerNodeOptions?: readonly string[]
   /** Run on loopback even if namespaces can be made. @default false */
   readonly loopback?: boolean
   readonly log?: (line: string) => void
@@ -144,7 +146,8 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
     churnWrites: options.churnWrites ?? 10,
     idleMs: options.idleMs ?? 60_000,
     settleMs: options.settleMs ?? 15_000,
-    emptyMs: options.emptyMs ?? 10_000
+    emptyMs: options.emptyMs ?? 10_000,
+    peerNodeOptions: [...options.peerNodeOptions ?? []]
   }
   const log = options.log ?? (() => {})
   const random = seeded(o.seed)
@@ -154,7 +157,7 @@ export async function runScale (options: ScaleOptions): Promise<ScaleReport> {
   const lab = await openLab({ loopback: options.loopback === true })
   log(lab.kind === 'namespaces' ? `network: a namespace per peer, on a bridge (${n} peers)` : `network: LOOPBACK (${lab.fallback})`)
   const root = await mkdtemp(join(tmpdir(), 'kadmium-scale-'))
-  const swarm = new Swarm(lab, root, o.wave)
+  const swarm = new Swarm(lab, root, o.wave, o.peerNodeOptions)
   const floor = options.minAvailableBytes ?? 1.5 * 2 ** 30
   const watchdog = setInterval(() => {
     const available = availableMemory()

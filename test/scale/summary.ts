@@ -20,7 +20,7 @@ export function summaryLines (r: ScaleReport): string[] {
   const wide = r.gossip.wide
   const groups = r.gossip.groups
   const rows: Array<[string, string]> = [
-    ['peers', `${r.peers} processes, ${where}; ${r.machine.cpus} cores`],
+    ['peers', `${r.peers} processes, ${where}; ${r.machine.cpus} cores${r.options.peerNodeOptions.length > 0 ? `; peers run with ${r.options.peerNodeOptions.join(' ')}` : ''}`],
     ['start: process spawn → modules loaded', ms(r.start.loadMs)],
     ['start: node listening', ms(r.start.nodeMs)],
     ['routing table entries (start / end)', `mean ${fmt(r.start.routingTable.mean, 1)} / ${fmt(r.end.routingTable.mean, 1)}`],

@@ -18,13 +18,16 @@ export class Swarm {
   readonly peers: ScalePeer[] = []
   /** How many started at once. */
   readonly wave: number
+  /** Node.js options of the peers' processes. */
+  readonly nodeOptions: readonly string[]
   /** Why the run was stopped (see {@link stop}), if it was. */
   stopped: string | undefined
 
-  constructor (lab: Lab, root: string, wave: number) {
+  constructor (lab: Lab, root: string, wave: number, nodeOptions: readonly string[] = []) {
     this.lab = lab
     this.root = root
     this.wave = Math.max(1, wave)
+    this.nodeOptions = nodeOptions
   }
 
   /** Peers whose process runs. */
@@ -36,7 +39,7 @@ export class Swarm {
   async add (from: number, to: number, bootstrap: () => readonly string[]): Promise<StartTimes[]> {
     if (this.stopped !== undefined) throw new Error(`the run was stopped: ${this.stopped}`)
     const added: ScalePeer[] = []
-    for (let i = from; i < to; i++) added.push(new ScalePeer(this.lab, i, this.root))
+    for (let i = from; i < to; i++) added.push(new ScalePeer(this.lab, i, this.root, this.nodeOptions))
     this.peers.push(...added)
     return await this.inWaves(added, async (peer) => await peer.start(bootstrap()))
   }
