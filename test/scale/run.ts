@@ -32,7 +32,7 @@ if (values.help) {
   console.log([
     'npm run scale -- [--peers N (20)] [--seed S (1)] [--out FILE (bench/results/scale.json)] [--loopback]',
     '  [--quick: fewer writes, lookups and rounds, short idle windows]',
-    '  [--peer-node-options "--max-semi-space-size=2": Node.js options of every peer\'s process]',
+    '  [--peer-node-options="--max-semi-space-size=2": Node.js options of every peer\'s process]',
     '  [--peer-mib M (220): memory a peer is expected to take, for the check that the run fits]'
   ].join('\n'))
   process.exit(0)
