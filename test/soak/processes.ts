@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import type { Snapshot } from '../chaos/chaos-node.ts'
-import type { PeerConfig, PeerMessage, PeerSample, Ready, Request } from './protocol.ts'
+import type { PeerConfig, PeerMessage, PeerSample, Ready, Request, Retained } from './protocol.ts'
 
 /** Longest a process may take to start, or to answer a request (ms): hang guards. */
 const START_BOUND_MS = 120_000
@@ -130,6 +130,8 @@ export class PeerProcess {
   async sync (): Promise<void> { await this.#request('sync') }
   /** What it holds. */
   async snapshot (): Promise<Snapshot> { return await this.#request('snapshot') as Snapshot }
+  /** Its memory after full GCs. */
+  async memory (): Promise<Retained> { return await this.#request('memory') as Retained }
 
   /** Leaves: closes its database and node, and exits (killed if it takes over 20 s). */
   async close (): Promise<void> {

@@ -67,10 +67,16 @@ export interface PeerSample {
   readonly loopP99: number
 }
 
+/** A peer's memory after full GCs (bytes): what it retains. */
+export interface Retained {
+  readonly rss: number
+  readonly heap: number
+}
+
 /** A request of the run to a peer process. */
 export interface Request {
   readonly id: number
-  readonly method: 'load' | 'stop-load' | 'sync' | 'snapshot' | 'close'
+  readonly method: 'load' | 'stop-load' | 'sync' | 'snapshot' | 'memory' | 'close'
   readonly arg?: unknown
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --minutes 10 --peers 20 [--rate 1000] [--flood 500] [--seed S] [--churn 30] [--down 10] [--out docs/reliability-soak]`:
+ * `npm run soak -- --minutes 10 --peers 20 [--rate 1000] [--flood 100] [--seed S] [--churn 30] [--down 10] [--out docs/reliability-soak]`:
  * one soak run (see soak.ts). Prints progress and a summary; writes the
  * results as JSON (`<out>.json`) and a chart (`<out>.svg`); exits 1 if
  * the replicas did not converge or a peer's memory or backlog grew.
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   }
 })
 if (values.help) {
-  console.log('npm run soak -- [--minutes M (10)] [--peers N (20)] [--rate writes/s in all (1000)] [--flood garbage/s (500, 0: none)] [--seed S] [--churn every s (30, 0: none)] [--down s (10)] [--out path without extension (docs/reliability-soak)]')
+  console.log('npm run soak -- [--minutes M (10)] [--peers N (20)] [--rate writes/s in all (1000)] [--flood garbage/s (100, 0: none)] [--seed S] [--churn every s (30, 0: none)] [--down s (10)] [--out path without extension (docs/reliability-soak)]')
   process.exit(0)
 }
 const minutes = Number(values.minutes)

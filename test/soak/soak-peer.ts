@@ -17,7 +17,7 @@ import { nodePeer } from '@kadmium/node'
 import { Item, stableJson, type Snapshot } from '../chaos/chaos-node.ts'
 import { seeded } from '../chaos/random.ts'
 import { Meter } from './meter.ts'
-import type { PeerConfig, PeerMessage, PeerSample, Request } from './protocol.ts'
+import type { PeerConfig, PeerMessage, PeerSample, Request, Retained } from './protocol.ts'
 import { Writer, type Items } from './writer.ts'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PeerConfig
@@ -110,6 +110,13 @@ const methods: Record<Request['method'], (arg: unknown) => Promise<unknown>> = {
   'stop-load': async () => { await writer.stop() },
   sync: async () => { await db.sync() },
   snapshot,
+  memory: async (): Promise<Retained> => {
+    // Twice: what the first one finalizes, the second frees.
+    gc?.()
+    gc?.()
+    const memory = process.memoryUsage()
+    return { rss: memory.rss, heap: memory.heapUsed }
+  },
   close: async () => {
     await close()
     setImmediate(() => process.exit(0))

@@ -76,7 +76,7 @@ describe('a small soak run', () => {
   test(`5 peers for 30 s with churn and a hostile peer: writes arrive, garbage is refused, replicas converge (seed ${seed})`, { timeout: 240_000 }, async () => {
     const lines: string[] = []
     const report = await runSoak({
-      minutes: 0.5, peers: 5, rate: 50, flood: 50, seed, churnEverySec: 10, downSec: 3,
+      minutes: 0.5, peers: 5, rate: 50, flood: 50, seed, churnEverySec: 5, downSec: 3,
       sampleMs: 1000, quietTimeoutMs: 60_000, log: (line) => { lines.push(line) }
     })
     const why = lines.join('\n')
@@ -88,6 +88,7 @@ describe('a small soak run', () => {
     assert.ok(report.churn.some((e) => e.kind === 'rejoin'), `a peer left and came back\n${why}`)
     assert.ok(report.totals.hostileSent > 0 && report.totals.rejected > 0, `the garbage was published and refused\n${why}`)
     assert.equal(Object.keys(report.series).length, 5)
+    assert.ok(Object.values(report.retained).length === 5 && Object.values(report.retained).every((m) => m.heap > 0 && m.rss > m.heap), 'each peer\'s memory once quiet')
     assert.ok(report.intervals.length > 10 && report.intervals.every((i) => Number.isFinite(i.rssMedian) && i.rssMedian > 0))
   })
 })

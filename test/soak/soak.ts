@@ -55,12 +55,18 @@ export interface SoakReport {
   readonly churn: readonly ChurnEvent[]
   readonly trends: readonly TrendResult[]
   readonly convergence: { readonly converged: boolean, readonly quietMs: number, readonly records: number, readonly difference?: string }
+  /**
+   * Each peer's memory (MB) once the replicas agreed, after full GCs: what
+   * it keeps when nothing is queued any more. Beside a growth trend, it
+   * tells work piling up (gone once quiet) from memory kept.
+   */
+  readonly retained: Readonly<Record<string, { readonly rss: number, readonly heap: number }>>
   /** What went wrong; empty: the run passed. */
   readonly problems: readonly string[]
 }
 
 /** The defaults of `npm run soak` beyond `--minutes` and `--peers`. */
-export const SOAK_DEFAULTS = { rate: 1000, flood: 500, churnEverySec: 30, downSec: 10, quietTimeoutMs: 300_000 } as const
+export const SOAK_DEFAULTS = { rate: 1000, flood: 100, churnEverySec: 30, downSec: 10, quietTimeoutMs: 300_000 } as const
 
 /** A sample period that gives a run some 60 to 120 samples per peer: 1 s to 5 s. */
 export function samplePeriod (minutes: number): number {
@@ -90,6 +96,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
   let loadMs = 0
   let startMs = 0
   let convergence: SoakReport['convergence'] = { converged: false, quietMs: 0, records: 0 }
+  const retained: Record<string, { rss: number, heap: number }> = {}
   const addressesOfUp = (but?: PeerProcess): string[] => peers.filter((p) => p !== but && p.up).flatMap((p) => [...p.ready.addresses])
   const start = async (p: PeerProcess): Promise<void> => {
     await p.start(addressesOfUp(p))
@@ -131,6 +138,10 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
     log(`soak: load stopped after ${Math.round(loadMs / 1000)} s; waiting for the replicas to agree`)
     convergence = await quiet(peers, options.quietTimeoutMs, log)
     if (!convergence.converged) problems.push(`replicas disagree ${Math.round(convergence.quietMs / 1000)} s after the load stopped: ${convergence.difference ?? ''}`)
+    for (const p of peers.filter((x) => x.up)) {
+      const m = await p.memory()
+      retained[String(p.index)] = { rss: Math.round(m.rss / 2 ** 20 * 10) / 10, heap: Math.round(m.heap / 2 ** 20 * 10) / 10 }
+    }
   } catch (error) {
     problems.push(`the run failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
   } finally {
@@ -156,6 +167,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakReport> {
     churn: collected.churn,
     trends: judged,
     convergence,
+    retained,
     problems
   }
   log(`soak: ${problems.length === 0 ? 'passed' : `${problems.length} problem(s)`}`)

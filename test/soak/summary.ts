@@ -7,6 +7,12 @@ import { fmt } from '../../bench/lib/report.ts'
 import { GROWTH_LIMITS } from './analyze.ts'
 import type { SoakReport } from './soak.ts'
 
+function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
 /** The figures of a run, in Markdown. */
 export function summary (report: SoakReport): string {
   const t = report.totals
@@ -21,6 +27,7 @@ export function summary (report: SoakReport): string {
     const of = judged.filter((x) => x.metric === metric).sort((a, b) => b.per10Min - a.per10Min)[0]
     return of === undefined ? 'not judged' : `steepest: peer ${of.peer}, ${fmt(of.per10Min, 1)} ${GROWTH_LIMITS[metric].unit} per 10 min from ${fmt(of.level, 1)} (noise ${fmt(of.noise, 1)})`
   }
+  const kept = Object.values(report.retained)
   const loads = report.intervals.map((i) => i.machineLoad).filter(Number.isFinite)
   const failed = Object.entries(t.failed).map(([name, n]) => `${name} ${n}`).join(', ')
   const rows: Array<[string, string]> = [
@@ -33,6 +40,7 @@ export function summary (report: SoakReport): string {
     ['propagation (writer → another peer\'s live view)', `p50 ${fmt(t.propagation.p50, 1)} ms, p95 ${fmt(t.propagation.p95, 1)} ms, p99 ${fmt(t.propagation.p99, 1)} ms, max ${fmt(t.propagation.max, 0)} ms (${fmt(t.propagation.timed, 0)} updates timed)`],
     ['RSS per peer, second half', first === undefined || last === undefined ? 'no sample' : `median ${fmt(first.rssMedian, 0)} → ${fmt(last.rssMedian, 0)} MB; largest ${fmt(t.rssMax, 0)} MB`],
     ['heap after GC per peer, second half', first === undefined || last === undefined ? 'no sample' : `median ${fmt(first.heapMedian, 1)} → ${fmt(last.heapMedian, 1)} MB; largest ${fmt(t.heapMax, 1)} MB`],
+    ['kept once quiet (after full GCs)', kept.length === 0 ? 'not measured' : `RSS median ${fmt(median(kept.map((k) => k.rss)), 0)} MB, heap median ${fmt(median(kept.map((k) => k.heap)), 1)} MB (largest ${fmt(Math.max(...kept.map((k) => k.heap)), 1)} MB)`],
     ['backlog per peer', `largest ${fmt(Math.max(0, ...report.intervals.map((i) => i.backlogMax)), 0)}; mean over the run ${fmt(report.intervals.reduce((a, i) => a + i.backlogSum / Math.max(1, i.peers), 0) / Math.max(1, report.intervals.length), 1)}`],
     ['live envelopes dropped (then caught up)', fmt(t.dropped, 0)],
     ['hostile garbage published / refused', `${fmt(t.hostileSent, 0)} / ${fmt(t.rejected, 0)} \`rejected\` events`],
