@@ -23,6 +23,7 @@ import type { ManifestAnswer } from '../sync/manifest-request.ts'
 import { SYNC_PROTOCOL } from '../sync/sync-messages.ts'
 import { nextTask } from '../util/next-task.ts'
 import { Discovery } from './discovery.ts'
+import { periodicSessions } from './periodic-sessions.ts'
 
 /** What `db.status.dht` ({@link DatabaseStatus.dht}) reports of a database's DHT records. */
 export interface DhtStatus {
@@ -38,7 +39,11 @@ export interface DhtStatus {
 
 /** Options of replication (`createDatabase({ peer, replication })`). */
 export interface ReplicationOptions {
-  /** Catch up with every connected peer of the database this often (ms). @default 30000 */
+  /**
+   * Catch up this often (ms) with a few connected peers of the database
+   * (4 at most, at random among those this peer leads) and with every
+   * connected peer not caught up with yet. @default 30000
+   */
   readonly syncInterval?: number
   /** Look for peers of the database in the DHT this often (ms). @default 60000 */
   readonly discoveryInterval?: number
@@ -338,16 +343,15 @@ export class Replicator {
   }
 
   /**
-   * The periodic catch-up: with every connected peer this side leads, and
-   * with those it never caught up with yet (its own session, or the
-   * leader's, may have failed, and the leader may run none: a peer whose
-   * subscription was missed never triggers one). A peer that does not hold
-   * the database says so once, and is not asked again until it reconnects.
+   * The periodic catch-up: with every connected peer it never caught up
+   * with yet (its own session, or the leader's, may have failed, and the
+   * leader may run none: a peer whose subscription was missed never
+   * triggers one), and with a few of the others this side leads, at
+   * random (see `periodic-sessions.ts`). A peer that does not hold the database says so
+   * once, and is not asked again until it reconnects.
    */
   #syncAll (): void {
-    for (const connection of this.#libp2p.getConnections()) {
-      const peer = connection.remotePeer
-      if (this.#leads(peer) || !this.#catchUp.hasSynced(peer)) this.sync(peer).catch(() => {})
-    }
+    const peers = this.#libp2p.getConnections().map(({ remotePeer: peer }) => ({ peer, key: peer.toString(), synced: this.#catchUp.hasSynced(peer), leads: this.#leads(peer) }))
+    for (const peer of periodicSessions(peers)) this.sync(peer).catch(() => {})
   }
 }
