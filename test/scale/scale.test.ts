@@ -63,7 +63,9 @@ test('8 peers in their own namespaces: records found, gossip delivered to all, e
     assert.ok(stretch.costs.cpuSeconds > 0)
   }
   if (report.network.kind === 'namespaces') {
-    assert.ok((report.gossip.wide.costs.bytesSent ?? 0) > 0 && (report.idle.bare.costs.bytesPerSecond?.mean ?? 0) > 0, 'traffic is counted on each peer\'s interface')
+    // (A second at rest with no database may carry no byte at all: only that it is measured is checked there.)
+    assert.ok((report.gossip.wide.costs.bytesSent ?? 0) > 0 && report.idle.bare.costs.bytesPerSecond !== undefined,
+      `traffic is counted on each peer's interface: ${JSON.stringify({ gossip: report.gossip.wide.costs, idle: report.idle.bare.costs })}`)
   }
   assert.ok(report.end.memory.rss.min > 0 && report.end.connections.min > 0)
   const units = unitCosts(report)
